@@ -1,0 +1,1 @@
+"""ICP filing support assistant: filing core, NLU components and channels."""

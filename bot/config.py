@@ -1,0 +1,30 @@
+"""Runtime configuration read from the environment, with embedded defaults.
+
+Nothing here connects to anything: callers pass the values to factories.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def var_dir() -> Path:
+    """Directory for the embedded databases (SQLite files)."""
+    return Path(os.environ.get("BOT_VAR_DIR") or PROJECT_ROOT / "var")
+
+
+def filing_db_url() -> str:
+    """SQLAlchemy URL of the filing core's database."""
+    return os.environ.get("FILING_DB_URL") or f"sqlite:///{var_dir() / 'filing.db'}"
+
+
+def tracker_store_url() -> str:
+    """SQLAlchemy URL of Rasa's tracker store."""
+    return os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{var_dir() / 'tracker.db'}"
+
+
+def knowledge_dir() -> Path:
+    """Directory holding the structured knowledge base."""
+    return Path(os.environ.get("KNOWLEDGE_DIR") or PROJECT_ROOT / "data" / "knowledge")
