@@ -1,0 +1,67 @@
+"""Answers that come straight from the knowledge base: topics, scenarios and FAQ."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import entity_or_slot, knowledge, latest_intent
+from bot.filing.scenarios import Goal, Situation, recommend
+
+# Filings held anywhere but here count as "elsewhere" when the user names no provider.
+UNNAMED_PROVIDER = "other"
+
+
+class ActionAnswerKnowledge(Action):
+    """Answers an intent whose reply is fixed text (why, how, greetings ...)."""
+
+    def name(self) -> str:
+        return "action_answer_knowledge"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(text=knowledge().answer(latest_intent(tracker) or "out_of_scope"))
+        return []
+
+
+def situation_for(intent: str, provider: str | None) -> Situation:
+    """What a scenario intent (and a named provider) tells about the user's case."""
+    if intent == "first_filing":
+        return Situation(subject_filed=False, website_filed=False)
+    if intent == "access_filing":
+        return Situation(website_filed=True, filed_with=provider or UNNAMED_PROVIDER)
+    if intent == "add_website":
+        return Situation(subject_filed=True, website_filed=False, filed_with=provider)
+    goals = {
+        "change_filing": Goal.CHANGE_SUBJECT,
+        "change_website": Goal.CHANGE_WEBSITE,
+        "cancel_subject": Goal.CANCEL_SUBJECT,
+        "cancel_website": Goal.CANCEL_WEBSITE,
+        "cancel_access": Goal.LEAVE,
+    }
+    return Situation(goal=goals[intent])
+
+
+class ActionAnswerScenario(Action):
+    """Explains the filing scenario that fits what the user described."""
+
+    def name(self) -> str:
+        return "action_answer_scenario"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        kb = knowledge()
+        intent = latest_intent(tracker) or ""
+        provider = entity_or_slot(tracker, "cloud_provider")
+        recommendation = recommend(situation_for(intent, provider))
+        if recommendation is not None:
+            dispatcher.utter_message(text=kb.scenario_text(recommendation.scenario))
+            return []
+        # Not decidable yet (新增网站 without knowing where the 主体 was filed): show both.
+        parts = [kb.message("scenario_pair_intro")]
+        parts += [kb.scenario_text(s.key) for s in kb.scenarios_for_intent(intent)]
+        dispatcher.utter_message(text="\n\n".join(parts))
+        return []

@@ -1,0 +1,85 @@
+"""Two-stage fallback: first offer the likely topics, then a person."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import knowledge
+from bot.filing.knowledge import KnowledgeBase
+from bot.nlu.input_quality import MAX_INPUT_CHARS, InputIssue, input_issue
+
+FALLBACK_INTENT = "nlu_fallback"
+MAX_OPTIONS = 3
+# Intents that make no useful "did you mean" option.
+_NOT_OFFERED = {FALLBACK_INTENT, "out_of_scope", "affirm", "deny", "greet", "goodbye", "thank", "bot_challenge"}
+_ISSUE_MESSAGES = {
+    InputIssue.EMPTY: "input_empty",
+    InputIssue.NO_TEXT: "input_no_text",
+    InputIssue.TOO_LONG: "input_too_long",
+}
+
+
+def selected_faq_key(tracker: Tracker) -> str | None:
+    """The FAQ sub-intent the ResponseSelector chose for the latest message."""
+    selector = (tracker.latest_message.get("response_selector") or {}).get("faq") or {}
+    key = (selector.get("response") or {}).get("intent_response_key") or ""
+    return key.split("/", 1)[1] if "/" in key else None
+
+
+def previous_turn_fell_back(tracker: Tracker) -> bool:
+    """Whether the user message before the latest one also ended in this fallback."""
+    user_turns = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            user_turns += 1
+            if user_turns == 2:
+                return (event.get("parse_data", {}).get("intent") or {}).get("name") == FALLBACK_INTENT
+        elif user_turns == 1 and event.get("event") == "action" and event.get("name") == "action_fallback":
+            return True
+    return False
+
+
+def likely_options(tracker: Tracker, kb: KnowledgeBase) -> list[dict[str, str]]:
+    """Buttons for the best-ranked intents the user may have meant."""
+    buttons: list[dict[str, str]] = []
+    for ranked in tracker.latest_message.get("intent_ranking") or []:
+        intent = ranked.get("name")
+        if intent in _NOT_OFFERED or (ranked.get("confidence") or 0) < 0.05:
+            continue
+        if intent == "faq":
+            key = selected_faq_key(tracker)
+            if key in kb.faq:
+                # A FAQ option sends the question itself, so the selector answers it.
+                question = kb.faq[key].question
+                buttons.append({"title": question, "payload": question})
+        elif kb.intent_title(intent):
+            buttons.append({"title": kb.intent_title(intent), "payload": f"/{intent}"})
+        if len(buttons) == MAX_OPTIONS:
+            break
+    return buttons
+
+
+class ActionFallback(Action):
+    """Explains unreadable input, else clarifies once, then offers a person."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        kb = knowledge()
+        issue = input_issue(tracker.latest_message.get("text"))
+        if issue is not None:
+            dispatcher.utter_message(text=kb.message(_ISSUE_MESSAGES[issue], max_chars=MAX_INPUT_CHARS))
+            return []
+        options = likely_options(tracker, kb)
+        if options and not previous_turn_fell_back(tracker):
+            listed = "\n".join(f"{i}. {b['title']}" for i, b in enumerate(options, start=1))
+            dispatcher.utter_message(text=kb.message("fallback_clarify", options=listed), buttons=options)
+            return []
+        human = {"title": kb.intent_title("request_human") or "request_human", "payload": "/request_human"}
+        dispatcher.utter_message(text=kb.message("fallback_human"), buttons=[human])
+        return []

@@ -1,0 +1,49 @@
+"""Explains ICP, licence and public-security numbers the user sends."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import knowledge
+from bot.filing.knowledge import KnowledgeBase
+from bot.filing.numbers import FilingNumber, NumberKind, parse_number
+
+MAX_NUMBERS_EXPLAINED = 3
+
+
+def number_text(kb: KnowledgeBase, text: str) -> str:
+    """What the number is (kind, province, serial, site), or why it is not valid."""
+    parsed = parse_number(text)
+    if not isinstance(parsed, FilingNumber):
+        reason = kb.number_reason(parsed.reason, parsed.detail)
+        return kb.message("number_invalid", number=parsed.normalized or parsed.raw, reason=reason)
+    values = {
+        "number": parsed.normalized,
+        "province": parsed.province.name,
+        "serial": parsed.serial,
+        "site_seq": parsed.site_seq,
+    }
+    if parsed.kind in (NumberKind.SUBJECT, NumberKind.LICENSE, NumberKind.PUBLIC_SECURITY):
+        values.pop("site_seq")
+    return kb.message(f"number_{parsed.kind.value}", **values)
+
+
+class ActionExplainNumber(Action):
+    """Says what each number in the message is; without one, explains the formats."""
+
+    def name(self) -> str:
+        return "action_explain_number"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        kb = knowledge()
+        numbers = list(dict.fromkeys(tracker.get_latest_entity_values("icp_number")))
+        if not numbers:
+            dispatcher.utter_message(text=kb.answer("number_format"))
+            return []
+        texts = [number_text(kb, n) for n in numbers[:MAX_NUMBERS_EXPLAINED]]
+        dispatcher.utter_message(text="\n\n".join(texts))
+        return []

@@ -1,0 +1,1 @@
+"""Filing core: plain-Python domain logic (no Rasa, no web frameworks)."""

@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components and their framework-free rules."""

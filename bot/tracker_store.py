@@ -1,0 +1,47 @@
+"""Rasa's SQL tracker store configured by one URL (TRACKER_STORE_URL)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from sqlalchemy.engine import make_url
+
+from bot import config
+
+
+def sql_store_arguments(url: str) -> dict[str, Any]:
+    """SQLTrackerStore's keyword arguments for a SQLAlchemy URL."""
+    parsed = make_url(url)
+    dialect = parsed.get_backend_name()
+    if dialect == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        return {"dialect": "sqlite", "db": database}
+    return {
+        "dialect": parsed.drivername,
+        "host": parsed.host,
+        "port": parsed.port,
+        "db": parsed.database,
+        "username": parsed.username,
+        "password": parsed.password,
+        "query": dict(parsed.query) or None,
+    }
+
+
+class UrlSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore whose database comes from `url` or TRACKER_STORE_URL (SQLite under var/ by default)."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        url: str | None = None,
+        event_broker: EventBroker | None = None,
+        host: str | None = None,  # Rasa passes the endpoint's `url` as host; the URL wins
+        **kwargs: Any,
+    ) -> None:
+        arguments = sql_store_arguments(url or host or config.tracker_store_url())
+        super().__init__(domain=domain, event_broker=event_broker, **arguments)
