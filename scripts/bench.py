@@ -1,0 +1,109 @@
+"""Benchmark of the REST endpoint: latency at 1 and 20 concurrent users, throughput, load time, memory.
+
+Starts its own servers on loopback ports over a fresh seeded core; bounded in requests and time.
+Usage: python scripts/bench.py [--requests-per-user N]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scripts.local_servers import running_servers  # noqa: E402
+
+# A realistic mix: FAQ, scenarios, core lookups, numbers, chit-chat and noise.
+MESSAGES = [
+    "你好",
+    "每个IP可以备案几次",
+    "env-demo-full 还能备案吗",
+    "env-demo-noservice 选不了云托管",
+    "BA-DEMO-0002 进度",
+    "我之前在阿里云备过案",
+    "备案一般要多久",
+    "个人可以备案吗",
+    "为什么一定要备案",
+    "京ICP备11018762号-1 是网站备案号吗",
+    "网站迁走了怎么取消接入",
+    "云托管怎么备案",
+    "今天天气怎么样",
+    "谢谢",
+]
+DEADLINE_SECONDS = 600
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MiB."""
+    total_kb = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        status = Path(f"/proc/{p}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
+async def user_session(client: httpx.AsyncClient, base: str, user: int, count: int, latencies: list[float]) -> None:
+    for i in range(count):
+        message = MESSAGES[(user + i) % len(MESSAGES)]
+        started = time.perf_counter()
+        response = await client.post(
+            f"{base}/webhooks/rest/webhook", json={"sender": f"bench-{user}", "message": message}
+        )
+        response.raise_for_status()
+        latencies.append((time.perf_counter() - started) * 1000)
+
+
+async def run_load(base: str, users: int, per_user: int) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=users)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.wait_for(
+            asyncio.gather(*(user_session(client, base, u, per_user, latencies) for u in range(users))),
+            timeout=DEADLINE_SECONDS,
+        )
+        elapsed = time.perf_counter() - started
+    return latencies, elapsed
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests-per-user", type=int, default=20)
+    args = parser.parse_args()
+    model = ROOT / "models" / "filing-assistant.tar.gz"
+    with tempfile.TemporaryDirectory() as work, running_servers(model, Path(work)) as servers:
+        print(f"model load (server start to /status 200): {servers.model_load_seconds:.1f} s")
+        print(f"memory after load: rasa {rss_mb(servers.rasa_pid):.0f} MiB, actions {rss_mb(servers.action_pid):.0f} MiB")
+        asyncio.run(run_load(servers.base_url, 2, 5))  # warm-up, not counted
+        for users in (1, 20):
+            per_user = args.requests_per_user if users == 1 else max(args.requests_per_user // 2, 5)
+            latencies, elapsed = asyncio.run(run_load(servers.base_url, users, per_user))
+            print(
+                f"{users:>2} concurrent users: {len(latencies)} requests, "
+                f"p50 {statistics.median(latencies):.0f} ms, p99 {percentile(latencies, 99):.0f} ms, "
+                f"{len(latencies) / elapsed:.1f} msg/s"
+            )
+        print(f"memory after load test: rasa {rss_mb(servers.rasa_pid):.0f} MiB, actions {rss_mb(servers.action_pid):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

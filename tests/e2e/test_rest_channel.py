@@ -1,0 +1,107 @@
+"""The assistant end to end: real model, real action server, REST channel, seeded core."""
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+
+def sender() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def test_root_answers_200(rest_server):
+    assert httpx.get(rest_server + "/", timeout=10).status_code == 200
+
+
+def test_quota_rule_question_answers_two_per_ip(chat):
+    assert "每个IP可以备案2次" in texts(chat(sender(), "每个IP可以备案几次"))
+
+
+def test_full_environment_has_no_filings_left(chat):
+    reply = texts(chat(sender(), "env-demo-full 还能备案吗"))
+    assert "env-demo-full" in reply and "用完" in reply
+
+
+def test_environment_without_the_filing_service_names_it(chat):
+    reply = texts(chat(sender(), "env-demo-noservice 选不了云托管"))
+    assert "tcb-beian-auto" in reply and "没有找到" in reply
+
+
+def test_rejected_order_gives_its_reason(chat):
+    reply = texts(chat(sender(), "BA-DEMO-0002 进度"))
+    assert "驳回" in reply and "网站名称不符合要求" in reply
+
+
+def test_filed_at_another_provider_recommends_access_filing(chat):
+    assert "接入备案" in texts(chat(sender(), "我之前在阿里云备过案"))
+
+
+def test_greeting_says_what_the_assistant_can_do(chat):
+    reply = texts(chat(sender(), "你好"))
+    assert "备案" in reply and "转人工" in reply
+
+
+def test_website_number_is_explained(chat):
+    assert "网站备案号" in texts(chat(sender(), "京ICP备11018762号-1 是网站备案号吗"))
+
+
+def test_the_environment_is_asked_for_and_answered_on_the_next_turn(chat):
+    user = sender()
+    first = texts(chat(user, "备案的时候选不了云托管"))
+    assert "env-" in first  # asks for the environment id
+    second = texts(chat(user, "env-demo-blocked"))
+    assert "云托管资源包已过期" in second
+
+
+def test_an_unknown_environment_gets_a_clear_answer_then_the_right_one_works(chat):
+    user = sender()
+    chat(user, "我的环境还能备案几次")
+    missing = texts(chat(user, "env-nothere-0001"))
+    assert "env-nothere-0001" in missing and "没有找到" in missing
+    found = texts(chat(user, "env-demo-ok"))
+    assert "还可以备案 2 次" in found
+
+
+def test_the_order_is_asked_for_when_missing(chat):
+    user = sender()
+    assert "BA-" in texts(chat(user, "我的备案审核到哪一步了"))
+    assert "管局" in texts(chat(user, "BA-DEMO-0001"))
+
+
+def test_leaving_the_lookup_with_a_no(chat):
+    user = sender()
+    chat(user, "备案时没有可用的IP怎么办")
+    assert "不查" in texts(chat(user, "算了"))
+    assert "备案" in texts(chat(user, "为什么一定要备案"))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "   ",
+        "😀😀😀🎉",
+        "备案" * 2500,
+        "<script>alert('x')</script>",
+        "'; DROP TABLE filing_orders; --",
+        "ICP備案 beian 怎麼弄 please help 谢谢",
+        "\u0000\u200b",
+    ],
+)
+def test_bad_input_gets_a_polite_chinese_reply(chat, message):
+    messages = chat(sender(), message)
+    reply = texts(messages)
+    assert reply.strip(), "no reply"
+    assert "Traceback" not in reply and "Error" not in reply
+    assert any("\u4e00" <= c <= "\u9fff" for c in reply)
+
+
+def test_sql_looking_text_leaves_the_data_intact(chat):
+    chat(sender(), "'; DROP TABLE filing_orders; --")
+    assert "驳回" in texts(chat(sender(), "BA-DEMO-0002 进度"))

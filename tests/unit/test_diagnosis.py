@@ -1,0 +1,279 @@
+"""bot/filing/diagnosis.py: the seed's checks for "cannot select 云托管 / no IP", in order."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from itertools import count
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from bot.filing.diagnosis import Diagnosis, Finding, diagnose_cloudrun
+from bot.filing.models import (
+    FILING_SERVICE_NAME,
+    FILINGS_PER_IP,
+    INITIALISATION_MINUTES,
+    CloudRunService,
+    Environment,
+    FilingIp,
+    FilingOrder,
+    OrderStatus,
+    ResourcePack,
+    ServiceFilingStatus,
+)
+from bot.filing.quota import IpQuota
+from bot.filing.repository import EnvironmentRepository
+
+PURCHASED = datetime(2026, 1, 5, 10, 0)
+LONG_AFTER = datetime(2026, 11, 26, 9, 0)  # well past the ten-minute initialisation
+_order_ids = count(1)
+
+ALL_PASSED = (
+    ("resource_pack", True),
+    ("initialised", True),
+    ("filing_service", True),
+    ("filing_status", True),
+    ("filing_ip", True),
+    ("quota", True),
+)
+
+
+# --- in-memory builders (no database) ----------------------------------------
+
+def pack(purchased_at: datetime = PURCHASED) -> ResourcePack:
+    return ResourcePack(purchased_at=purchased_at, expires_at=purchased_at + timedelta(days=365))
+
+
+def service(
+    status: ServiceFilingStatus | None = ServiceFilingStatus.ELIGIBLE,
+    name: str = FILING_SERVICE_NAME,
+    reason: str | None = None,
+) -> CloudRunService:
+    return CloudRunService(name=name, filing_status=status, filing_block_reason=reason)
+
+
+def ip(address: str, *statuses: OrderStatus) -> FilingIp:
+    filing_ip = FilingIp(address=address, filings_allowed=FILINGS_PER_IP)
+    filing_ip.orders = [
+        FilingOrder(
+            id=f"BA-TEST-{next(_order_ids):04d}", account_id="acct-test", scenario="first_filing",
+            status=s, submitted_at=PURCHASED, updated_at=PURCHASED,
+        )
+        for s in statuses
+    ]
+    return filing_ip
+
+
+def environment(
+    *,
+    packs: list[ResourcePack] | None = None,
+    services: list[CloudRunService] | None = None,
+    ips: list[FilingIp] | None = None,
+) -> Environment:
+    env = Environment(id="env-test", account_id="acct-test", name="测试环境", created_at=PURCHASED)
+    env.resource_packs = [pack()] if packs is None else packs
+    env.services = [service()] if services is None else services
+    env.filing_ips = [ip("198.51.100.1")] if ips is None else ips
+    return env
+
+
+# --- every finding --------------------------------------------------------------
+
+def test_environment_with_eligible_service_and_free_ip_is_ok() -> None:
+    result = diagnose_cloudrun(environment(ips=[ip("198.51.100.1", OrderStatus.APPROVED)]), LONG_AFTER)
+
+    assert result == Diagnosis(
+        environment_id="env-test",
+        finding=Finding.OK,
+        checks=ALL_PASSED,
+        ip=IpQuota("198.51.100.1", used=1, total=2),
+    )
+
+
+def test_environment_without_resource_pack_stops_at_the_first_check() -> None:
+    result = diagnose_cloudrun(environment(packs=[], services=[], ips=[]), LONG_AFTER)
+
+    assert result.finding == Finding.NO_RESOURCE_PACK
+    assert result.checks == (("resource_pack", False),)
+    assert (result.block_reason, result.minutes_left, result.ip) == (None, None, None)
+
+
+def test_pack_bought_three_minutes_ago_without_service_is_still_initializing() -> None:
+    env = environment(packs=[pack(PURCHASED)], services=[], ips=[])
+
+    result = diagnose_cloudrun(env, PURCHASED + timedelta(minutes=3))
+
+    assert result.finding == Finding.INITIALIZING
+    assert result.minutes_left == INITIALISATION_MINUTES - 3 == 7
+    assert result.checks == (("resource_pack", True), ("initialised", False))
+
+
+def test_minutes_left_rounds_a_started_minute_up() -> None:
+    env = environment(packs=[pack(PURCHASED)], services=[], ips=[])
+
+    assert diagnose_cloudrun(env, PURCHASED + timedelta(minutes=3, seconds=30)).minutes_left == 7
+    assert diagnose_cloudrun(env, PURCHASED + timedelta(minutes=9, seconds=59)).minutes_left == 1
+    assert diagnose_cloudrun(env, PURCHASED).minutes_left == 10
+
+
+def test_initialisation_counts_from_the_latest_pack() -> None:
+    older, latest = pack(PURCHASED - timedelta(days=30)), pack(PURCHASED)
+    env = environment(packs=[latest, older], services=[], ips=[])
+
+    result = diagnose_cloudrun(env, PURCHASED + timedelta(minutes=4))
+
+    assert (result.finding, result.minutes_left) == (Finding.INITIALIZING, 6)
+
+
+def test_missing_service_ten_minutes_after_purchase_is_no_service() -> None:
+    env = environment(packs=[pack(PURCHASED)], services=[service(name="web")], ips=[])
+
+    result = diagnose_cloudrun(env, PURCHASED + timedelta(minutes=INITIALISATION_MINUTES))
+
+    assert result.finding == Finding.NO_SERVICE
+    assert result.checks == (("resource_pack", True), ("initialised", True), ("filing_service", False))
+    assert result.minutes_left is None
+
+
+def test_service_present_during_initialisation_is_not_reported_as_initializing() -> None:
+    result = diagnose_cloudrun(environment(packs=[pack(PURCHASED)]), PURCHASED + timedelta(minutes=2))
+
+    assert result.finding == Finding.OK
+    assert result.minutes_left is None
+
+
+def test_ineligible_service_is_blocked_with_the_services_reason() -> None:
+    env = environment(services=[service(ServiceFilingStatus.INELIGIBLE, reason="云托管资源包已过期")])
+
+    result = diagnose_cloudrun(env, LONG_AFTER)
+
+    assert result.finding == Finding.BLOCKED
+    assert result.block_reason == "云托管资源包已过期"
+    assert result.checks == (
+        ("resource_pack", True), ("initialised", True), ("filing_service", True), ("filing_status", False),
+    )
+    assert result.ip is None
+
+
+def test_service_without_a_filing_status_is_blocked_without_a_reason() -> None:
+    result = diagnose_cloudrun(environment(services=[service(status=None)]), LONG_AFTER)
+
+    assert (result.finding, result.block_reason) == (Finding.BLOCKED, None)
+
+
+def test_both_filings_used_is_quota_exhausted_with_the_ip() -> None:
+    env = environment(ips=[ip("198.51.100.1", OrderStatus.APPROVED, OrderStatus.INITIAL_REVIEW)])
+
+    result = diagnose_cloudrun(env, LONG_AFTER)
+
+    assert result.finding == Finding.QUOTA_EXHAUSTED
+    assert result.ip == IpQuota("198.51.100.1", used=2, total=2)
+    assert result.checks == ALL_PASSED[:-1] + (("quota", False),)
+
+
+def test_eligible_service_without_an_ip_fails_the_ip_check() -> None:
+    result = diagnose_cloudrun(environment(ips=[]), LONG_AFTER)
+
+    # No IP although the service is eligible: the seed sends this to a ticket, like a missing service.
+    assert result.finding == Finding.NO_SERVICE
+    assert result.checks == ALL_PASSED[:4] + (("filing_ip", False),)
+    assert result.ip is None
+
+
+def test_ok_reports_the_ip_with_most_filings_left() -> None:
+    env = environment(ips=[
+        ip("198.51.100.1", OrderStatus.APPROVED, OrderStatus.APPROVED),
+        ip("198.51.100.2", OrderStatus.AUTHORITY_REVIEW),
+    ])
+
+    result = diagnose_cloudrun(env, LONG_AFTER)
+
+    assert result.finding == Finding.OK
+    assert result.ip == IpQuota("198.51.100.2", used=1, total=2)
+
+
+def test_rejected_orders_leave_the_ip_usable() -> None:
+    env = environment(ips=[ip("198.51.100.1", OrderStatus.APPROVED, OrderStatus.REJECTED)])
+
+    result = diagnose_cloudrun(env, LONG_AFTER)
+
+    assert result.finding == Finding.OK
+    assert result.ip.remaining == 1
+
+
+def test_checks_run_in_the_seeds_order_and_stop_at_the_first_failure() -> None:
+    failing = {
+        Finding.NO_RESOURCE_PACK: environment(packs=[]),
+        Finding.NO_SERVICE: environment(services=[]),
+        Finding.BLOCKED: environment(services=[service(ServiceFilingStatus.INELIGIBLE)]),
+        Finding.QUOTA_EXHAUSTED: environment(ips=[ip("198.51.100.1", *[OrderStatus.APPROVED] * 2)]),
+    }
+    order = [name for name, _ in ALL_PASSED]
+
+    for finding, env in failing.items():
+        checks = diagnose_cloudrun(env, LONG_AFTER).checks
+        names = [name for name, _ in checks]
+        assert names == order[: len(names)], finding
+        assert [passed for _, passed in checks] == [True] * (len(checks) - 1) + [False], finding
+
+
+# --- the demo environments of the seeded database ----------------------------
+
+def diagnose_seeded(factory: sessionmaker, env_id: str, now: datetime = LONG_AFTER) -> Diagnosis:
+    with factory() as session:
+        env = EnvironmentRepository(session).get(env_id)
+        assert env is not None, env_id
+        return diagnose_cloudrun(env, now)
+
+
+def test_seeded_ok_environment_is_ok_with_its_ip(seeded_factory: sessionmaker) -> None:
+    result = diagnose_seeded(seeded_factory, "env-demo-ok")
+
+    assert result.finding == Finding.OK
+    assert result.ip == IpQuota("203.0.113.10", used=0, total=2)
+    assert result.checks == ALL_PASSED
+
+
+def test_seeded_full_environment_has_exhausted_its_quota(seeded_factory: sessionmaker) -> None:
+    result = diagnose_seeded(seeded_factory, "env-demo-full")
+
+    assert result.finding == Finding.QUOTA_EXHAUSTED
+    assert result.ip == IpQuota("203.0.113.20", used=2, total=2)
+
+
+def test_seeded_environment_without_service_needs_a_ticket(seeded_factory: sessionmaker) -> None:
+    result = diagnose_seeded(seeded_factory, "env-demo-noservice")
+
+    assert result.finding == Finding.NO_SERVICE
+    assert result.checks[-1] == ("filing_service", False)
+
+
+def test_seeded_environment_without_service_is_initializing_right_after_purchase(
+    seeded_factory: sessionmaker,
+) -> None:
+    result = diagnose_seeded(seeded_factory, "env-demo-noservice", now=datetime(2026, 1, 5, 10, 4))
+
+    assert (result.finding, result.minutes_left) == (Finding.INITIALIZING, 6)
+
+
+def test_seeded_blocked_environment_reports_the_expired_pack(seeded_factory: sessionmaker) -> None:
+    result = diagnose_seeded(seeded_factory, "env-demo-blocked")
+
+    assert result.finding == Finding.BLOCKED
+    assert result.block_reason == "云托管资源包已过期"
+
+
+@pytest.mark.parametrize(
+    ("env_id", "finding"),
+    [
+        ("env-demo-ok", Finding.OK),
+        ("env-demo-full", Finding.QUOTA_EXHAUSTED),
+        ("env-demo-noservice", Finding.NO_SERVICE),
+        ("env-demo-blocked", Finding.BLOCKED),
+    ],
+)
+def test_each_demo_environment_names_itself_in_its_diagnosis(
+    seeded_factory: sessionmaker, env_id: str, finding: Finding
+) -> None:
+    result = diagnose_seeded(seeded_factory, env_id)
+
+    assert (result.environment_id, result.finding) == (env_id, finding)
