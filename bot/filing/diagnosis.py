@@ -18,6 +18,7 @@ class Finding(str, enum.Enum):
     INITIALIZING = "initializing"
     NO_SERVICE = "no_service"
     BLOCKED = "blocked"
+    NO_IP = "no_ip"  # service fine, but no filing IP was allocated
     QUOTA_EXHAUSTED = "quota_exhausted"
 
 
@@ -71,7 +72,7 @@ def diagnose_cloudrun(environment: Environment, now: datetime) -> Diagnosis:
     best_ip = max(report.ips, key=lambda ip: ip.remaining, default=None)
     if best_ip is None:
         checks.append(("filing_ip", False))
-        return Diagnosis(env_id, Finding.NO_SERVICE, tuple(checks))
+        return Diagnosis(env_id, Finding.NO_IP, tuple(checks))
     checks.append(("filing_ip", True))
     if best_ip.remaining == 0:
         checks.append(("quota", False))

@@ -53,6 +53,7 @@ class KnowledgeBase:
         self.messages: dict[str, str] = documents.get("messages", {})
         self.intent_titles: dict[str, str] = documents.get("intent_titles", {})
         self.number_reasons: dict[str, str] = documents.get("number_reasons", {})
+        self.no_ip_reasons: dict[str, str] = documents.get("no_ip_reasons", {})
         self.scenarios = {k: Scenario(key=k, **v) for k, v in documents.get("scenarios", {}).items()}
         self.faq = {k: FaqEntry(key=k, **v) for k, v in documents.get("faq", {}).items()}
 

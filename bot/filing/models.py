@@ -130,6 +130,11 @@ class FilingIp(Base):
     environment = relationship("Environment", back_populates="filing_ips")
     orders = relationship("FilingOrder", back_populates="filing_ip", order_by="FilingOrder.id")
 
+    def __init__(self, **kwargs: object) -> None:
+        # Column defaults apply only on INSERT; an IP not saved yet still allows FILINGS_PER_IP.
+        kwargs.setdefault("filings_allowed", FILINGS_PER_IP)
+        super().__init__(**kwargs)
+
 
 class FilingOrder(Base):
     """A filing order (备案订单) and where it stands."""

@@ -170,11 +170,10 @@ def test_both_filings_used_is_quota_exhausted_with_the_ip() -> None:
     assert result.checks == ALL_PASSED[:-1] + (("quota", False),)
 
 
-def test_eligible_service_without_an_ip_fails_the_ip_check() -> None:
+def test_eligible_service_without_an_ip_reports_the_missing_ip() -> None:
     result = diagnose_cloudrun(environment(ips=[]), LONG_AFTER)
 
-    # No IP although the service is eligible: the seed sends this to a ticket, like a missing service.
-    assert result.finding == Finding.NO_SERVICE
+    assert result.finding == Finding.NO_IP
     assert result.checks == ALL_PASSED[:4] + (("filing_ip", False),)
     assert result.ip is None
 
