@@ -1,6 +1,7 @@
 """Questions about one CloudBase environment: filing quota and why 云托管 cannot be selected."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -60,14 +61,15 @@ def environment_answer(query: str, env_id: str) -> str:
     return quota_text(kb, report)
 
 
-class _EnvironmentQuestion(Action):
+class _EnvironmentQuestion(Action, ABC):
     """Answers for a named environment, or asks which one and answers next turn."""
 
     query = ""
     preamble: str | None = None  # knowledge-base message said before asking
 
-    class Meta:
-        abstract = True
+    @abstractmethod
+    def name(self) -> str:
+        """Abstract, so rasa_sdk's executor does not register this base class."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]

@@ -12,8 +12,19 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
 MODEL_NAME = "filing-assistant"
 FINGERPRINT_FILE = MODELS / ".fingerprint"
-# Everything a trained model depends on.
-INPUTS = ["config.yml", "domain.yml", "data", "bot/nlu", "requirements/lock.txt"]
+# Everything a trained model depends on (of the knowledge base, only the FAQ answers
+# and their links are baked into the model; other texts are read at run time).
+INPUTS = [
+    "config.yml",
+    "domain.yml",
+    "data/nlu",
+    "data/rules",
+    "data/stories",
+    "data/knowledge/faq.yml",
+    "data/knowledge/links.yml",
+    "bot/nlu",
+    "requirements/lock.txt",
+]
 
 
 def fingerprint() -> str:

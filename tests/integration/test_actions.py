@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -272,3 +273,13 @@ def test_second_fallback_in_a_row_offers_a_person():
     texts, _, messages = run(ActionFallback(), tracker("nlu_fallback", text="嗯那个", events=events, intent_ranking=ranking))
     assert "转人工" in texts[0]
     assert messages[0]["buttons"][0]["payload"] == "/request_human"
+
+
+def test_the_action_server_registers_every_domain_action():
+    import yaml
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    domain = yaml.safe_load(open(Path(__file__).resolve().parents[2] / "domain.yml", encoding="utf-8"))
+    assert set(domain["actions"]) <= set(executor.actions)
