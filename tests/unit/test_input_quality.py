@@ -1,0 +1,23 @@
+import pytest
+
+from bot.nlu.input_quality import MAX_INPUT_CHARS, InputIssue, input_issue
+
+
+@pytest.mark.parametrize("text", [None, "", "   ", "\n\t", "\u3000"])
+def test_blank_messages_are_empty(text):
+    assert input_issue(text) == InputIssue.EMPTY
+
+
+@pytest.mark.parametrize("text", ["😀😀", "？？？", "👍🏻🎉", "...!!!", "\u200b"])
+def test_emoji_and_punctuation_only_have_no_text(text):
+    assert input_issue(text) == InputIssue.NO_TEXT
+
+
+def test_messages_over_the_limit_are_too_long():
+    assert input_issue("备" * (MAX_INPUT_CHARS + 1)) == InputIssue.TOO_LONG
+    assert input_issue("备" * MAX_INPUT_CHARS) is None
+
+
+@pytest.mark.parametrize("text", ["备案", "ok", "1", "<script>alert(1)</script>", "'; DROP TABLE x; --", "ICP備案 beian"])
+def test_readable_messages_have_no_issue(text):
+    assert input_issue(text) is None
