@@ -10,6 +10,7 @@ from rasa.shared.core.domain import Domain
 from sqlalchemy.engine import make_url
 
 from bot import config
+from bot.privacy import install_log_masking
 
 
 def sql_store_arguments(url: str) -> dict[str, Any]:
@@ -43,5 +44,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         host: str | None = None,  # Rasa passes the endpoint's `url` as host; the URL wins
         **kwargs: Any,
     ) -> None:
+        # Built once at server start, after Rasa configured logging: mask personal data from here on.
+        install_log_masking()
         arguments = sql_store_arguments(url or host or config.tracker_store_url())
         super().__init__(domain=domain, event_broker=event_broker, **arguments)

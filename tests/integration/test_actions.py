@@ -20,20 +20,13 @@ from actions.environment import (
 from actions.fallback import ActionFallback
 from actions.numbers import ActionExplainNumber
 from actions.orders import ActionCancelQuery, ActionFilingOrderStatus, ValidateOrderForm
-from bot.filing.db import create_schema, make_engine, session_factory
-from bot.filing.seed import seed_demo_data
+from scripts.local_servers import seeded_sqlite
 
 
 @pytest.fixture(autouse=True)
 def seeded_core(tmp_path, monkeypatch):
     """Every test gets its own seeded SQLite filing core through FILING_DB_URL."""
-    url = f"sqlite:///{tmp_path / 'filing.db'}"
-    engine = make_engine(url)
-    create_schema(engine)
-    with session_factory(engine)() as session:
-        seed_demo_data(session)
-    engine.dispose()
-    monkeypatch.setenv("FILING_DB_URL", url)
+    monkeypatch.setenv("FILING_DB_URL", seeded_sqlite(tmp_path / "filing.db"))
 
 
 def tracker(

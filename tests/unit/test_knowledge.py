@@ -14,8 +14,10 @@ from bot.filing.quota import NoIpReason
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
 NLU_FAQ = ROOT / "data" / "nlu" / "faq.yml"
-SEED_DOCUMENT = Path(os.environ.get("FILING_SEED_DOCUMENT") or "/work/shared/seeds/000_616f80309a20bb72.txt")
-INTENT_SPEC = Path(os.environ.get("FILING_INTENT_SPEC") or "/work/shared/spec/intents.md")
+# The project's shared sources sit beside the repository (CI lays them out the same way).
+SHARED = Path(__file__).resolve().parents[3] / "shared"
+SEED_DOCUMENT = Path(os.environ.get("FILING_SEED_DOCUMENT") or SHARED / "seeds" / "000_616f80309a20bb72.txt")
+INTENT_SPEC = Path(os.environ.get("FILING_INTENT_SPEC") or SHARED / "spec" / "intents.md")
 
 MAX_SCENARIO_CHARS = 280
 

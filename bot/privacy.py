@@ -1,0 +1,37 @@
+"""Masks personal data (ID-card and mobile numbers) before it reaches a log."""
+from __future__ import annotations
+
+import logging
+import re
+
+# 18-digit resident ID (last char may be X) and mainland mobile numbers, not inside longer digit runs.
+_ID_CARD = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def mask_personal_data(text: str) -> str:
+    """Keep the first and last digits of ID-card and mobile numbers, star the middle."""
+    text = _ID_CARD.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+
+
+class PersonalDataFilter(logging.Filter):
+    """Rewrites each record's message with personal data masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logged as it is rather than dropped
+            return True
+        masked = mask_personal_data(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_masking() -> None:
+    """Attach the filter to every handler of the root logger (idempotent)."""
+    root = logging.getLogger()
+    for handler in root.handlers or [logging.lastResort]:
+        if handler is not None and not any(isinstance(f, PersonalDataFilter) for f in handler.filters):
+            handler.addFilter(PersonalDataFilter())
