@@ -43,3 +43,10 @@ def test_sqlite_store_keeps_the_conversation(tmp_path):
 def test_postgres_store_keeps_the_conversation(postgres_url):
     restored = round_trip(postgres_url)
     assert restored.get_slot("cloudbase_env") == "env-demo-ok"
+
+
+def test_sqlite_store_runs_in_wal_mode(tmp_path):
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
