@@ -7,7 +7,6 @@ PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 LOCK := requirements/lock.txt
 STAMP := $(VENV)/.installed
-MODEL_STAMP := models/.fingerprint
 
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
@@ -39,9 +38,6 @@ lock: install
 
 train: install
 	$(PY) scripts/train_if_needed.py --force
-
-models/current: install
-	$(PY) scripts/train_if_needed.py
 
 seed: install
 	$(PY) -m bot.filing.seed

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -58,8 +57,3 @@ def spoke_this_turn(tracker: Tracker) -> bool:
         if event.get("event") == "bot":
             return True
     return False
-
-
-def text_message(text: str, **extra: Any) -> dict[str, Any]:
-    """Arguments for dispatcher.utter_message carrying plain text."""
-    return {"text": text, **extra}

@@ -99,16 +99,3 @@ class ActionAnswerOrder(Action):
         if order_id:
             dispatcher.utter_message(text=order_answer(order_id))
         return []
-
-
-class ActionCancelQuery(Action):
-    """Leaves a lookup the user no longer wants."""
-
-    def name(self) -> str:
-        return "action_cancel_query"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=knowledge().message("cancel_query"))
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_query", None)]

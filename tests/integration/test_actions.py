@@ -19,7 +19,8 @@ from actions.environment import (
 )
 from actions.fallback import ActionFallback
 from actions.numbers import ActionExplainNumber
-from actions.orders import ActionCancelQuery, ActionFilingOrderStatus, ValidateOrderForm
+from actions.lookups import ActionCancelQuery
+from actions.orders import ActionFilingOrderStatus, ValidateOrderForm
 from scripts.local_servers import seeded_sqlite
 
 
