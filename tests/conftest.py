@@ -21,3 +21,7 @@ def trained_model() -> Path:
     model = ROOT / "models" / "filing-assistant.tar.gz"
     assert model.exists(), "training did not produce models/filing-assistant.tar.gz"
     return model
+
+
+# PostgreSQL and Redis fixtures, shared by integration and end-to-end tests.
+from tests.service_fixtures import postgres_url, redis_url  # noqa: E402,F401
