@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity_or_slot, knowledge, latest_intent
+from actions.numbers import with_number_explanations
 from bot.filing.scenarios import Goal, Situation, recommend
 
 # Filings held anywhere but here count as "elsewhere" when the user names no provider.
@@ -22,7 +23,9 @@ class ActionAnswerKnowledge(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=knowledge().answer(latest_intent(tracker) or "out_of_scope"))
+        kb = knowledge()
+        answer = kb.answer(latest_intent(tracker) or "out_of_scope")
+        dispatcher.utter_message(text=with_number_explanations(kb, tracker, answer))
         return []
 
 
@@ -64,4 +67,27 @@ class ActionAnswerScenario(Action):
         parts = [kb.message("scenario_pair_intro")]
         parts += [kb.scenario_text(s.key) for s in kb.scenarios_for_intent(intent)]
         dispatcher.utter_message(text="\n\n".join(parts))
+        return []
+
+
+def selected_faq_key(tracker: Tracker) -> str | None:
+    """The FAQ sub-intent the ResponseSelector chose for the latest message."""
+    selector = (tracker.latest_message.get("response_selector") or {}).get("faq") or {}
+    key = (selector.get("response") or {}).get("intent_response_key") or ""
+    return key.split("/", 1)[1] if "/" in key else None
+
+
+class ActionAnswerFaq(Action):
+    """Answers the common question the ResponseSelector chose, explaining any number named."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        kb = knowledge()
+        key = selected_faq_key(tracker)
+        answer = kb.faq_answer(key) if key in kb.faq else kb.message("fallback_human")
+        dispatcher.utter_message(text=with_number_explanations(kb, tracker, answer))
         return []

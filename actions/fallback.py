@@ -6,6 +6,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import selected_faq_key
 from actions.common import knowledge
 from bot.filing.knowledge import KnowledgeBase
 from bot.nlu.input_quality import MAX_INPUT_CHARS, InputIssue, input_issue
@@ -19,13 +20,6 @@ _ISSUE_MESSAGES = {
     InputIssue.NO_TEXT: "input_no_text",
     InputIssue.TOO_LONG: "input_too_long",
 }
-
-
-def selected_faq_key(tracker: Tracker) -> str | None:
-    """The FAQ sub-intent the ResponseSelector chose for the latest message."""
-    selector = (tracker.latest_message.get("response_selector") or {}).get("faq") or {}
-    key = (selector.get("response") or {}).get("intent_response_key") or ""
-    return key.split("/", 1)[1] if "/" in key else None
 
 
 def previous_turn_fell_back(tracker: Tracker) -> bool:

@@ -30,6 +30,17 @@ def number_text(kb: KnowledgeBase, text: str) -> str:
     return kb.message(f"number_{parsed.kind.value}", **values)
 
 
+def numbers_in_message(tracker: Tracker) -> list[str]:
+    """The distinct ICP, licence or public-security numbers of the latest message."""
+    return list(dict.fromkeys(tracker.get_latest_entity_values("icp_number")))[:MAX_NUMBERS_EXPLAINED]
+
+
+def with_number_explanations(kb: KnowledgeBase, tracker: Tracker, answer: str) -> str:
+    """`answer`, preceded by what each number in the message is: a named number is always explained."""
+    numbers = numbers_in_message(tracker)
+    return "\n\n".join([*(number_text(kb, n) for n in numbers), answer])
+
+
 class ActionExplainNumber(Action):
     """Says what each number in the message is; without one, explains the formats."""
 
@@ -40,10 +51,9 @@ class ActionExplainNumber(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         kb = knowledge()
-        numbers = list(dict.fromkeys(tracker.get_latest_entity_values("icp_number")))
+        numbers = numbers_in_message(tracker)
         if not numbers:
             dispatcher.utter_message(text=kb.answer("number_format"))
             return []
-        texts = [number_text(kb, n) for n in numbers[:MAX_NUMBERS_EXPLAINED]]
-        dispatcher.utter_message(text="\n\n".join(texts))
+        dispatcher.utter_message(text="\n\n".join(number_text(kb, n) for n in numbers))
         return []

@@ -19,7 +19,7 @@ RETRIEVAL_INTENT = "faq"
 
 
 class KnowledgeImporter(TrainingDataImporter):
-    """Provides `utter_faq/<key>` responses rendered from the knowledge base (answered by `utter_faq`)."""
+    """Provides `utter_faq/<key>` responses rendered from the knowledge base (the selector's labels)."""
 
     def __init__(
         self,

@@ -277,3 +277,31 @@ def test_the_action_server_registers_every_domain_action():
     executor.register_package("actions")
     domain = yaml.safe_load(open(Path(__file__).resolve().parents[2] / "domain.yml", encoding="utf-8"))
     assert set(domain["actions"]) <= set(executor.actions)
+
+
+def faq_tracker(key: str, text: str, entities: list[dict[str, Any]] | None = None) -> Tracker:
+    track = tracker("faq", text=text, entities=entities)
+    track.latest_message["response_selector"] = {
+        "faq": {"response": {"intent_response_key": f"faq/{key}", "confidence": 0.9}}
+    }
+    return track
+
+
+def test_faq_answer_comes_from_the_knowledge_base():
+    from actions.answers import ActionAnswerFaq
+    from actions.common import knowledge
+
+    texts, _, _ = run(ActionAnswerFaq(), faq_tracker("sms_verification", "短信核验是什么"))
+    assert texts == [knowledge().faq_answer("sms_verification")]
+
+
+def test_a_number_named_in_any_question_is_explained_first():
+    from actions.answers import ActionAnswerFaq
+
+    number = "京公网安备11000002000001号"
+    texts, _, _ = run(ActionAnswerFaq(), faq_tracker("public_security_filing", f"{number}是啥", [entity("icp_number", number)]))
+    assert texts[0].startswith(number) and "公安" in texts[0]
+    knowledge_texts, _, _ = run(
+        ActionAnswerKnowledge(), tracker("filing_success", entities=[entity("icp_number", "京ICP备11018762号-1")])
+    )
+    assert "网站备案号" in knowledge_texts[0]
