@@ -24,8 +24,7 @@ def quota_text(kb: KnowledgeBase, report: QuotaReport) -> str:
     """The quota report in the user's words."""
     env_id = report.environment_id
     if report.state == QuotaState.NO_IP:
-        reason = kb.render(kb.no_ip_reasons[report.no_ip_reason.value])
-        return kb.message("quota_no_ip", env_id=env_id, reason=reason)
+        return kb.message("quota_no_ip", env_id=env_id, reason=kb.no_ip_reason(report.no_ip_reason.value))
     ips = "、".join(ip.address for ip in report.ips)
     key = "quota_remaining" if report.state == QuotaState.AVAILABLE else "quota_exhausted"
     return kb.message(
@@ -40,7 +39,7 @@ def diagnosis_text(kb: KnowledgeBase, diagnosis: Diagnosis) -> str:
     if diagnosis.finding == Finding.INITIALIZING:
         values["minutes_left"] = diagnosis.minutes_left
     elif diagnosis.finding == Finding.BLOCKED:
-        values["reason"] = diagnosis.block_reason or kb.no_ip_reasons["service_ineligible"]
+        values["reason"] = diagnosis.block_reason or kb.no_ip_reason("service_ineligible")
     elif diagnosis.finding in (Finding.OK, Finding.QUOTA_EXHAUSTED):
         ip = diagnosis.ip
         values.update(ip=ip.address, remaining=ip.remaining, used=ip.used, total=ip.total)

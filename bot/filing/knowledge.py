@@ -122,6 +122,10 @@ class KnowledgeBase:
         """Why a number is invalid, in the user's words."""
         return self.render(self.number_reasons[code], detail=detail)
 
+    def no_ip_reason(self, code: str) -> str:
+        """Why an environment holds no filing IP, in the user's words."""
+        return self.render(self.no_ip_reasons[code])
+
     def intent_title(self, intent: str) -> str | None:
         """A short label for an intent, used when offering choices."""
         return self.intent_titles.get(intent)

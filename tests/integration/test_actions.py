@@ -305,3 +305,8 @@ def test_a_number_named_in_any_question_is_explained_first():
         ActionAnswerKnowledge(), tracker("filing_success", entities=[entity("icp_number", "京ICP备11018762号-1")])
     )
     assert "网站备案号" in knowledge_texts[0]
+
+
+def test_quota_of_an_environment_without_the_filing_service_says_why_it_has_no_ip():
+    texts, _, _ = run(ActionFilingQuota(), tracker("filing_quota", entities=[entity("cloudbase_env", "env-demo-noservice")]))
+    assert "没有可备案IP" in texts[0] and "tcb-beian-auto" in texts[0]
