@@ -105,3 +105,15 @@ def test_bad_input_gets_a_polite_chinese_reply(chat, message):
 def test_sql_looking_text_leaves_the_data_intact(chat):
     chat(sender(), "'; DROP TABLE filing_orders; --")
     assert "驳回" in texts(chat(sender(), "BA-DEMO-0002 进度"))
+
+
+def test_a_domain_that_will_not_open_is_explained_as_a_missing_filing(chat):
+    reply = texts(chat(sender(), "域名打不开了"))
+    assert "阻断" in reply and "接入备案" in reply
+
+
+@pytest.mark.parametrize("message", ["qwerty zxcv", "asdfghjkl"])
+def test_keyboard_mash_is_not_taken_for_a_yes(chat, message):
+    reply = texts(chat(sender(), message))
+    assert "还有其他备案问题可以继续问我" not in reply  # the neutral answer to affirm/deny
+    assert any("\u4e00" <= c <= "\u9fff" for c in reply)

@@ -16,6 +16,7 @@ from bot.filing.models import Base, Environment, FilingOrder, OrderStatus
 from bot.filing.quota import IpQuota, NoIpReason, QuotaState
 from bot.filing.seed import seed_demo_data
 from bot.filing.unit_of_work import UnitOfWork
+from tests.demo_expectations import DEMO_DIAGNOSIS_FINDINGS
 
 NOW = datetime(2026, 11, 26, 9, 0)
 
@@ -97,15 +98,7 @@ def test_quota_of_each_demo_environment(
     assert (report.state, report.no_ip_reason, report.ips) == (state, reason, ips)
 
 
-@pytest.mark.parametrize(
-    ("env_id", "finding"),
-    [
-        ("env-demo-ok", Finding.OK),
-        ("env-demo-full", Finding.QUOTA_EXHAUSTED),
-        ("env-demo-noservice", Finding.NO_SERVICE),
-        ("env-demo-blocked", Finding.BLOCKED),
-    ],
-)
+@pytest.mark.parametrize(("env_id", "finding"), DEMO_DIAGNOSIS_FINDINGS)
 def test_diagnosis_of_each_demo_environment(uow: UnitOfWork, env_id: str, finding: Finding) -> None:
     assert services.diagnose_environment(uow, env_id, NOW).finding == finding
 

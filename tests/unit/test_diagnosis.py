@@ -2,30 +2,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from itertools import count
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
 from bot.filing.diagnosis import Diagnosis, Finding, diagnose_cloudrun
-from bot.filing.models import (
-    FILING_SERVICE_NAME,
-    FILINGS_PER_IP,
-    INITIALISATION_MINUTES,
-    CloudRunService,
-    Environment,
-    FilingIp,
-    FilingOrder,
-    OrderStatus,
-    ResourcePack,
-    ServiceFilingStatus,
-)
+from bot.filing.models import INITIALISATION_MINUTES, OrderStatus, ServiceFilingStatus
 from bot.filing.quota import IpQuota
 from bot.filing.repository import EnvironmentRepository
+from tests.demo_expectations import DEMO_DIAGNOSIS_FINDINGS
+from tests.unit.builders import PURCHASED, environment, ip, pack, service
 
-PURCHASED = datetime(2026, 1, 5, 10, 0)
 LONG_AFTER = datetime(2026, 11, 26, 9, 0)  # well past the ten-minute initialisation
-_order_ids = count(1)
 
 ALL_PASSED = (
     ("resource_pack", True),
@@ -35,45 +23,6 @@ ALL_PASSED = (
     ("filing_ip", True),
     ("quota", True),
 )
-
-
-# --- in-memory builders (no database) ----------------------------------------
-
-def pack(purchased_at: datetime = PURCHASED) -> ResourcePack:
-    return ResourcePack(purchased_at=purchased_at, expires_at=purchased_at + timedelta(days=365))
-
-
-def service(
-    status: ServiceFilingStatus | None = ServiceFilingStatus.ELIGIBLE,
-    name: str = FILING_SERVICE_NAME,
-    reason: str | None = None,
-) -> CloudRunService:
-    return CloudRunService(name=name, filing_status=status, filing_block_reason=reason)
-
-
-def ip(address: str, *statuses: OrderStatus) -> FilingIp:
-    filing_ip = FilingIp(address=address, filings_allowed=FILINGS_PER_IP)
-    filing_ip.orders = [
-        FilingOrder(
-            id=f"BA-TEST-{next(_order_ids):04d}", account_id="acct-test", scenario="first_filing",
-            status=s, submitted_at=PURCHASED, updated_at=PURCHASED,
-        )
-        for s in statuses
-    ]
-    return filing_ip
-
-
-def environment(
-    *,
-    packs: list[ResourcePack] | None = None,
-    services: list[CloudRunService] | None = None,
-    ips: list[FilingIp] | None = None,
-) -> Environment:
-    env = Environment(id="env-test", account_id="acct-test", name="测试环境", created_at=PURCHASED)
-    env.resource_packs = [pack()] if packs is None else packs
-    env.services = [service()] if services is None else services
-    env.filing_ips = [ip("198.51.100.1")] if ips is None else ips
-    return env
 
 
 # --- every finding --------------------------------------------------------------
@@ -261,15 +210,7 @@ def test_seeded_blocked_environment_reports_the_expired_pack(seeded_factory: ses
     assert result.block_reason == "云托管资源包已过期"
 
 
-@pytest.mark.parametrize(
-    ("env_id", "finding"),
-    [
-        ("env-demo-ok", Finding.OK),
-        ("env-demo-full", Finding.QUOTA_EXHAUSTED),
-        ("env-demo-noservice", Finding.NO_SERVICE),
-        ("env-demo-blocked", Finding.BLOCKED),
-    ],
-)
+@pytest.mark.parametrize(("env_id", "finding"), DEMO_DIAGNOSIS_FINDINGS)
 def test_each_demo_environment_names_itself_in_its_diagnosis(
     seeded_factory: sessionmaker, env_id: str, finding: Finding
 ) -> None:

@@ -1,69 +1,13 @@
 """bot/filing/quota.py: one IP per environment with an eligible service, two filings per IP."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from itertools import count
-
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from bot.filing.models import (
-    FILING_SERVICE_NAME,
-    FILINGS_PER_IP,
-    CloudRunService,
-    Environment,
-    FilingIp,
-    FilingOrder,
-    OrderStatus,
-    ResourcePack,
-    ServiceFilingStatus,
-)
+from bot.filing.models import FILINGS_PER_IP, FilingIp, OrderStatus, ServiceFilingStatus
 from bot.filing.quota import IpQuota, NoIpReason, QuotaState, filing_service, ip_quota, quota_for
 from bot.filing.repository import EnvironmentRepository
-
-PURCHASED = datetime(2026, 1, 5, 10, 0)
-_order_ids = count(1)
-
-
-# --- in-memory builders (no database) ----------------------------------------
-
-def pack() -> ResourcePack:
-    return ResourcePack(purchased_at=PURCHASED, expires_at=PURCHASED + timedelta(days=365))
-
-
-def service(
-    status: ServiceFilingStatus | None = ServiceFilingStatus.ELIGIBLE,
-    name: str = FILING_SERVICE_NAME,
-    reason: str | None = None,
-) -> CloudRunService:
-    return CloudRunService(name=name, filing_status=status, filing_block_reason=reason)
-
-
-def order(status: OrderStatus) -> FilingOrder:
-    return FilingOrder(
-        id=f"BA-TEST-{next(_order_ids):04d}", account_id="acct-test", scenario="first_filing",
-        status=status, submitted_at=PURCHASED, updated_at=PURCHASED,
-    )
-
-
-def ip(address: str, *statuses: OrderStatus, allowed: int = FILINGS_PER_IP) -> FilingIp:
-    filing_ip = FilingIp(address=address, filings_allowed=allowed)
-    filing_ip.orders = [order(s) for s in statuses]
-    return filing_ip
-
-
-def environment(
-    *,
-    packs: int = 1,
-    services: list[CloudRunService] | None = None,
-    ips: list[FilingIp] | None = None,
-    env_id: str = "env-test",
-) -> Environment:
-    env = Environment(id=env_id, account_id="acct-test", name="测试环境", created_at=PURCHASED)
-    env.resource_packs = [pack() for _ in range(packs)]
-    env.services = [service()] if services is None else services
-    env.filing_ips = ips or []
-    return env
+from tests.unit.builders import environment, ip, order, service
 
 
 # --- quota over objects built in memory --------------------------------------
@@ -170,7 +114,7 @@ def test_ip_built_without_an_explicit_allowance_offers_two_filings() -> None:
 
 
 def test_environment_without_pack_has_no_ip_because_no_resource_pack() -> None:
-    report = quota_for(environment(packs=0, ips=[ip("198.51.100.1")]))
+    report = quota_for(environment(packs=[], ips=[ip("198.51.100.1")]))
 
     assert report.state == QuotaState.NO_IP
     assert report.no_ip_reason == NoIpReason.NO_RESOURCE_PACK
@@ -186,7 +130,9 @@ def test_environment_without_the_filing_service_has_no_ip_because_no_service() -
 
 
 def test_a_service_of_another_name_does_not_count_even_when_eligible() -> None:
-    report = quota_for(environment(services=[service(name="web", status=ServiceFilingStatus.ELIGIBLE)]))
+    env = environment(services=[service(name="web", status=ServiceFilingStatus.ELIGIBLE)], ips=[])
+
+    report = quota_for(env)
 
     assert report.no_ip_reason == NoIpReason.NO_SERVICE
 
@@ -209,10 +155,10 @@ def test_eligible_service_without_an_ip_yet_is_not_allocated() -> None:
 
 def test_filing_service_picks_tcb_beian_auto_among_other_services() -> None:
     wanted = service()
-    env = environment(services=[service(name="api-server", status=None), wanted, service(name="web")])
+    env = environment(services=[service(name="api-server", status=None), wanted, service(name="web")], ips=[])
 
     assert filing_service(env) is wanted
-    assert filing_service(environment(services=[service(name="api-server")])) is None
+    assert filing_service(environment(services=[service(name="api-server")], ips=[])) is None
 
 
 # --- quota over the seeded database ------------------------------------------

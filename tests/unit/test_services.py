@@ -14,6 +14,7 @@ from bot.filing.models import Base, OrderStatus
 from bot.filing.quota import IpQuota, NoIpReason, QuotaReport, QuotaState
 from bot.filing.services import OrderView
 from bot.filing.unit_of_work import UnitOfWork
+from tests.demo_expectations import DEMO_DIAGNOSIS_FINDINGS
 
 NOW = datetime(2026, 11, 26, 9, 0)
 
@@ -67,15 +68,7 @@ def test_check_quota_of_an_unknown_environment_is_none(uow: UnitOfWork) -> None:
 
 # --- diagnose_environment -------------------------------------------------------------
 
-@pytest.mark.parametrize(
-    ("env_id", "finding"),
-    [
-        ("env-demo-ok", Finding.OK),
-        ("env-demo-full", Finding.QUOTA_EXHAUSTED),
-        ("env-demo-noservice", Finding.NO_SERVICE),
-        ("env-demo-blocked", Finding.BLOCKED),
-    ],
-)
+@pytest.mark.parametrize(("env_id", "finding"), DEMO_DIAGNOSIS_FINDINGS)
 def test_diagnose_environment_finds_each_demo_environments_problem(
     uow: UnitOfWork, env_id: str, finding: Finding
 ) -> None:
