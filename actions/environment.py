@@ -8,7 +8,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_or_slot, knowledge, now, spoke_this_turn, unit_of_work
+from actions.common import entity_or_slot, knowledge, now, unit_of_work
+from actions.lookups import AskForIdUnlessInvited
 from bot.filing import services
 from bot.filing.diagnosis import Diagnosis, Finding
 from bot.filing.knowledge import KnowledgeBase
@@ -101,18 +102,13 @@ class ActionTroubleshootCloudrun(_EnvironmentQuestion):
         return "action_troubleshoot_cloudrun"
 
 
-class ActionAskCloudbaseEnv(Action):
+class ActionAskCloudbaseEnv(AskForIdUnlessInvited):
     """Asks for the environment id, unless this turn already invited it."""
+
+    message_key = "ask_environment"
 
     def name(self) -> str:
         return "action_ask_cloudbase_env"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        if not spoke_this_turn(tracker):
-            dispatcher.utter_message(text=knowledge().message("ask_environment"))
-        return []
 
 
 class ValidateEnvironmentForm(FormValidationAction):

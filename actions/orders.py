@@ -7,7 +7,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_or_slot, knowledge, spoke_this_turn, unit_of_work
+from actions.common import entity_or_slot, knowledge, unit_of_work
+from actions.lookups import AskForIdUnlessInvited
 from bot.filing import services
 from bot.filing.models import OrderStatus
 
@@ -54,18 +55,13 @@ class ActionFilingOrderStatus(Action):
         return [ActiveLoop(FORM)]
 
 
-class ActionAskOrderId(Action):
+class ActionAskOrderId(AskForIdUnlessInvited):
     """Asks for the order id, unless this turn already did."""
+
+    message_key = "ask_order"
 
     def name(self) -> str:
         return "action_ask_order_id"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> list[dict[str, Any]]:
-        if not spoke_this_turn(tracker):
-            dispatcher.utter_message(text=knowledge().message("ask_order"))
-        return []
 
 
 class ValidateOrderForm(FormValidationAction):

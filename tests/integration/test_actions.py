@@ -310,3 +310,12 @@ def test_a_number_named_in_any_question_is_explained_first():
 def test_quota_of_an_environment_without_the_filing_service_says_why_it_has_no_ip():
     texts, _, _ = run(ActionFilingQuota(), tracker("filing_quota", entities=[entity("cloudbase_env", "env-demo-noservice")]))
     assert "没有可备案IP" in texts[0] and "tcb-beian-auto" in texts[0]
+
+
+def test_the_order_form_asks_for_the_order_id_unless_the_turn_already_did():
+    from actions.orders import ActionAskOrderId
+
+    asked, _, _ = run(ActionAskOrderId(), tracker("filing_order_status"))
+    assert "BA-" in asked[0]
+    already = tracker("filing_order_status", events=[{"event": "user", "text": "BA-X"}, {"event": "bot", "text": "没有找到"}])
+    assert run(ActionAskOrderId(), already)[0] == []
