@@ -9,4 +9,6 @@ DEMO_DIAGNOSIS_FINDINGS: list[tuple[str, Finding]] = [
     ("env-demo-full", Finding.QUOTA_EXHAUSTED),
     ("env-demo-noservice", Finding.NO_SERVICE),
     ("env-demo-blocked", Finding.BLOCKED),
+    ("env-demo-nopack", Finding.NO_RESOURCE_PACK),
+    ("env-demo-noip", Finding.NO_IP),
 ]

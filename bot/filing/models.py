@@ -155,3 +155,22 @@ class FilingOrder(Base):
     updated_at = Column(DateTime, nullable=False, default=datetime.utcnow)
 
     filing_ip = relationship("FilingIp", back_populates="orders")
+
+
+class HostingService(str, enum.Enum):
+    """The cloud service a filing was made for at this provider."""
+
+    CLOUDRUN = "cloudrun"  # 云托管
+    SERVER = "server"  # 云服务器 and other server products
+
+
+class WebsiteFiling(Base):
+    """A filed website as the public record shows it: domain, number and who holds the access."""
+
+    __tablename__ = "website_filings"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    domain = Column(String(255), nullable=False, unique=True)  # registrable domain, lower case
+    website_number = Column(String(64), nullable=False)
+    provider = Column(String(64), nullable=False)  # the provider holding the access record
+    hosting_service = Column(_enum(HostingService))  # set for filings at this provider

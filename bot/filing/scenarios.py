@@ -12,8 +12,10 @@ class Goal(str, enum.Enum):
     """What the user wants to achieve with the filing."""
 
     HOST_SITE = "host_site"  # put a website on 云托管
+    CHANGE = "change"  # change something, not yet said what
     CHANGE_SUBJECT = "change_subject"  # 主体 details changed
     CHANGE_WEBSITE = "change_website"  # website details or its cloud service changed
+    CANCEL = "cancel"  # cancel something, not yet said what
     CANCEL_SUBJECT = "cancel_subject"
     CANCEL_WEBSITE = "cancel_website"
     LEAVE = "leave"  # the site no longer points at this cloud
@@ -23,7 +25,7 @@ class Goal(str, enum.Enum):
 class Situation:
     """What is known of the user's case; None means not known yet."""
 
-    goal: Goal = Goal.HOST_SITE
+    goal: Goal | None = Goal.HOST_SITE  # None: the user has not said what they want
     subject_filed: bool | None = None  # has the 主体 ever been filed
     filed_with: str | None = None  # provider holding the existing filing
     website_filed: bool | None = None  # is this website (domain) already filed
@@ -54,10 +56,16 @@ def filed_here(situation: Situation) -> bool | None:
     return situation.filed_with == HOME_PROVIDER
 
 
-def recommend(situation: Situation) -> Recommendation | None:
-    """The scenario for the situation, or None while a deciding fact is missing."""
+def recommend(situation: Situation, strict: bool = False) -> Recommendation | None:
+    """The scenario for the situation, or None while a deciding fact is missing.
+
+    Not `strict`, a filing held elsewhere with no word on the website is taken as the usual
+    case (moving the filed site: 接入备案); `strict` (the guided questions) asks instead.
+    """
     if situation.goal in _DIRECT:
         return _DIRECT[situation.goal]
+    if situation.goal != Goal.HOST_SITE:
+        return None
     subject_filed = situation.subject_filed
     if situation.website_filed or situation.filed_with is not None:
         subject_filed = True  # a filed website or a provider holding a filing implies a filed 主体
@@ -72,6 +80,8 @@ def recommend(situation: Situation) -> Recommendation | None:
         if here is True:
             return Recommendation("change_website", "website_filed_here_moves_to_cloudrun")
         return None
+    if situation.website_filed is None and strict:
+        return None
     if here is True:
         return Recommendation("add_website_here", "new_website_subject_filed_here")
     if here is False:
@@ -80,3 +90,36 @@ def recommend(situation: Situation) -> Recommendation | None:
             return Recommendation("access_filing", "filed_elsewhere")
         return Recommendation("add_website_elsewhere", "new_website_subject_filed_elsewhere")
     return None
+
+
+class Question(str, enum.Enum):
+    """The guided questions, in the order they are asked; values are slot names."""
+
+    GOAL = "filing_goal"
+    CHANGE_TARGET = "change_target"
+    CANCEL_TARGET = "cancel_target"
+    SUBJECT_FILED = "subject_filed"
+    FILED_WITH = "filed_with"
+    WEBSITE_FILED = "website_filed"
+
+
+# At most four questions on any path: goal, then the 主体, where, and the website.
+MAX_QUESTIONS = 4
+
+
+def next_question(situation: Situation) -> Question | None:
+    """The one question whose answer moves the decision on; None once it is decided."""
+    if recommend(situation, strict=True) is not None:
+        return None
+    if situation.goal is None:
+        return Question.GOAL
+    if situation.goal == Goal.CHANGE:
+        return Question.CHANGE_TARGET
+    if situation.goal == Goal.CANCEL:
+        return Question.CANCEL_TARGET
+    implied_filed = situation.website_filed or situation.filed_with is not None
+    if situation.subject_filed is None and not implied_filed:
+        return Question.SUBJECT_FILED
+    if situation.filed_with is None:
+        return Question.FILED_WITH
+    return Question.WEBSITE_FILED

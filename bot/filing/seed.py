@@ -16,10 +16,12 @@ from bot.filing.models import (
     Environment,
     FilingIp,
     FilingOrder,
+    HostingService,
     OrderStatus,
     ResourcePack,
     ServiceFilingStatus,
     SubjectType,
+    WebsiteFiling,
 )
 
 DEMO_ACCOUNT_ID = "acct-demo"
@@ -39,8 +41,20 @@ def _filing_service(status: ServiceFilingStatus, reason: str | None = None) -> C
     return CloudRunService(name=FILING_SERVICE_NAME, filing_status=status, filing_block_reason=reason)
 
 
-def demo_records() -> list[object]:
-    """The demo account, its four environments and its orders, as unsaved objects."""
+# The environment whose resource pack each seeding buys anew, so it is initialising for ten minutes.
+JUST_BOUGHT_ENVIRONMENT_ID = "env-demo-new"
+
+
+def _rejected(order_id: str, reason: str, domain: str, name: str, day: int) -> FilingOrder:
+    return FilingOrder(
+        id=order_id, account_id=DEMO_ACCOUNT_ID, scenario="first_filing", status=OrderStatus.REJECTED,
+        rejection_reason=reason, domain=domain, website_name=name,
+        submitted_at=datetime(2026, 11, day, 10, 0), updated_at=datetime(2026, 11, day + 2, 15, 0),
+    )
+
+
+def demo_records(now: datetime | None = None) -> list[object]:
+    """The demo account, its environments, orders and filing records, as unsaved objects."""
     account = Account(
         id=DEMO_ACCOUNT_ID,
         subject_name="示例科技有限公司",
@@ -69,16 +83,26 @@ def demo_records() -> list[object]:
     blocked.services = [_filing_service(ServiceFilingStatus.INELIGIBLE, "云托管资源包已过期")]
     blocked.filing_ips = [FilingIp(address="203.0.113.30")]
 
+    nopack = _environment("env-demo-nopack", "演示环境（未购买资源包）")
+    nopack.services = [CloudRunService(name="web")]
+
+    just_bought = _environment(JUST_BOUGHT_ENVIRONMENT_ID, "演示环境（刚购买资源包）")
+    just_bought.resource_packs = [ResourcePack(purchased_at=now or datetime.utcnow(), expires_at=_EXPIRES)]
+
+    noip = _environment("env-demo-noip", "演示环境（未分配IP）")
+    noip.resource_packs = [_pack()]
+    noip.services = [_filing_service(ServiceFilingStatus.ELIGIBLE)]
+
     orders = [
         FilingOrder(
             id="BA-DEMO-0001", account_id=DEMO_ACCOUNT_ID, scenario="add_website_here",
-            status=OrderStatus.AUTHORITY_REVIEW, domain="shop.example.cn", website_name="示例商城",
+            status=OrderStatus.AUTHORITY_REVIEW, domain="shop-example.cn", website_name="示例商城",
             submitted_at=datetime(2026, 11, 10, 9, 30), updated_at=datetime(2026, 11, 12, 16, 0),
         ),
         FilingOrder(
             id="BA-DEMO-0002", account_id=DEMO_ACCOUNT_ID, scenario="first_filing",
             status=OrderStatus.REJECTED, rejection_reason="网站名称不符合要求",
-            domain="blog.example.cn", website_name="最好的博客",
+            domain="blog-example.cn", website_name="最好的博客",
             submitted_at=datetime(2026, 11, 3, 14, 0), updated_at=datetime(2026, 11, 5, 11, 20),
         ),
         FilingOrder(
@@ -95,11 +119,27 @@ def demo_records() -> list[object]:
         ),
         FilingOrder(
             id="BA-DEMO-0005", account_id=DEMO_ACCOUNT_ID, scenario="access_filing",
-            status=OrderStatus.INITIAL_REVIEW, domain="app.example.net", website_name="示例应用",
+            status=OrderStatus.INITIAL_REVIEW, domain="app-example.net", website_name="示例应用",
             submitted_at=datetime(2026, 11, 25, 9, 0), updated_at=datetime(2026, 11, 25, 9, 0),
         ),
     ]
-    return [account, ok, full, noservice, blocked, *orders]
+    orders += [
+        _rejected("BA-DEMO-0006", "核验照片（幕布照）背景不符合要求", "photo-example.cn", "示例相册", 6),
+        _rejected("BA-DEMO-0007", "电话回访未接通", "call-example.cn", "示例客服", 7),
+        _rejected("BA-DEMO-0008", "域名实名信息与备案主体不一致", "name-example.cn", "示例资讯", 8),
+        _rejected("BA-DEMO-0009", "请补充网站用途说明后再提交", "misc-example.cn", "示例工具", 9),
+    ]
+    filings = [
+        WebsiteFiling(domain="example.cn", website_number="粤ICP备2026012345号-1", provider="腾讯云",
+                      hosting_service=HostingService.CLOUDRUN),
+        WebsiteFiling(domain="example.com.cn", website_number="粤ICP备2026012345号-2", provider="腾讯云",
+                      hosting_service=HostingService.CLOUDRUN),
+        WebsiteFiling(domain="example-cvm.cn", website_number="粤ICP备2026012345号-3", provider="腾讯云",
+                      hosting_service=HostingService.SERVER),
+        WebsiteFiling(domain="example-ali.cn", website_number="浙ICP备2019054321号-1", provider="阿里云"),
+    ]
+    environments = [ok, full, noservice, blocked, nopack, just_bought, noip]
+    return [account, *environments, *orders, *filings]
 
 
 def is_empty(session: Session) -> bool:
@@ -107,13 +147,34 @@ def is_empty(session: Session) -> bool:
     return session.execute(select(func.count()).select_from(Account)).scalar_one() == 0
 
 
-def seed_demo_data(session: Session) -> bool:
-    """Add the demo data unless some data exists; returns whether it seeded."""
-    if not is_empty(session):
-        return False
-    session.add_all(demo_records())
+def _exists(session: Session, record: object) -> bool:
+    """Whether a demo record of the same identity is stored (its primary key, or a filing's domain)."""
+    if isinstance(record, WebsiteFiling):
+        found = session.execute(select(WebsiteFiling.id).where(WebsiteFiling.domain == record.domain)).first()
+        return found is not None
+    return session.get(type(record), record.id) is not None
+
+
+def refresh_just_bought_pack(session: Session, now: datetime) -> None:
+    """Buy the initialising environment's pack anew, so its ten minutes start now."""
+    environment = session.get(Environment, JUST_BOUGHT_ENVIRONMENT_ID)
+    if environment is not None and environment.resource_packs:
+        environment.resource_packs[0].purchased_at = now
+
+
+def seed_demo_data(session: Session, now: datetime | None = None) -> bool:
+    """Add the demo records that are missing, leaving stored ones as they are; returns whether any was added.
+
+    Runs on every `make run`: a database from an older version gets the newer demo records,
+    and the just-bought environment starts its ten minutes again.
+    """
+    now = now or datetime.utcnow()
+    missing = [record for record in demo_records(now) if not _exists(session, record)]
+    session.add_all(missing)
+    session.flush()
+    refresh_just_bought_pack(session, now)
     session.commit()
-    return True
+    return bool(missing)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -127,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     with session_factory(engine)() as session:
         seeded = seed_demo_data(session)
     engine.dispose()
-    print("seeded demo data" if seeded else "database already has data; left as it is")
+    print("added the missing demo records" if seeded else "demo records already present; kept as they are")
 
 
 if __name__ == "__main__":

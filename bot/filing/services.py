@@ -5,8 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.filing.diagnosis import Diagnosis, diagnose_cloudrun
+from bot.filing.domains import DomainCheck, check_domain, registrable_domain
 from bot.filing.models import ORDER_STATUS_LABELS, OrderStatus
 from bot.filing.quota import QuotaReport, quota_for
+from bot.filing.rejections import rejection_code
 from bot.filing.unit_of_work import UnitOfWork
 
 
@@ -20,6 +22,7 @@ class OrderView:
     status_label: str
     updated_at: datetime
     rejection_reason: str | None
+    rejection_code: str | None  # a code of bot.filing.rejections when rejected
     issued_numbers: tuple[str, ...]
 
 
@@ -51,5 +54,16 @@ def order_status(uow: UnitOfWork, order_id: str) -> OrderView | None:
             status_label=ORDER_STATUS_LABELS[order.status],
             updated_at=order.updated_at,
             rejection_reason=order.rejection_reason,
+            rejection_code=rejection_code(order.rejection_reason) if order.status == OrderStatus.REJECTED else None,
             issued_numbers=numbers,
         )
+
+
+def check_domain_filing(uow: UnitOfWork, domain_text: str, given_number: str | None = None) -> DomainCheck | None:
+    """What the records say about a domain, or None when the text is no domain."""
+    domain = registrable_domain(domain_text)
+    if domain is None:
+        return None
+    with uow:
+        filing = uow.website_filings.for_domain(domain)
+        return check_domain(domain, filing, uow.orders.for_domain(domain), given_number)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker
 
-from bot.filing.repository import EnvironmentRepository, OrderRepository
+from bot.filing.repository import EnvironmentRepository, OrderRepository, WebsiteFilingRepository
 
 
 class UnitOfWork:
@@ -16,6 +16,7 @@ class UnitOfWork:
         self.session = self._factory()
         self.environments = EnvironmentRepository(self.session)
         self.orders = OrderRepository(self.session)
+        self.website_filings = WebsiteFilingRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select, text
@@ -19,13 +20,18 @@ from bot.filing.models import (
     FilingOrder,
     OrderStatus,
     ResourcePack,
+    WebsiteFiling,
 )
-from bot.filing.seed import DEMO_ACCOUNT_ID, is_empty, seed_demo_data
+from bot.filing.seed import DEMO_ACCOUNT_ID, JUST_BOUGHT_ENVIRONMENT_ID, is_empty, seed_demo_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
-DEMO_ENVIRONMENTS = {"env-demo-ok", "env-demo-full", "env-demo-noservice", "env-demo-blocked"}
-DEMO_ORDERS = {"BA-DEMO-0001", "BA-DEMO-0002", "BA-DEMO-0003", "BA-DEMO-0004", "BA-DEMO-0005"}
+DEMO_ENVIRONMENTS = {
+    "env-demo-ok", "env-demo-full", "env-demo-noservice", "env-demo-blocked",
+    "env-demo-nopack", "env-demo-new", "env-demo-noip",
+}
+DEMO_ORDERS = {f"BA-DEMO-{n:04d}" for n in range(1, 10)}
+DEMO_FILED_DOMAINS = {"example.cn", "example.com.cn", "example-cvm.cn", "example-ali.cn"}
 
 
 def ids(session: Session, model: type) -> set[str]:
@@ -61,6 +67,7 @@ def test_seeding_an_empty_database_creates_exactly_the_demo_records(seeded_facto
         assert ids(session, Account) == {DEMO_ACCOUNT_ID}
         assert ids(session, Environment) == DEMO_ENVIRONMENTS
         assert ids(session, FilingOrder) == DEMO_ORDERS
+        assert set(session.execute(select(WebsiteFiling.domain)).scalars()) == DEMO_FILED_DOMAINS
 
 
 def test_demo_order_0001_is_with_the_authority(seeded_factory: sessionmaker) -> None:
@@ -100,17 +107,39 @@ def test_demo_environments_carry_what_their_names_promise(seeded_factory: sessio
         "203.0.113.30": "env-demo-blocked",
     }
     assert ("env-demo-noservice", "tcb-beian-auto") not in services
-    assert packs == 4
+    assert ("env-demo-noip", "tcb-beian-auto") in services
+    assert packs == 6  # every environment but env-demo-nopack
 
 
-def test_seeding_twice_is_a_no_op(seeded_factory: sessionmaker) -> None:
+def test_seeding_twice_adds_nothing(seeded_factory: sessionmaker) -> None:
     before = row_counts(seeded_factory)
 
     with seeded_factory() as session:
         assert seed_demo_data(session) is False
 
     assert row_counts(seeded_factory) == before
-    assert before["environments"] == 4 and before["filing_orders"] == 5
+    assert before["environments"] == 7 and before["filing_orders"] == 9
+
+
+def test_seeding_an_older_database_adds_only_the_missing_records(seeded_factory: sessionmaker) -> None:
+    with seeded_factory() as session:
+        session.delete(session.get(FilingOrder, "BA-DEMO-0009"))
+        session.get(FilingOrder, "BA-DEMO-0002").website_name = "用户改过的名称"
+        session.commit()
+
+    with seeded_factory() as session:
+        assert seed_demo_data(session) is True
+        assert session.get(FilingOrder, "BA-DEMO-0009") is not None
+        assert session.get(FilingOrder, "BA-DEMO-0002").website_name == "用户改过的名称"
+
+
+def test_each_seeding_restarts_the_just_bought_packs_ten_minutes(seeded_factory: sessionmaker) -> None:
+    later = datetime(2030, 1, 1, 12, 0)
+    with seeded_factory() as session:
+        seed_demo_data(session, now=later)
+    with seeded_factory() as session:
+        pack = session.get(Environment, JUST_BOUGHT_ENVIRONMENT_ID).resource_packs[0]
+        assert pack.purchased_at == later
 
 
 def test_seed_module_as_a_command_creates_schema_and_data_once(tmp_path: Path) -> None:
@@ -118,7 +147,7 @@ def test_seed_module_as_a_command_creates_schema_and_data_once(tmp_path: Path) -
 
     first = run_seed_module(url)
     assert first.returncode == 0, first.stderr
-    assert "seeded demo data" in first.stdout
+    assert "added the missing demo records" in first.stdout
 
     engine = make_engine(url)
     try:
@@ -129,7 +158,7 @@ def test_seed_module_as_a_command_creates_schema_and_data_once(tmp_path: Path) -
 
         second = run_seed_module(url)
         assert second.returncode == 0, second.stderr
-        assert "already has data" in second.stdout
+        assert "already present" in second.stdout
         assert row_counts(factory) == counts
     finally:
         engine.dispose()

@@ -103,6 +103,7 @@ def test_order_with_the_authority_reports_its_label_and_last_update(uow: UnitOfW
         status_label="管局审核",
         updated_at=datetime(2026, 11, 12, 16, 0),
         rejection_reason=None,
+        rejection_code=None,
         issued_numbers=(),
     )
 
