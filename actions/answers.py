@@ -4,14 +4,22 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_or_slot, knowledge, latest_intent
+from actions.common import entity_or_slot, knowledge, latest_intent, say
 from actions.numbers import with_number_explanations
+from bot.filing.knowledge import KnowledgeBase
 from bot.filing.scenarios import Goal, Situation, recommend
 
 # Filings held anywhere but here count as "elsewhere" when the user names no provider.
 UNNAMED_PROVIDER = "other"
+
+
+def answer_knowledge(kb: KnowledgeBase, tracker: Tracker) -> str:
+    """The fixed answer of the latest intent, after what any number named in it is."""
+    answer = kb.answer(latest_intent(tracker) or "out_of_scope")
+    return with_number_explanations(kb, tracker, answer)
 
 
 class ActionAnswerKnowledge(Action):
@@ -23,9 +31,7 @@ class ActionAnswerKnowledge(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        kb = knowledge()
-        answer = kb.answer(latest_intent(tracker) or "out_of_scope")
-        dispatcher.utter_message(text=with_number_explanations(kb, tracker, answer))
+        say(dispatcher, tracker, answer_knowledge(knowledge(), tracker))
         return []
 
 
@@ -61,13 +67,11 @@ class ActionAnswerScenario(Action):
         provider = entity_or_slot(tracker, "cloud_provider")
         recommendation = recommend(situation_for(intent, provider))
         if recommendation is not None:
-            dispatcher.utter_message(text=kb.scenario_text(recommendation.scenario))
-            return []
-        # Not decidable yet (新增网站 without knowing where the 主体 was filed): show both.
-        parts = [kb.message("scenario_pair_intro")]
-        parts += [kb.scenario_text(s.key) for s in kb.scenarios_for_intent(intent)]
-        dispatcher.utter_message(text="\n\n".join(parts))
-        return []
+            say(dispatcher, tracker, kb.scenario_text(recommendation.scenario))
+            return [SlotSet("recommended_scenario", recommendation.scenario)]
+        # Not decidable yet (新增网站 without knowing where the 主体 was filed): ask where.
+        facts = {"filing_goal": Goal.HOST_SITE.value, "subject_filed": True, "website_filed": False}
+        return [*(SlotSet(k, v) for k, v in facts.items()), ActiveLoop("scenario_form")]
 
 
 def selected_faq_key(tracker: Tracker) -> str | None:
@@ -89,5 +93,5 @@ class ActionAnswerFaq(Action):
         kb = knowledge()
         key = selected_faq_key(tracker)
         answer = kb.faq_answer(key) if key in kb.faq else kb.message("fallback_human")
-        dispatcher.utter_message(text=with_number_explanations(kb, tracker, answer))
+        say(dispatcher, tracker, with_number_explanations(kb, tracker, answer))
         return []

@@ -1,10 +1,13 @@
 """What every action needs: the knowledge base, the filing core and tracker helpers."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from functools import lru_cache
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot import config
 from bot.filing.db import create_schema, make_engine, session_factory
@@ -57,3 +60,60 @@ def spoke_this_turn(tracker: Tracker) -> bool:
         if event.get("event") == "bot":
             return True
     return False
+
+
+def last_bot_text(tracker: Tracker) -> str | None:
+    """The text of the bot's latest message, in any earlier turn or this one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot" and event.get("text"):
+            return event["text"]
+    return None
+
+
+def bot_texts_of_previous_turn(tracker: Tracker) -> list[str]:
+    """What the bot said between the user's previous message and the latest one."""
+    texts: list[str] = []
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                break
+        elif users == 1 and event.get("event") == "bot" and event.get("text"):
+            texts.append(event["text"])
+    return texts
+
+
+def say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, buttons: list[str] | None = None) -> None:
+    """Send `text` (with quick replies whose payload is their title), never twice word for word.
+
+    A reply equal to the bot's previous message gets the knowledge base's "again" preface, so
+    a user who asks the same thing twice sees the bot noticed.
+    """
+    previous = dispatcher.messages[-1].get("text") if dispatcher.messages else last_bot_text(tracker)
+    if text == previous:
+        text = f"{knowledge().walk('repeat_preface')}\n{text}"
+    dispatcher.utter_message(text=text, buttons=[{"title": b, "payload": b} for b in buttons or []])
+
+
+@dataclass
+class Reply:
+    """An answer of a walk: text, quick replies (title + payload) and the walk's events."""
+
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    events: list[Any] = field(default_factory=list)
+
+
+def buttons(titles: list[str]) -> list[dict[str, str]]:
+    """Quick replies that send their own title, so typing the same words works too."""
+    return [{"title": t, "payload": t} for t in titles]
+
+
+def send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> list[Any]:
+    """Utter the reply (never the previous message word for word) and return its events."""
+    if reply.buttons:
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+    else:
+        say(dispatcher, tracker, reply.text)
+    return reply.events

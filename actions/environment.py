@@ -5,11 +5,12 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_or_slot, knowledge, now, unit_of_work
+from actions.common import Reply, buttons, entity_or_slot, knowledge, now, say, send, unit_of_work
 from actions.lookups import AskForIdUnlessInvited
+from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step
 from bot.filing import services
 from bot.filing.diagnosis import Diagnosis, Finding
 from bot.filing.knowledge import KnowledgeBase
@@ -47,18 +48,70 @@ def diagnosis_text(kb: KnowledgeBase, diagnosis: Diagnosis) -> str:
     return kb.message(f"diagnosis_{diagnosis.finding.value}", **values)
 
 
-def environment_answer(query: str, env_id: str) -> str:
+# Quick replies of the quota walk: the choice travels as an entity of an affirm.
+QUOTA_CHOICES = ("other_environment", "release", "human")
+
+
+def quota_options(kb: KnowledgeBase) -> list[dict[str, str]]:
+    titles = kb.walkbuttons("quota_option_buttons")
+    return [
+        {"title": title, "payload": f'/affirm{{"{CHOICE_ENTITY}": "{choice}"}}'}
+        for title, choice in zip(titles, QUOTA_CHOICES)
+    ]
+
+
+def quota_walk(kb: KnowledgeBase, env_id: str, ip: str, used: int, total: int, checks: list[str]) -> Reply:
+    """Quota used up: how quota comes and the ways forward, as choices."""
+    filings = [
+        kb.walk("quota_filing_line", domain=domain, number=number or "审核中")
+        for domain, number in services.filings_holding_slots(unit_of_work(), env_id)
+    ]
+    facts = {"walk": "quota", "env": env_id, "ip": ip, "filings": filings, "checks": checks}
+    text = kb.walk("quota_ways_forward", env_id=env_id, ip=ip, used=used, total=total)
+    return Reply(text, quota_options(kb), [SlotSet(STEP_SLOT, Step.QUOTA_OPTIONS), SlotSet(FACTS_SLOT, facts)])
+
+
+def troubleshoot_reply(kb: KnowledgeBase, diagnosis: Diagnosis, previous: dict[str, Any] | None) -> Reply:
+    """The finding with its fix, and the walk's next step."""
+    env_id = diagnosis.environment_id
+    checks = [kb.check_label(name, passed) for name, passed in diagnosis.checks]
+    facts = {"walk": "cloudrun", "env": env_id, "finding": diagnosis.finding.value, "checks": checks}
+    finding = diagnosis.finding
+    same_again = bool(previous) and previous.get("env") == env_id and previous.get("finding") == finding.value
+    if finding == Finding.QUOTA_EXHAUSTED:
+        ip = diagnosis.ip
+        return quota_walk(kb, env_id, ip.address, ip.used, ip.total, checks)
+    text = diagnosis_text(kb, diagnosis)
+    remember = SlotSet(FACTS_SLOT, facts)
+    if finding in (Finding.NO_SERVICE, Finding.NO_IP) or (same_again and finding in (Finding.OK, Finding.BLOCKED)):
+        # Engineers must look, or the user already tried the fix: offer a person with the checks.
+        offer = kb.walk("ticket_offer", checks="\n".join(f"- {c}" for c in checks))
+        text = offer if same_again else f"{text}\n{offer}"
+        return Reply(text, buttons(kb.walkbuttons("ticket_offer_buttons")), [SlotSet(STEP_SLOT, Step.TICKET_OFFER), remember])
+    if finding == Finding.OK:
+        text = f"{text}\n{kb.walk('cloudrun_retry_question')}"
+        return Reply(text, buttons(kb.walkbuttons("cloudrun_retry_buttons")), [SlotSet(STEP_SLOT, Step.CLOUDRUN_RETRY), remember])
+    if finding in (Finding.INITIALIZING, Finding.BLOCKED):
+        follow_up = "cloudrun_wait_followup" if finding == Finding.INITIALIZING else "cloudrun_blocked_followup"
+        return Reply(f"{text}\n{kb.walk(follow_up)}", [], [SlotSet(STEP_SLOT, Step.CLOUDRUN_FOLLOW_UP), remember])
+    return Reply(text, [], [SlotSet(STEP_SLOT, None), remember])
+
+
+def environment_reply(query: str, env_id: str, tracker: Tracker) -> Reply:
     """Answer `query` for the environment from the filing core."""
     kb = knowledge()
     if query == TROUBLESHOOT:
         diagnosis = services.diagnose_environment(unit_of_work(), env_id, now())
         if diagnosis is None:
-            return kb.message("environment_not_found", env_id=env_id)
-        return diagnosis_text(kb, diagnosis)
+            return Reply(kb.message("environment_not_found", env_id=env_id))
+        return troubleshoot_reply(kb, diagnosis, tracker.get_slot(FACTS_SLOT))
     report = services.check_quota(unit_of_work(), env_id)
     if report is None:
-        return kb.message("environment_not_found", env_id=env_id)
-    return quota_text(kb, report)
+        return Reply(kb.message("environment_not_found", env_id=env_id))
+    if report.state == QuotaState.EXHAUSTED:
+        ip = max(report.ips, key=lambda i: i.used)
+        return quota_walk(kb, env_id, ip.address, report.used, report.total, [])
+    return Reply(quota_text(kb, report))
 
 
 class _EnvironmentQuestion(Action, ABC):
@@ -76,10 +129,10 @@ class _EnvironmentQuestion(Action, ABC):
     ) -> list[dict[str, Any]]:
         env_id = entity_or_slot(tracker, ENV_SLOT)
         if env_id:
-            dispatcher.utter_message(text=environment_answer(self.query, env_id))
-            return [SlotSet(ENV_SLOT, env_id), SlotSet("pending_query", None)]
+            events = send(dispatcher, tracker, environment_reply(self.query, env_id, tracker))
+            return [SlotSet(ENV_SLOT, env_id), SlotSet("pending_query", None), *events]
         if self.preamble:
-            dispatcher.utter_message(text=knowledge().message(self.preamble))
+            say(dispatcher, tracker, knowledge().message(self.preamble))
         return [SlotSet("pending_query", self.query), ActiveLoop(FORM)]
 
 
@@ -140,6 +193,7 @@ class ActionAnswerEnvironment(Action):
     ) -> list[dict[str, Any]]:
         env_id = tracker.get_slot(ENV_SLOT)
         query = tracker.get_slot("pending_query") or QUOTA
+        events: list[EventType] = []
         if env_id:
-            dispatcher.utter_message(text=environment_answer(query, env_id))
-        return [SlotSet("pending_query", None)]
+            events = send(dispatcher, tracker, environment_reply(query, env_id, tracker))
+        return [SlotSet("pending_query", None), *events]

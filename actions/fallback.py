@@ -8,6 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import selected_faq_key
 from actions.common import knowledge
+from actions.guide import start_guide
+from bot.filing.requests import is_vague_filing_request
 from bot.filing.knowledge import KnowledgeBase
 from bot.nlu.input_quality import MAX_INPUT_CHARS, InputIssue, input_issue
 
@@ -55,6 +57,13 @@ def likely_options(tracker: Tracker, kb: KnowledgeBase) -> list[dict[str, str]]:
     return buttons
 
 
+_FORM_QUESTIONS = {"environment_form": "ask_environment", "order_form": "ask_order"}
+
+
+def _form_question(kb: KnowledgeBase, form: str) -> str:
+    return kb.message(_FORM_QUESTIONS[form]) if form in _FORM_QUESTIONS else kb.walk("domain_ask")
+
+
 class ActionFallback(Action):
     """Explains unreadable input, else clarifies once, then offers a person."""
 
@@ -69,6 +78,14 @@ class ActionFallback(Action):
         if issue is not None:
             dispatcher.utter_message(text=kb.message(_ISSUE_MESSAGES[issue], max_chars=MAX_INPUT_CHARS))
             return []
+        form = (tracker.active_loop or {}).get("name")
+        if form:
+            # An answer the form could not read: say so; the form asks again in other words.
+            hint = "" if form == "scenario_form" else "\n" + _form_question(kb, form)
+            dispatcher.utter_message(text=kb.walk("guide_unclear") + hint)
+            return []
+        if is_vague_filing_request(tracker.latest_message.get("text") or "") and "备" in (tracker.latest_message.get("text") or ""):
+            return start_guide(tracker)
         options = likely_options(tracker, kb)
         if options and not previous_turn_fell_back(tracker):
             listed = "\n".join(f"{i}. {b['title']}" for i, b in enumerate(options, start=1))

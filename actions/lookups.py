@@ -27,8 +27,12 @@ class AskForIdUnlessInvited(Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if not spoke_this_turn(tracker):
-            dispatcher.utter_message(text=knowledge().message(self.message_key))
+            dispatcher.utter_message(text=self.question())
         return []
+
+    def question(self) -> str:
+        """The text that asks for the id."""
+        return knowledge().message(self.message_key)
 
 
 class ActionCancelQuery(Action):
@@ -40,5 +44,7 @@ class ActionCancelQuery(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=knowledge().message("cancel_query"))
+        kb = knowledge()
+        left_guide = tracker.active_loop.get("name") == "scenario_form"
+        dispatcher.utter_message(text=kb.walk("guide_left") if left_guide else kb.message("cancel_query"))
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_query", None)]

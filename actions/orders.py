@@ -7,10 +7,13 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_or_slot, knowledge, unit_of_work
+from actions.common import Reply, buttons, entity_or_slot, knowledge, send, unit_of_work
 from actions.lookups import AskForIdUnlessInvited
+from actions.walks import FACTS_SLOT, STEP_SLOT, Step
 from bot.filing import services
+from bot.filing.knowledge import KnowledgeBase
 from bot.filing.models import OrderStatus
+from bot.filing.rejections import OTHER
 
 ORDER_SLOT = "order_id"
 FORM = "order_form"
@@ -22,21 +25,41 @@ _STATUS_MESSAGES = {
 }
 
 
-def order_answer(order_id: str) -> str:
-    """The order's status and next step, from the filing core."""
+def order_reply(order_id: str) -> Reply:
+    """The order's status and next step from the filing core; a rejection starts its walk."""
     kb = knowledge()
     view = services.order_status(unit_of_work(), order_id)
     if view is None:
-        return kb.message("order_not_found", order_id=order_id)
+        return Reply(kb.message("order_not_found", order_id=order_id))
     scenario = kb.scenarios.get(view.scenario)
-    return kb.message(
-        _STATUS_MESSAGES[view.status],
-        order_id=view.order_id,
-        scenario_name=scenario.name if scenario else view.scenario,
-        updated_at=view.updated_at.strftime("%Y-%m-%d %H:%M"),
-        reason=view.rejection_reason or "",
-        numbers="、".join(view.issued_numbers),
+    values = {
+        "order_id": view.order_id,
+        "scenario_name": scenario.name if scenario else view.scenario,
+        "reason": view.rejection_reason or "",
+    }
+    if view.status == OrderStatus.REJECTED:
+        return rejection_walk(kb, view.rejection_code or OTHER, values)
+    return Reply(
+        kb.message(
+            _STATUS_MESSAGES[view.status],
+            updated_at=view.updated_at.strftime("%Y-%m-%d %H:%M"),
+            numbers="、".join(view.issued_numbers),
+            **values,
+        )
     )
+
+
+def rejection_walk(kb: KnowledgeBase, code: str, values: dict[str, str]) -> Reply:
+    """A rejection in plain words with what to change; then resubmitting, or a person when unclear."""
+    facts = {"walk": "order_rejected", "order_id": values["order_id"], "checks": [f"订单 {values['order_id']} 驳回原因：{values['reason']}"]}
+    if code in kb.rejections:
+        rejection = kb.rejections[code]
+        text = kb.walk("order_rejected_walk", explain=rejection.explain, fix=rejection.fix, **values)
+        step, titles = Step.ORDER_RESUBMIT, kb.walk_buttons("order_resubmit_buttons")
+    else:
+        text = kb.walk("order_rejected_other", **values)
+        step, titles = Step.TICKET_OFFER, kb.walk_buttons("ticket_offer_buttons")
+    return Reply(text, buttons(titles), [SlotSet(STEP_SLOT, step), SlotSet(FACTS_SLOT, facts)])
 
 
 class ActionFilingOrderStatus(Action):
@@ -50,8 +73,7 @@ class ActionFilingOrderStatus(Action):
     ) -> list[dict[str, Any]]:
         order_id = entity_or_slot(tracker, ORDER_SLOT)
         if order_id:
-            dispatcher.utter_message(text=order_answer(order_id))
-            return [SlotSet(ORDER_SLOT, order_id)]
+            return [SlotSet(ORDER_SLOT, order_id), *send(dispatcher, tracker, order_reply(order_id))]
         return [ActiveLoop(FORM)]
 
 
@@ -93,5 +115,5 @@ class ActionAnswerOrder(Action):
     ) -> list[dict[str, Any]]:
         order_id = tracker.get_slot(ORDER_SLOT)
         if order_id:
-            dispatcher.utter_message(text=order_answer(order_id))
+            return send(dispatcher, tracker, order_reply(order_id))
         return []

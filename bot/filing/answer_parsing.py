@@ -62,15 +62,13 @@ def provider_side(provider: str | None) -> str | None:
 def facts_from_reply(question: Question | None, text: str, intent: str | None, provider: str | None) -> dict[str, object]:
     """The facts a reply states; `question` is the one just asked (None outside the questions)."""
     text = (text or "").strip()
-    facts: dict[str, object] = dict(INTENT_FACTS.get(intent or "", {}))
+    answer = _answer(question, text, intent) if question is not None else None
+    # A direct answer says exactly what was asked; only a message that is no answer
+    # (a whole new question) speaks through its intent.
+    facts: dict[str, object] = dict(answer) if answer is not None else dict(INTENT_FACTS.get(intent or "", {}))
     named = provider_side(provider)
     if named is not None:
         facts.update(filed_with=named, subject_filed=True)
-    if question is None:
-        return facts
-    answer = _answer(question, text, intent)
-    if answer is not None:
-        facts.update(answer)
     return facts
 
 

@@ -44,6 +44,24 @@ class FaqEntry:
     answer: str
 
 
+@dataclass(frozen=True)
+class Question:
+    """A guided question: how to ask it, how to ask it again, and the usual answers."""
+
+    key: str
+    ask: str
+    again: str
+    buttons: list[str]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A kind of order rejection: what it means and what to change."""
+
+    explain: str
+    fix: str
+
+
 class KnowledgeBase:
     """Every answer, message and link the assistant uses, from one folder of YAML files."""
 
@@ -56,6 +74,11 @@ class KnowledgeBase:
         self.no_ip_reasons: dict[str, str] = documents.get("no_ip_reasons", {})
         self.scenarios = {k: Scenario(key=k, **v) for k, v in documents.get("scenarios", {}).items()}
         self.faq = {k: FaqEntry(key=k, **v) for k, v in documents.get("faq", {}).items()}
+        self.questions = {k: Question(key=k, **v) for k, v in documents.get("questions", {}).items()}
+        self.scenario_reasons: dict[str, str] = documents.get("scenario_reasons", {})
+        self.walk_messages: dict[str, Any] = documents.get("walk_messages", {})
+        self.check_labels: dict[str, dict[str, str]] = documents.get("check_labels", {})
+        self.rejections = {k: Rejection(**v) for k, v in documents.get("rejections", {}).items()}
 
     @classmethod
     def load(cls, directory: Path) -> "KnowledgeBase":
@@ -125,6 +148,51 @@ class KnowledgeBase:
     def no_ip_reason(self, code: str) -> str:
         """Why an environment holds no filing IP, in the user's words."""
         return self.render(self.no_ip_reasons[code])
+
+    def walk(self, key: str, **values: object) -> str:
+        """A text of the guided conversations, rendered with `values`."""
+        template = self.walk_messages.get(key)
+        if not isinstance(template, str):
+            raise KnowledgeError(f"no walk message {key!r}")
+        return self.render(template, **values)
+
+    def walk_buttons(self, key: str) -> list[str]:
+        """The quick replies a walk offers at one step."""
+        titles = self.walk_messages.get(key)
+        if not isinstance(titles, list):
+            raise KnowledgeError(f"no walk buttons {key!r}")
+        return list(titles)
+
+    def question(self, slot: str, again: bool = False) -> str:
+        """A guided question's text; `again` words it differently for a second asking."""
+        if slot not in self.questions:
+            raise KnowledgeError(f"no question {slot!r}")
+        question = self.questions[slot]
+        return self.render(question.again if again else question.ask)
+
+    def check_label(self, check: str, passed: bool) -> str:
+        """One diagnosis check and its result, in the user's words."""
+        if check not in self.check_labels:
+            raise KnowledgeError(f"no label for check {check!r}")
+        return self.render(self.check_labels[check]["passed" if passed else "failed"])
+
+    def scenario_reason(self, rule: str) -> str:
+        """Why the recommender chose a scenario, in the user's words."""
+        if rule not in self.scenario_reasons:
+            raise KnowledgeError(f"no reason for rule {rule!r}")
+        return self.render(self.scenario_reasons[rule])
+
+    def recommendation_text(self, scenario_key: str, rule: str) -> str:
+        """The recommended scenario with why, the first step and its document."""
+        scenario = self.scenarios[scenario_key]
+        return self.walk(
+            "recommendation",
+            name=scenario.name,
+            reason=self.scenario_reason(rule),
+            what=scenario.what,
+            next_step=scenario.next_step,
+            url=self.links[scenario.link].url,
+        )
 
     def intent_title(self, intent: str) -> str | None:
         """A short label for an intent, used when offering choices."""

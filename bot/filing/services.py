@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.filing.diagnosis import Diagnosis, diagnose_cloudrun
 from bot.filing.domains import DomainCheck, check_domain, registrable_domain
-from bot.filing.models import ORDER_STATUS_LABELS, OrderStatus
+from bot.filing.models import ORDER_STATUS_LABELS, SLOT_HOLDING_STATUSES, OrderStatus
 from bot.filing.quota import QuotaReport, quota_for
 from bot.filing.rejections import rejection_code
 from bot.filing.unit_of_work import UnitOfWork
@@ -67,3 +67,17 @@ def check_domain_filing(uow: UnitOfWork, domain_text: str, given_number: str | N
     with uow:
         filing = uow.website_filings.for_domain(domain)
         return check_domain(domain, filing, uow.orders.for_domain(domain), given_number)
+
+
+def filings_holding_slots(uow: UnitOfWork, environment_id: str) -> list[tuple[str, str | None]]:
+    """(domain, website number) of each order using a filing slot of the environment's IPs."""
+    with uow:
+        environment = uow.environments.get(environment_id)
+        if environment is None:
+            return []
+        return [
+            (order.domain or order.id, order.website_number)
+            for ip in environment.filing_ips
+            for order in ip.orders
+            if order.status in SLOT_HOLDING_STATUSES
+        ]

@@ -1,0 +1,191 @@
+"""Which filing do I need: a few short questions, then the recommended scenario.
+
+`scenario_form` asks the core's next question (at most four); every answer may state
+several facts, and facts the user gave earlier in the session are not asked again.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import bot_texts_of_previous_turn, knowledge, latest_entity, latest_intent, say, spoke_this_turn
+from bot.filing.answer_parsing import facts_from_reply, provider_side, wants_to_leave
+from bot.filing.requests import is_vague_filing_request
+from bot.filing.scenarios import Goal, Question, Situation, next_question, recommend
+
+FORM = "scenario_form"
+RECOMMENDED_SLOT = "recommended_scenario"
+FACT_SLOTS = ("filing_goal", "subject_filed", "filed_with", "website_filed")
+RESTART_ENTITY = "guide"  # a button's `/filing_process{"guide": "restart"}` starts over
+
+
+def situation_from(slots: dict[str, Any]) -> Situation:
+    """The user's case as the slots hold it."""
+    goal = slots.get("filing_goal")
+    return Situation(
+        goal=Goal(goal) if goal else None,
+        subject_filed=slots.get("subject_filed"),
+        filed_with=slots.get("filed_with"),
+        website_filed=slots.get("website_filed"),
+    )
+
+
+def current_facts(tracker: Tracker) -> dict[str, Any]:
+    return {slot: tracker.get_slot(slot) for slot in FACT_SLOTS}
+
+
+def start_guide(tracker: Tracker, facts: dict[str, Any] | None = None) -> list[EventType]:
+    """Events that start the questions, keeping what is known plus `facts`."""
+    events: list[EventType] = [SlotSet(RECOMMENDED_SLOT, None)]
+    events += [SlotSet(slot, value) for slot, value in (facts or {}).items()]
+    return events + [ActiveLoop(FORM)]
+
+
+def recommended_text(tracker: Tracker) -> str | None:
+    """A short recap of the recommendation already given this session, if any."""
+    kb = knowledge()
+    key = tracker.get_slot(RECOMMENDED_SLOT)
+    if not key or key not in kb.scenarios:
+        return None
+    scenario = kb.scenarios[key]
+    return kb.walk(
+        "recommendation_recap", name=scenario.name, next_step=scenario.next_step, url=kb.links[scenario.link].url
+    )
+
+
+class ActionFilingProcess(Action):
+    """How to file: a vague request starts the questions; a specific one gets the process."""
+
+    def name(self) -> str:
+        return "action_filing_process"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        kb = knowledge()
+        text = tracker.latest_message.get("text") or ""
+        restart = latest_entity(tracker, RESTART_ENTITY) == "restart"
+        if restart:
+            return start_guide(tracker, {slot: None for slot in FACT_SLOTS})
+        if not is_vague_filing_request(text):
+            say(dispatcher, tracker, kb.answer("filing_process"))
+            return []
+        recap = recommended_text(tracker)
+        if recap is not None:
+            # A second vague message after a recommendation: recap, do not start over.
+            dispatcher.utter_message(
+                text=recap,
+                buttons=[{"title": kb.walk("recap_restart_button"), "payload": '/filing_process{"guide": "restart"}'}],
+            )
+            return []
+        return start_guide(tracker)
+
+
+class ValidateScenarioForm(Action):
+    """Reads the answer to the question just asked and sets the next one (or none: done)."""
+
+    def name(self) -> str:
+        return "validate_scenario_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        asked = tracker.get_slot("requested_slot")
+        question = Question(asked) if asked in Question._value2member_map_ else None
+        if question is not None and wants_to_leave(text):
+            return []  # nothing answered: the form steps aside and the leave rule runs
+        provider = latest_entity(tracker, "cloud_provider")
+        facts = facts_from_reply(question, text, latest_intent(tracker), provider)
+        if question is not None and not facts:
+            return []  # not an answer (an FAQ, a new topic): the form steps aside
+        slots = {**current_facts(tracker), **facts}
+        events: list[EventType] = [SlotSet(slot, value) for slot, value in facts.items()]
+        if provider_side(provider) is not None:
+            events.append(SlotSet("cloud_provider", provider))
+        following = next_question(situation_from(slots))
+        return events + [SlotSet("requested_slot", following.value if following else None)]
+
+
+class _AskQuestion(Action, ABC):
+    """Asks one guided question with its usual answers as buttons, worded anew when repeated."""
+
+    slot = ""
+
+    @abstractmethod
+    def name(self) -> str:
+        """Abstract, so rasa_sdk's executor does not register this base class."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        kb = knowledge()
+        asked_before = kb.question(self.slot) in bot_texts_of_previous_turn(tracker)
+        if asked_before and not spoke_this_turn(tracker) and not dispatcher.messages:
+            dispatcher.utter_message(text=kb.walk("guide_unclear"))
+        text = kb.question(self.slot, again=asked_before)
+        say(dispatcher, tracker, text, kb.questions[self.slot].buttons)
+        return []
+
+
+class ActionAskFilingGoal(_AskQuestion):
+    slot = Question.GOAL.value
+
+    def name(self) -> str:
+        return "action_ask_filing_goal"
+
+
+class ActionAskChangeTarget(_AskQuestion):
+    slot = Question.CHANGE_TARGET.value
+
+    def name(self) -> str:
+        return "action_ask_change_target"
+
+
+class ActionAskCancelTarget(_AskQuestion):
+    slot = Question.CANCEL_TARGET.value
+
+    def name(self) -> str:
+        return "action_ask_cancel_target"
+
+
+class ActionAskSubjectFiled(_AskQuestion):
+    slot = Question.SUBJECT_FILED.value
+
+    def name(self) -> str:
+        return "action_ask_subject_filed"
+
+
+class ActionAskFiledWith(_AskQuestion):
+    slot = Question.FILED_WITH.value
+
+    def name(self) -> str:
+        return "action_ask_filed_with"
+
+
+class ActionAskWebsiteFiled(_AskQuestion):
+    slot = Question.WEBSITE_FILED.value
+
+    def name(self) -> str:
+        return "action_ask_website_filed"
+
+
+class ActionRecommendScenario(Action):
+    """Ends the questions with the scenario, why, the first step and the document."""
+
+    def name(self) -> str:
+        return "action_recommend_scenario"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        kb = knowledge()
+        recommendation = recommend(situation_from(current_facts(tracker)), strict=True)
+        if recommendation is None:  # the form ended without a decision: nothing to say
+            return []
+        say(dispatcher, tracker, kb.recommendation_text(recommendation.scenario, recommendation.rule))
+        return [SlotSet(RECOMMENDED_SLOT, recommendation.scenario)]

@@ -1,0 +1,122 @@
+"""The walks' yes/no steps: what an affirm or deny answers depends on the step left open.
+
+A walk that asks the user to confirm ("现在能选到云托管了吗？") stores the step in
+`walk_step`; the next affirm or deny is routed here. What the walk checked is kept in
+`walk_facts`, so a ticket offered at the end carries it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import answer_knowledge
+from actions.common import knowledge, latest_entity, latest_intent, say
+from actions.guide import FACT_SLOTS, RECOMMENDED_SLOT, current_facts, situation_from, start_guide
+from bot.filing.answer_parsing import facts_from_reply
+from bot.filing.scenarios import recommend
+
+STEP_SLOT = "walk_step"
+FACTS_SLOT = "walk_facts"
+CHOICE_ENTITY = "walk_choice"
+
+
+class Step:
+    """The yes/no questions a walk can leave open."""
+
+    CLOUDRUN_RETRY = "cloudrun_retry"  # checks fine: can you select 云托管 now?
+    CLOUDRUN_FOLLOW_UP = "cloudrun_follow_up"  # told to wait or fix: "还是不行" comes back here
+    DOMAIN_RETRY = "domain_retry"  # filing fine: does the domain open now?
+    ORDER_RESUBMIT = "order_resubmit"  # rejected order explained: how to resubmit?
+    QUOTA_OPTIONS = "quota_options"  # quota used up: which way forward?
+    TICKET_OFFER = "ticket_offer"  # not solved: hand over to a person?
+
+
+def checks_summary(facts: dict[str, Any] | None) -> str:
+    """What the walk checked, one line each, for the ticket offer."""
+    lines = (facts or {}).get("checks") or []
+    return "\n".join(f"- {line}" for line in lines) or "-"
+
+
+def offer_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any] | None) -> list[EventType]:
+    """Offer a person, listing what was checked; the answer comes back to this router."""
+    kb = knowledge()
+    say(dispatcher, tracker, kb.walk("ticket_offer", checks=checks_summary(facts)), kb.walk_buttons("ticket_offer_buttons"))
+    return [SlotSet(STEP_SLOT, Step.TICKET_OFFER), SlotSet(FACTS_SLOT, facts)]
+
+
+class ActionContinueWalk(Action):
+    """Answers yes/no for the open walk step; without one, corrects or acknowledges."""
+
+    def name(self) -> str:
+        return "action_continue_walk"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        kb = knowledge()
+        step = tracker.get_slot(STEP_SLOT)
+        yes = latest_intent(tracker) == "affirm"
+        facts = tracker.get_slot(FACTS_SLOT) or {}
+        done = [SlotSet(STEP_SLOT, None)]
+
+        if step in (Step.CLOUDRUN_RETRY, Step.CLOUDRUN_FOLLOW_UP, Step.DOMAIN_RETRY):
+            if yes:
+                key = "cloudrun_fixed" if step != Step.DOMAIN_RETRY else "walk_closed"
+                say(dispatcher, tracker, kb.walk(key))
+                return done
+            return offer_ticket(dispatcher, tracker, facts)
+        if step == Step.TICKET_OFFER:
+            say(dispatcher, tracker, kb.walk("ticket_accepted" if yes else "ticket_declined"))
+            return done
+        if step == Step.ORDER_RESUBMIT:
+            if yes:
+                say(dispatcher, tracker, kb.walk("order_resubmit_steps", order_id=facts.get("order_id", "")))
+            else:
+                say(dispatcher, tracker, kb.walk("order_resubmit_declined"))
+            return done
+        if step == Step.QUOTA_OPTIONS:
+            return self._quota_choice(dispatcher, tracker, facts, yes)
+
+        corrected = self._correction(dispatcher, tracker)
+        if corrected is not None:
+            return corrected
+        say(dispatcher, tracker, answer_knowledge(kb, tracker))
+        return []
+
+    def _quota_choice(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any], yes: bool
+    ) -> list[EventType]:
+        kb = knowledge()
+        choice = latest_entity(tracker, CHOICE_ENTITY)
+        if choice == "other_environment":
+            say(dispatcher, tracker, kb.walk("quota_other_environment"))
+        elif choice == "release":
+            filings = "\n".join(facts.get("filings") or []) or "-"
+            say(dispatcher, tracker, kb.walk("quota_release", ip=facts.get("ip", ""), filings=filings))
+        elif choice == "human" or yes:
+            return offer_ticket(dispatcher, tracker, facts)
+        else:
+            say(dispatcher, tracker, kb.walk("walk_closed"))
+        return [SlotSet(STEP_SLOT, None)]
+
+    def _correction(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+        """不对，是在阿里云备的: after a recommendation, a message stating new facts re-decides."""
+        if not tracker.get_slot(RECOMMENDED_SLOT):
+            return None
+        text = tracker.latest_message.get("text") or ""
+        provider = latest_entity(tracker, "cloud_provider")
+        facts = facts_from_reply(None, text, None, provider)
+        if not facts:
+            return None
+        kb = knowledge()
+        slots = {**current_facts(tracker), **facts}
+        recommendation = recommend(situation_from(slots), strict=True)
+        dispatcher.utter_message(text=kb.walk("corrected"))
+        if recommendation is None:
+            return start_guide(tracker, {slot: slots[slot] for slot in FACT_SLOTS})
+        say(dispatcher, tracker, kb.recommendation_text(recommendation.scenario, recommendation.rule))
+        events: list[EventType] = [SlotSet(slot, value) for slot, value in facts.items()]
+        return events + [SlotSet(RECOMMENDED_SLOT, recommendation.scenario)]
