@@ -53,7 +53,7 @@ QUOTA_CHOICES = ("other_environment", "release", "human")
 
 
 def quota_options(kb: KnowledgeBase) -> list[dict[str, str]]:
-    titles = kb.walkbuttons("quota_option_buttons")
+    titles = kb.walk_buttons("quota_option_buttons")
     return [
         {"title": title, "payload": f'/affirm{{"{CHOICE_ENTITY}": "{choice}"}}'}
         for title, choice in zip(titles, QUOTA_CHOICES)
@@ -87,10 +87,10 @@ def troubleshoot_reply(kb: KnowledgeBase, diagnosis: Diagnosis, previous: dict[s
         # Engineers must look, or the user already tried the fix: offer a person with the checks.
         offer = kb.walk("ticket_offer", checks="\n".join(f"- {c}" for c in checks))
         text = offer if same_again else f"{text}\n{offer}"
-        return Reply(text, buttons(kb.walkbuttons("ticket_offer_buttons")), [SlotSet(STEP_SLOT, Step.TICKET_OFFER), remember])
+        return Reply(text, buttons(kb.walk_buttons("ticket_offer_buttons")), [SlotSet(STEP_SLOT, Step.TICKET_OFFER), remember])
     if finding == Finding.OK:
         text = f"{text}\n{kb.walk('cloudrun_retry_question')}"
-        return Reply(text, buttons(kb.walkbuttons("cloudrun_retry_buttons")), [SlotSet(STEP_SLOT, Step.CLOUDRUN_RETRY), remember])
+        return Reply(text, buttons(kb.walk_buttons("cloudrun_retry_buttons")), [SlotSet(STEP_SLOT, Step.CLOUDRUN_RETRY), remember])
     if finding in (Finding.INITIALIZING, Finding.BLOCKED):
         follow_up = "cloudrun_wait_followup" if finding == Finding.INITIALIZING else "cloudrun_blocked_followup"
         return Reply(f"{text}\n{kb.walk(follow_up)}", [], [SlotSet(STEP_SLOT, Step.CLOUDRUN_FOLLOW_UP), remember])

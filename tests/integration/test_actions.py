@@ -22,51 +22,13 @@ from actions.numbers import ActionExplainNumber
 from actions.lookups import ActionCancelQuery
 from actions.orders import ActionFilingOrderStatus, ValidateOrderForm
 from scripts.local_servers import seeded_sqlite
+from tests.action_harness import entity, run, tracker
 
 
 @pytest.fixture(autouse=True)
 def seeded_core(tmp_path, monkeypatch):
     """Every test gets its own seeded SQLite filing core through FILING_DB_URL."""
     monkeypatch.setenv("FILING_DB_URL", seeded_sqlite(tmp_path / "filing.db"))
-
-
-def tracker(
-    intent: str = "greet",
-    text: str = "",
-    entities: list[dict[str, Any]] | None = None,
-    slots: dict[str, Any] | None = None,
-    events: list[dict[str, Any]] | None = None,
-    intent_ranking: list[dict[str, Any]] | None = None,
-    active_loop: dict[str, Any] | None = None,
-) -> Tracker:
-    latest = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.9},
-        "entities": entities or [],
-        "intent_ranking": intent_ranking or [{"name": intent, "confidence": 0.9}],
-    }
-    user_event = {"event": "user", "text": text, "parse_data": latest}
-    return Tracker(
-        sender_id="test-user",
-        slots=slots or {},
-        latest_message=latest,
-        events=events if events is not None else [user_event],
-        paused=False,
-        followup_action=None,
-        active_loop=active_loop or {},
-        latest_action_name="action_listen",
-    )
-
-
-def entity(name: str, value: str) -> dict[str, Any]:
-    return {"entity": name, "value": value, "start": 0, "end": len(value)}
-
-
-def run(action, track: Tracker) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, track, {}))
-    texts = [m.get("text") or "" for m in dispatcher.messages]
-    return texts, events, dispatcher.messages
 
 
 def test_quota_for_a_full_environment_says_none_remain():
@@ -107,10 +69,12 @@ def test_troubleshooting_names_the_cause_found_in_the_core(env_id, expected):
     assert env_id in texts[0] and expected in texts[0]
 
 
-def test_troubleshooting_the_missing_service_points_to_a_ticket():
-    texts, _, _ = run(ActionTroubleshootCloudrun(), tracker("troubleshoot_cloudrun", slots={"cloudbase_env": "env-demo-noservice"}))
-    assert "没有找到名为 tcb-beian-auto 的服务" in texts[0]
-    assert "https://console.cloud.tencent.com/workorder/category" in texts[0]
+def test_troubleshooting_the_missing_service_offers_a_ticket_with_the_checks():
+    texts, events, messages = run(ActionTroubleshootCloudrun(), tracker("troubleshoot_cloudrun", slots={"cloudbase_env": "env-demo-noservice"}))
+    assert "没有名为 tcb-beian-auto 的服务" in texts[0]
+    assert "- 没有 tcb-beian-auto 服务" in texts[0] and "转人工" in texts[0]
+    assert [b["title"] for b in messages[0]["buttons"]] == ["需要", "暂时不用"]
+    assert {"event": "slot", "name": "walk_step", "value": "ticket_offer", "timestamp": None} in events
 
 
 def test_troubleshooting_without_environment_asks_for_it_through_the_form():
@@ -187,10 +151,11 @@ def test_filed_elsewhere_recommends_access_filing():
     assert "【接入备案】" in texts[0] and "https://cloud.tencent.com/document/product/243/37403" in texts[0]
 
 
-def test_new_website_without_knowing_where_the_subject_was_filed_shows_both_cases():
-    texts, _, _ = run(ActionAnswerScenario(), tracker("add_website"))
-    assert "原备案在腾讯云" in texts[0] and "原备案不在腾讯云" in texts[0]
-    assert len(texts[0]) <= 600
+def test_new_website_without_knowing_where_the_subject_was_filed_asks_where():
+    texts, events, _ = run(ActionAnswerScenario(), tracker("add_website"))
+    assert texts == []  # the questions ask where the 主体 was filed
+    assert {"event": "slot", "name": "subject_filed", "value": True, "timestamp": None} in events
+    assert {"event": "active_loop", "name": "scenario_form", "timestamp": None} in events
 
 
 def test_new_website_with_the_subject_filed_here_shows_one_case():
