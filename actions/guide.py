@@ -13,7 +13,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import bot_texts_of_previous_turn, knowledge, latest_entity, latest_intent, say, spoke_this_turn
-from bot.filing.answer_parsing import facts_from_reply, provider_side, wants_to_leave
+from bot.filing.answer_parsing import facts_from_reply, is_correction, provider_side, wants_to_leave
 from bot.filing.requests import is_vague_filing_request
 from bot.filing.scenarios import Goal, Question, Situation, next_question, recommend
 
@@ -104,6 +104,8 @@ class ValidateScenarioForm(Action):
         if question is not None and not facts:
             return []  # not an answer (an FAQ, a new topic): the form steps aside
         slots = {**current_facts(tracker), **facts}
+        if is_correction(text) and any(current_facts(tracker)[k] != v for k, v in facts.items() if k in FACT_SLOTS):
+            dispatcher.utter_message(text=knowledge().walk("corrected"))
         events: list[EventType] = [SlotSet(slot, value) for slot, value in facts.items()]
         if provider_side(provider) is not None:
             events.append(SlotSet("cloud_provider", provider))

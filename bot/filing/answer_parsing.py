@@ -45,11 +45,17 @@ _HERE = re.compile(r"腾讯云|腾讯|你们|这边|这里|贵司|云开发|云�
 _ELSEWHERE = re.compile(r"别[家的处]|其他|其它|另外|外面|阿里|华为|百度|西部数码|新网|万网|天翼|移动云|京东云|ucloud|七牛|金山", re.I)
 
 _YES_NO = {"affirm": True, "deny": False}
+_CORRECTION = re.compile(r"^(不对|不是的?[，,。 ]|错了|说错了|更正|纠正)")
 
 
 def wants_to_leave(text: str | None) -> bool:
     """Whether the message drops the guided questions (算了 / 不用了)."""
     return bool(text and _LEAVE.search(text))
+
+
+def is_correction(text: str | None) -> bool:
+    """Whether the message corrects an earlier answer (不对，是在阿里云备的)."""
+    return bool(text and _CORRECTION.search(text.strip()))
 
 
 def provider_side(provider: str | None) -> str | None:
@@ -62,11 +68,13 @@ def provider_side(provider: str | None) -> str | None:
 def facts_from_reply(question: Question | None, text: str, intent: str | None, provider: str | None) -> dict[str, object]:
     """The facts a reply states; `question` is the one just asked (None outside the questions)."""
     text = (text or "").strip()
+    named = provider_side(provider)
+    if named is not None and is_correction(text):
+        return {"filed_with": named, "subject_filed": True}  # only what is corrected, not a "no"
     answer = _answer(question, text, intent) if question is not None else None
     # A direct answer says exactly what was asked; only a message that is no answer
     # (a whole new question) speaks through its intent.
     facts: dict[str, object] = dict(answer) if answer is not None else dict(INTENT_FACTS.get(intent or "", {}))
-    named = provider_side(provider)
     if named is not None:
         facts.update(filed_with=named, subject_filed=True)
     return facts

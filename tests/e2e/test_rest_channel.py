@@ -30,7 +30,7 @@ def test_full_environment_has_no_filings_left(chat):
 
 def test_environment_without_the_filing_service_names_it(chat):
     reply = texts(chat(sender(), "env-demo-noservice 选不了云托管"))
-    assert "tcb-beian-auto" in reply and "没有找到" in reply
+    assert "没有名为 tcb-beian-auto 的服务" in reply and "转人工" in reply
 
 
 def test_rejected_order_gives_its_reason(chat):
@@ -107,9 +107,11 @@ def test_sql_looking_text_leaves_the_data_intact(chat):
     assert "驳回" in texts(chat(sender(), "BA-DEMO-0002 进度"))
 
 
-def test_a_domain_that_will_not_open_is_explained_as_a_missing_filing(chat):
-    reply = texts(chat(sender(), "域名打不开了"))
-    assert "阻断" in reply and "接入备案" in reply
+def test_a_domain_that_will_not_open_is_asked_for_and_checked(chat):
+    user = sender()
+    assert "域名发给我" in texts(chat(user, "域名打不开了"))
+    reply = texts(chat(user, "www.example-ali.cn"))
+    assert "阿里云" in reply and "接入备案" in reply
 
 
 @pytest.mark.parametrize("message", ["qwerty zxcv", "asdfghjkl"])

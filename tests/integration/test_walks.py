@@ -95,6 +95,15 @@ def test_a_provider_named_earlier_skips_the_where_question():
     assert slots_of(events)["requested_slot"] == "website_filed"
 
 
+def test_a_correction_in_the_middle_is_acknowledged_and_the_question_stays():
+    known = {"requested_slot": "website_filed", "filing_goal": "host_site", "subject_filed": True, "filed_with": "腾讯云"}
+    track = tracker("deny", text="不对，是在阿里云备的", slots=known, entities=[entity("cloud_provider", "阿里云")],
+                    active_loop={"name": "scenario_form"})
+    texts, events, _ = run(ValidateScenarioForm(), track)
+    assert "更正" in texts[0]
+    assert slots_of(events)["filed_with"] == "阿里云" and slots_of(events)["requested_slot"] == "website_filed"
+
+
 def test_a_question_in_the_middle_is_not_taken_for_an_answer():
     track = tracker("faq", text="备案要多久", slots={"requested_slot": "subject_filed", "filing_goal": "host_site"},
                     active_loop={"name": "scenario_form"})

@@ -95,9 +95,9 @@ def test_a_new_question_instead_of_an_answer_speaks_through_its_intent():
     assert facts == {"filing_goal": "change_subject"}
 
 
-def test_a_named_provider_is_a_correction_of_where_it_was_filed():
+def test_a_correction_changes_only_what_it_corrects():
     facts = facts_from_reply(Question.WEBSITE_FILED, "不对，是在阿里云备的", "deny", "阿里云")
-    assert facts["filed_with"] == "阿里云" and facts["subject_filed"] is True
+    assert facts == {"filed_with": "阿里云", "subject_filed": True}  # not a "no" to the website question
 
 
 def test_an_unrelated_reply_states_nothing():
