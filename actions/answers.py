@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity_or_slot, knowledge, latest_intent, say
+from actions.guide import start_guide
 from actions.numbers import with_number_explanations
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.scenarios import Goal, Situation, recommend
@@ -70,8 +71,7 @@ class ActionAnswerScenario(Action):
             say(dispatcher, tracker, kb.scenario_text(recommendation.scenario))
             return [SlotSet("recommended_scenario", recommendation.scenario)]
         # Not decidable yet (新增网站 without knowing where the 主体 was filed): ask where.
-        facts = {"filing_goal": Goal.HOST_SITE.value, "subject_filed": True, "website_filed": False}
-        return [*(SlotSet(k, v) for k, v in facts.items()), ActiveLoop("scenario_form")]
+        return start_guide(tracker, {"filing_goal": Goal.HOST_SITE.value, "subject_filed": True, "website_filed": False})
 
 
 def selected_faq_key(tracker: Tracker) -> str | None:

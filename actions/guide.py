@@ -21,10 +21,16 @@ FORM = "scenario_form"
 RECOMMENDED_SLOT = "recommended_scenario"
 FACT_SLOTS = ("filing_goal", "subject_filed", "filed_with", "website_filed")
 RESTART_ENTITY = "guide"  # a button's `/filing_process{"guide": "restart"}` starts over
+# Rasa asks the first empty slot of the form's list whenever the validation action did not
+# run (on activation, after an interruption); questions the core does not need before its
+# next one are marked skipped, so that slot is always the core's next question.
+SKIPPED = "skipped"
+QUESTION_ORDER = tuple(q.value for q in Question)  # the order of scenario_form in domain.yml
 
 
 def situation_from(slots: dict[str, Any]) -> Situation:
     """The user's case as the slots hold it."""
+    slots = {k: (None if v == SKIPPED else v) for k, v in slots.items()}
     goal = slots.get("filing_goal")
     return Situation(
         goal=Goal(goal) if goal else None,
@@ -38,11 +44,28 @@ def current_facts(tracker: Tracker) -> dict[str, Any]:
     return {slot: tracker.get_slot(slot) for slot in FACT_SLOTS}
 
 
+def question_slots(slots: dict[str, Any]) -> tuple[list[EventType], Question | None]:
+    """Skip marks for the questions before the core's next one, and that next question."""
+    following = next_question(situation_from(slots))
+    events: list[EventType] = []
+    for name in QUESTION_ORDER:
+        if following is not None and name == following.value:
+            if slots.get(name) == SKIPPED:
+                events.append(SlotSet(name, None))
+            break
+        if slots.get(name) is None:
+            events.append(SlotSet(name, SKIPPED))
+    return events, following
+
+
 def start_guide(tracker: Tracker, facts: dict[str, Any] | None = None) -> list[EventType]:
     """Events that start the questions, keeping what is known plus `facts`."""
+    facts = facts or {}
+    known = {name: tracker.get_slot(name) for name in QUESTION_ORDER}
+    skips, _ = question_slots({**known, **facts})
     events: list[EventType] = [SlotSet(RECOMMENDED_SLOT, None)]
-    events += [SlotSet(slot, value) for slot, value in (facts or {}).items()]
-    return events + [ActiveLoop(FORM)]
+    events += [SlotSet(slot, value) for slot, value in facts.items()]
+    return events + skips + [ActiveLoop(FORM)]
 
 
 def recommended_text(tracker: Tracker) -> str | None:
@@ -70,7 +93,7 @@ class ActionFilingProcess(Action):
         text = tracker.latest_message.get("text") or ""
         restart = latest_entity(tracker, RESTART_ENTITY) == "restart"
         if restart:
-            return start_guide(tracker, {slot: None for slot in FACT_SLOTS})
+            return start_guide(tracker, {slot: None for slot in QUESTION_ORDER})
         if not is_vague_filing_request(text):
             say(dispatcher, tracker, kb.answer("filing_process"))
             return []
@@ -103,14 +126,14 @@ class ValidateScenarioForm(Action):
         facts = facts_from_reply(question, text, latest_intent(tracker), provider)
         if question is not None and not facts:
             return []  # not an answer (an FAQ, a new topic): the form steps aside
-        slots = {**current_facts(tracker), **facts}
+        slots = {**{name: tracker.get_slot(name) for name in QUESTION_ORDER}, **facts}
         if is_correction(text) and any(current_facts(tracker)[k] != v for k, v in facts.items() if k in FACT_SLOTS):
             dispatcher.utter_message(text=knowledge().walk("corrected"))
         events: list[EventType] = [SlotSet(slot, value) for slot, value in facts.items()]
         if provider_side(provider) is not None:
             events.append(SlotSet("cloud_provider", provider))
-        following = next_question(situation_from(slots))
-        return events + [SlotSet("requested_slot", following.value if following else None)]
+        skips, following = question_slots(slots)
+        return events + skips + [SlotSet("requested_slot", following.value if following else None)]
 
 
 class _AskQuestion(Action, ABC):

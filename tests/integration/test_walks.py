@@ -382,3 +382,12 @@ def test_an_unreadable_answer_in_a_form_says_so_without_the_topic_menu():
 def test_a_vague_request_the_classifier_was_unsure_of_still_starts_the_questions():
     _, events, _ = run(ActionFallback(), tracker("nlu_fallback", text="我想备案"))
     assert {"event": "active_loop", "name": "scenario_form", "timestamp": None} in events
+
+
+def test_questions_the_core_does_not_need_are_marked_skipped_so_rasa_asks_the_right_one():
+    known = {"requested_slot": "filing_goal"}
+    track = tracker("affirm", text="新网站要备案", slots=known, active_loop={"name": "scenario_form"})
+    _, events, _ = run(ValidateScenarioForm(), track)
+    slots = slots_of(events)
+    assert slots["change_target"] == "skipped" and slots["cancel_target"] == "skipped"
+    assert "subject_filed" not in slots and slots["requested_slot"] == "subject_filed"

@@ -151,3 +151,14 @@ def test_registrable_domain(text, domain):
 )
 def test_rejection_reasons_are_classified(reason, code):
     assert rejection_code(reason) == code
+
+
+def test_the_forms_slot_order_in_the_domain_is_the_order_of_the_questions():
+    # Rasa asks the first empty slot in this order whenever the validation action did not run.
+    import yaml
+    from pathlib import Path
+
+    from actions.guide import QUESTION_ORDER
+
+    domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    assert tuple(domain["forms"]["scenario_form"]["required_slots"]) == QUESTION_ORDER
