@@ -84,8 +84,13 @@ def bot_texts_of_previous_turn(tracker: Tracker) -> list[str]:
     return texts
 
 
-def say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, buttons: list[str] | None = None) -> None:
-    """Send `text` (with quick replies whose payload is their title), never twice word for word.
+def say(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    text: str,
+    buttons: list[str] | list[dict[str, str]] | None = None,
+) -> None:
+    """Send `text` with quick replies (a bare title is its own payload), never twice word for word.
 
     A reply equal to the bot's previous message gets the knowledge base's "again" preface, so
     a user who asks the same thing twice sees the bot noticed.
@@ -93,7 +98,8 @@ def say(dispatcher: CollectingDispatcher, tracker: Tracker, text: str, buttons: 
     previous = dispatcher.messages[-1].get("text") if dispatcher.messages else last_bot_text(tracker)
     if text == previous:
         text = f"{knowledge().walk('repeat_preface')}\n{text}"
-    dispatcher.utter_message(text=text, buttons=[{"title": b, "payload": b} for b in buttons or []])
+    quick = [{"title": b, "payload": b} if isinstance(b, str) else b for b in buttons or []]
+    dispatcher.utter_message(text=text, buttons=quick)
 
 
 @dataclass
@@ -112,8 +118,5 @@ def buttons(titles: list[str]) -> list[dict[str, str]]:
 
 def send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> list[Any]:
     """Utter the reply (never the previous message word for word) and return its events."""
-    if reply.buttons:
-        dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
-    else:
-        say(dispatcher, tracker, reply.text)
+    say(dispatcher, tracker, reply.text, reply.buttons)
     return reply.events

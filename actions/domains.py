@@ -123,7 +123,7 @@ class ValidateDomainForm(FormValidationAction):
         text = str(value or "").strip()
         if registrable_domain(text) is not None:
             return {DOMAIN_SLOT: text}
-        dispatcher.utter_message(text=knowledge().walk("domain_invalid", text=text))
+        say(dispatcher, tracker, knowledge().walk("domain_invalid", text=text))
         return {DOMAIN_SLOT: None}
 
 

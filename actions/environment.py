@@ -178,7 +178,7 @@ class ValidateEnvironmentForm(FormValidationAction):
             exists = uow.environments.get(env_id) is not None
         if exists:
             return {ENV_SLOT: env_id}
-        dispatcher.utter_message(text=knowledge().message("environment_not_found", env_id=env_id))
+        say(dispatcher, tracker, knowledge().message("environment_not_found", env_id=env_id))
         return {ENV_SLOT: None}
 
 

@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import selected_faq_key
-from actions.common import knowledge
+from actions.common import knowledge, say
 from actions.guide import start_guide
 from bot.filing.requests import is_vague_filing_request
 from bot.filing.knowledge import KnowledgeBase
@@ -76,21 +76,21 @@ class ActionFallback(Action):
         kb = knowledge()
         issue = input_issue(tracker.latest_message.get("text"))
         if issue is not None:
-            dispatcher.utter_message(text=kb.message(_ISSUE_MESSAGES[issue], max_chars=MAX_INPUT_CHARS))
+            say(dispatcher, tracker, kb.message(_ISSUE_MESSAGES[issue], max_chars=MAX_INPUT_CHARS))
             return []
         form = (tracker.active_loop or {}).get("name")
         if form:
             # An answer the form could not read: say so; the form asks again in other words.
             hint = "" if form == "scenario_form" else "\n" + _form_question(kb, form)
-            dispatcher.utter_message(text=kb.walk("guide_unclear") + hint)
+            say(dispatcher, tracker, kb.walk("guide_unclear") + hint)
             return []
         if is_vague_filing_request(tracker.latest_message.get("text") or "") and "备" in (tracker.latest_message.get("text") or ""):
             return start_guide(tracker)
         options = likely_options(tracker, kb)
         if options and not previous_turn_fell_back(tracker):
             listed = "\n".join(f"{i}. {b['title']}" for i, b in enumerate(options, start=1))
-            dispatcher.utter_message(text=kb.message("fallback_clarify", options=listed), buttons=options)
+            say(dispatcher, tracker, kb.message("fallback_clarify", options=listed), options)
             return []
         human = {"title": kb.intent_title("request_human") or "request_human", "payload": "/request_human"}
-        dispatcher.utter_message(text=kb.message("fallback_human"), buttons=[human])
+        say(dispatcher, tracker, kb.message("fallback_human"), [human])
         return []

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import knowledge, spoke_this_turn
+from actions.common import knowledge, say, spoke_this_turn
 
 
 class AskForIdUnlessInvited(Action, ABC):
@@ -27,7 +27,7 @@ class AskForIdUnlessInvited(Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if not spoke_this_turn(tracker):
-            dispatcher.utter_message(text=self.question())
+            say(dispatcher, tracker, self.question())
         return []
 
     def question(self) -> str:
@@ -46,5 +46,5 @@ class ActionCancelQuery(Action):
     ) -> list[dict[str, Any]]:
         kb = knowledge()
         left_guide = tracker.active_loop.get("name") == "scenario_form"
-        dispatcher.utter_message(text=kb.walk("guide_left") if left_guide else kb.message("cancel_query"))
+        say(dispatcher, tracker, kb.walk("guide_left") if left_guide else kb.message("cancel_query"))
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_query", None)]

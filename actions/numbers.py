@@ -6,7 +6,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import knowledge
+from actions.common import knowledge, say
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.numbers import FilingNumber, NumberKind, parse_number
 
@@ -53,7 +53,7 @@ class ActionExplainNumber(Action):
         kb = knowledge()
         numbers = numbers_in_message(tracker)
         if not numbers:
-            dispatcher.utter_message(text=kb.answer("number_format"))
+            say(dispatcher, tracker, kb.answer("number_format"))
             return []
-        dispatcher.utter_message(text="\n\n".join(number_text(kb, n) for n in numbers))
+        say(dispatcher, tracker, "\n\n".join(number_text(kb, n) for n in numbers))
         return []

@@ -7,7 +7,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Reply, buttons, entity_or_slot, knowledge, send, unit_of_work
+from actions.common import Reply, buttons, entity_or_slot, knowledge, say, send, unit_of_work
 from actions.lookups import AskForIdUnlessInvited
 from actions.walks import FACTS_SLOT, STEP_SLOT, Step
 from bot.filing import services
@@ -100,7 +100,7 @@ class ValidateOrderForm(FormValidationAction):
             exists = uow.orders.get(order_id) is not None
         if exists:
             return {ORDER_SLOT: order_id}
-        dispatcher.utter_message(text=knowledge().message("order_not_found", order_id=order_id))
+        say(dispatcher, tracker, knowledge().message("order_not_found", order_id=order_id))
         return {ORDER_SLOT: None}
 
 
