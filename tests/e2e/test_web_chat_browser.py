@@ -55,6 +55,10 @@ def test_web_chat_answers_and_its_buttons_work(phone_page):
     page.click("#send")
     expect(page.locator(".bubble.user").last).to_have_text("每个IP可以备案几次")
     expect(page.locator("#typing")).to_be_visible()
+    for _ in range(100):  # the route handler runs once Playwright dispatches the intercepted request
+        if held:
+            break
+        page.wait_for_timeout(50)
     held[0].continue_()
     page.unroute("**/webhooks/rest/webhook")
     expect(page.locator(".bubble.bot").last).to_contain_text(QUOTA_RULE, timeout=60_000)

@@ -397,3 +397,24 @@ async def test_a_long_chinese_answer_is_split_at_2048_bytes(store_url, platform)
     pieces = [passive, *rest]
     assert "".join(pieces) == answer
     assert [len(p.encode("utf-8")) for p in pieces] == [2046, 2046, 2046, 1065]  # 2048 would cut a 3-byte character
+
+
+# -- the simulator ------------------------------------------------------------------------------
+
+
+async def test_the_simulator_prints_replies_and_the_retry_story(store_url, monkeypatch, capsys):
+    from scripts import wechat_sim
+
+    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
+    monkeypatch.setenv("WECHAT_APP_ID", APP_ID)
+    monkeypatch.setenv("WECHAT_ENCODING_AES_KEY", ENCODING_AES_KEY)
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base:
+        code = await asyncio.to_thread(
+            wechat_sim.main, ["--server", base, "--safe", "-m", "每个IP可以备案几次", "-m", "/repeat 2 你好", "-m", "/subscribe"]
+        )
+    out = capsys.readouterr().out
+    assert code == 0 and "(encrypted)" in out
+    assert "答：每个IP可以备案几次" in out and "答：你好" in out and "[success" in out
+    assert KB.message("channel_welcome").splitlines()[0] in out
+    assert [m.text for m in bot.received] == ["每个IP可以备案几次", "你好"]
