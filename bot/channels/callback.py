@@ -260,10 +260,10 @@ class CallbackChannel(InputChannel):
         return Reaction(canned="channel_unsupported_message")
 
     @staticmethod
-    def dedupe_key(fields: dict[str, str]) -> str:
-        """MsgId for messages; user + CreateTime + event (+ key) for events, which carry no MsgId."""
+    def message_id(fields: dict[str, str]) -> str:
+        """The platform's MsgId; for events, which carry none, user + CreateTime + event (+ key)."""
         if fields.get("MsgId"):
-            return f"msg:{fields['MsgId']}"
+            return fields["MsgId"]
         parts = [fields.get("FromUserName", ""), fields.get("CreateTime", ""), fields.get("Event", ""), fields.get("EventKey", "")]
         return "event:" + ":".join(parts)
 
@@ -272,13 +272,17 @@ class CallbackChannel(InputChannel):
         user, account = fields.get("FromUserName", ""), fields.get("ToUserName", "")
         if not user or not fields.get("MsgType"):
             return _refusal(self.name(), Rejected(400, "FromUserName and MsgType are required"))
-        reaction = self.reaction(self.parse_message(push.xml))
+        try:
+            parsed = self.parse_message(push.xml)
+        except Exception as exc:  # defusedxml accepted it, so this is a shape wechatpy cannot read
+            return _refusal(self.name(), Rejected(400, f"unreadable message: {type(exc).__name__}"))
+        reaction = self.reaction(parsed)
         if reaction.text is None and reaction.canned is None:
             return _success()
-        key = self.dedupe_key(fields)
+        key = self.message_id(fields)
         store = await self.store()
         if not await store.claim(f"{self.settings.receive_id}:{key}"):
-            logger.info("%s: %s from %s already taken: answering success", self.name(), key, masked_user(user))
+            logger.info("%s: message %s from %s already taken: answering success", self.name(), key, masked_user(user))
             return _success()
         if reaction.canned is not None:
             return self.passive_reply(push, user, account, knowledge().message(reaction.canned))
@@ -350,9 +354,7 @@ def _capped_body(request: Request) -> bytes:
     body = request.body or b""
     if len(body) > MAX_BODY_BYTES:
         raise Rejected(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    if not body.strip():
-        raise Rejected(400, "empty body")
-    return body
+    return body  # an empty body is malformed XML: 400 once the signature has been checked
 
 
 def _refusal(channel: str, rejected: Rejected) -> HTTPResponse:

@@ -132,7 +132,7 @@ async def test_text_push_gets_a_passive_reply(store_url, make_user):
             assert reply.findtext("ToUserName") == user.openid and reply.findtext("FromUserName") == user.account
             assert reply.findtext("MsgType") == "text"
     [message] = bot.received
-    assert message.sender_id == user.openid and message.message_id == f"msg:{msg_id}"
+    assert message.sender_id == user.openid and message.message_id == msg_id
     assert message.input_channel == "wechat"
 
 
@@ -418,3 +418,11 @@ async def test_the_simulator_prints_replies_and_the_retry_story(store_url, monke
     assert "答：每个IP可以备案几次" in out and "答：你好" in out and "[success" in out
     assert KB.message("channel_welcome").splitlines()[0] in out
     assert [m.text for m in bot.received] == ["每个IP可以备案几次", "你好"]
+
+
+async def test_an_unsigned_empty_body_is_403_and_a_signed_one_400(store_url):
+    async with live_app([wechat(store_url)], ScriptedBot()) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        assert (await post(client, user.url, {}, b"")).status_code == 403
+        query, _ = user.push("")
+        assert (await post(client, user.url, query, b"")).status_code == 400
