@@ -14,10 +14,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
+.PHONY: help install chromium wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
 
 help:
-	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005)"
+	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat"
 	@echo "make test   - install, validate data, run every test (pytest, rasa test, NLU holdout)"
 	@echo "make shell  - chat in the terminal;  make train - train a model;  make bench - latency figures"
 
@@ -31,7 +31,18 @@ $(STAMP): $(LOCK)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) chromium
+
+# Debian's Chromium for the web chat browser test (no browser build is ever downloaded).
+# Installed when missing, apt-get exists and we are root; otherwise that test skips with the
+# reason (and fails under REQUIRE_SERVICES=1).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing chromium (Debian package) for the browser test"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	    || echo "could not install chromium: the browser test will skip"; \
+	else echo "chromium missing and not installable here (needs apt-get as root): the browser test will skip"; fi
 
 lock: install
 	scripts/lock
@@ -75,6 +86,10 @@ rasa-test: install
 holdout: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) -m pytest -q tests/integration/test_nlu_holdout.py
+
+# Plays a WeChat user against a running server (README: "WeChat channels"); ARGS="--safe", "--wecom", "-m TEXT".
+wechat-sim: install
+	$(PY) scripts/wechat_sim.py $(ARGS)
 
 bench: install seed
 	$(PY) scripts/train_if_needed.py

@@ -7,13 +7,35 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scripts.fake_wechat_platform import FakePlatform, FakePlatformServer
 from scripts.local_servers import running_servers
+from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN
 
 
 @pytest.fixture(scope="session")
-def rest_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a running Rasa server whose actions query a freshly seeded core."""
-    with running_servers(trained_model, tmp_path_factory.mktemp("servers")) as servers:
+def fake_platform() -> Iterator[FakePlatform]:
+    """The WeChat/WeCom send API on loopback: where replies slower than the deadline arrive."""
+    server = FakePlatformServer()
+    with server as platform:
+        platform.base_url = server.base_url
+        yield platform
+
+
+@pytest.fixture(scope="session")
+def rest_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, fake_platform: FakePlatform) -> Iterator[str]:
+    """Base URL of a running Rasa server whose actions query a freshly seeded core.
+
+    The same server serves the WeChat (plain and safe mode) and WeCom callbacks and /chat.
+    """
+    work = tmp_path_factory.mktemp("servers")
+    channels = {
+        "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": "e2e-secret",
+        "WECHAT_ENCODING_AES_KEY": ENCODING_AES_KEY, "WECHAT_API_BASE": fake_platform.base_url,
+        "WECOM_TOKEN": TOKEN, "WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "e2e-secret",
+        "WECOM_ENCODING_AES_KEY": ENCODING_AES_KEY, "WECOM_API_BASE": fake_platform.base_url,
+        "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}",
+    }
+    with running_servers(trained_model, work, extra_env=channels) as servers:
         yield servers.base_url
 
 

@@ -1,0 +1,1 @@
+"""Rasa input/output channels: WeChat Official Account, WeCom and the web chat page."""

@@ -1,0 +1,198 @@
+"""The platforms' server APIs for asynchronous replies: access token + send a text message.
+
+One client per channel, on httpx.AsyncClient (never a blocking client on the event loop).
+The access token is cached in memory and in the shared ChannelStore, so every worker uses
+the one token a single fetch produced; a token the platform calls invalid or expired
+(40001/40014/42001) is replaced once and the call retried.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from abc import ABC, abstractmethod
+from typing import Any
+
+import httpx
+
+from bot.channels.store import CachedToken, ChannelStore
+from bot.channels.text_chunks import merge_messages
+
+logger = logging.getLogger(__name__)
+
+TOKEN_INVALID_CODES = frozenset({40001, 40014, 42001})
+OUTSIDE_REPLY_WINDOW = 45015  # the user last wrote more than 48 hours ago
+REPLY_LIMIT_REACHED = 45047  # more than the allowed replies since the user's last message
+# Refresh a little before the platform's expiry, so a call never races the deadline.
+TOKEN_REFRESH_MARGIN_SECONDS = 300
+HTTP_TIMEOUT_SECONDS = 10.0
+# How long a worker waits for another worker's token fetch (also the lease's lifetime).
+TOKEN_WAIT_SECONDS = 15.0
+
+
+class PlatformApiError(Exception):
+    """The platform answered with a non-zero errcode (or not at all)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"errcode {code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def masked_user(user_id: str) -> str:
+    """An openid / userid shortened for logs."""
+    return f"{user_id[:6]}…" if len(user_id) > 6 else user_id
+
+
+class PlatformApi(ABC):
+    """Sends text to a user outside the callback; subclasses name the platform's endpoints."""
+
+    def __init__(self, api_base: str, app_id: str, secret: str | None, store_factory, http: httpx.AsyncClient | None = None) -> None:
+        self.api_base = api_base.rstrip("/")
+        self.app_id = app_id
+        self.secret = secret
+        self._store_factory = store_factory
+        self._http = http
+        self._token: CachedToken | None = None
+        self._token_lock: asyncio.Lock | None = None
+
+    @property
+    def token_key(self) -> str:
+        return f"{type(self).__name__}:{self.app_id}"
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=HTTP_TIMEOUT_SECONDS)
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @abstractmethod
+    def token_request(self) -> tuple[str, dict[str, str]]:
+        """Path and query of the access-token call."""
+
+    @abstractmethod
+    def send_request(self, user_id: str, text: str) -> tuple[str, dict[str, Any]]:
+        """Path and JSON body of the send-text call."""
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = await self._client().request(method, f"{self.api_base}{path}", **kwargs)
+            payload = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise PlatformApiError(-1, f"{type(exc).__name__}: {exc}") from None
+        code = int(payload.get("errcode") or 0)
+        if code:
+            raise PlatformApiError(code, str(payload.get("errmsg", "")))
+        return payload
+
+    async def _fetch_token(self) -> CachedToken:
+        path, query = self.token_request()
+        payload = await self._call("GET", path, params=query)
+        if not payload.get("access_token"):
+            raise PlatformApiError(-1, "no access_token in the answer")
+        expires_in = float(payload.get("expires_in") or 7200)
+        return CachedToken(str(payload["access_token"]), time.time() + expires_in)
+
+    @staticmethod
+    def _usable(token: CachedToken | None) -> bool:
+        return token is not None and token.expires_at - TOKEN_REFRESH_MARGIN_SECONDS > time.time()
+
+    async def access_token(self, rejected: str | None = None) -> str:
+        """A valid token: memory, else the shared store, else one fetch; `rejected` is never returned."""
+        if self._usable(self._token) and self._token.token != rejected:
+            return self._token.token
+        if self._token_lock is None:
+            self._token_lock = asyncio.Lock()
+        async with self._token_lock:  # one fetch per process at a time; the store shares it with the others
+            if self._usable(self._token) and self._token.token != rejected:
+                return self._token.token
+            store: ChannelStore = await self._store_factory()
+            token = await self._shared_token(store, rejected)
+            self._token = token
+            return token.token
+
+    async def _shared_token(self, store: ChannelStore, rejected: str | None) -> CachedToken:
+        """The stored token, or a new one fetched by whichever worker holds the refresh lease."""
+        deadline = time.monotonic() + TOKEN_WAIT_SECONDS
+        while True:
+            stored = await store.load_token(self.token_key)
+            if self._usable(stored) and stored.token != rejected:
+                return stored
+            if await store.take_refresh_lease(self.token_key, TOKEN_WAIT_SECONDS):
+                try:
+                    stored = await store.load_token(self.token_key)  # saved while we took the lease?
+                    if self._usable(stored) and stored.token != rejected:
+                        return stored
+                    if not self.secret:
+                        raise PlatformApiError(-1, "no app secret configured: cannot fetch an access token")
+                    fresh = await self._fetch_token()
+                    await store.save_token(self.token_key, fresh)
+                    logger.info("%s: fetched a new access token", type(self).__name__)
+                    return fresh
+                finally:
+                    await store.release_refresh_lease(self.token_key)
+            if time.monotonic() > deadline:
+                raise PlatformApiError(-1, "another worker holds the token refresh lease for too long")
+            await asyncio.sleep(0.1)  # another worker is fetching: wait for its token
+
+    async def _send_one(self, user_id: str, text: str) -> None:
+        path, body = self.send_request(user_id, text)
+        token = await self.access_token()
+        try:
+            await self._call("POST", path, params={"access_token": token}, json=body)
+        except PlatformApiError as exc:
+            if exc.code not in TOKEN_INVALID_CODES:
+                raise
+            logger.info("%s: access token rejected (errcode %s), refreshing once", type(self).__name__, exc.code)
+            token = await self.access_token(rejected=token)
+            await self._call("POST", path, params={"access_token": token}, json=body)
+
+    async def send_texts(self, user_id: str, texts: list[str]) -> int:
+        """Send `texts` (merged and split to the size limit) in order; returns how many messages went out.
+
+        Stops at the first failure: 45015 (48-hour window closed) and 45047 (reply limit)
+        mean nothing more can reach this user now, so they are logged, not retried.
+        """
+        sent = 0
+        for chunk in merge_messages(texts):
+            try:
+                await self._send_one(user_id, chunk)
+            except PlatformApiError as exc:
+                if exc.code == OUTSIDE_REPLY_WINDOW:
+                    logger.warning("%s: cannot reply to %s: outside the 48-hour window (45015)", type(self).__name__, masked_user(user_id))
+                elif exc.code == REPLY_LIMIT_REACHED:
+                    logger.warning("%s: cannot reply to %s: reply limit reached (45047)", type(self).__name__, masked_user(user_id))
+                else:
+                    logger.error("%s: sending to %s failed: %s", type(self).__name__, masked_user(user_id), exc)
+                return sent
+            sent += 1
+        return sent
+
+
+class OfficialAccountApi(PlatformApi):
+    """Official Account: /cgi-bin/token and the customer-service message API."""
+
+    def token_request(self) -> tuple[str, dict[str, str]]:
+        return "/cgi-bin/token", {"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret or ""}
+
+    def send_request(self, user_id: str, text: str) -> tuple[str, dict[str, Any]]:
+        return "/cgi-bin/message/custom/send", {"touser": user_id, "msgtype": "text", "text": {"content": text}}
+
+
+class WeComApi(PlatformApi):
+    """WeCom app: /cgi-bin/gettoken and /cgi-bin/message/send (needs the agent id)."""
+
+    def __init__(self, *args: Any, agent_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agent_id = agent_id
+
+    def token_request(self) -> tuple[str, dict[str, str]]:
+        return "/cgi-bin/gettoken", {"corpid": self.app_id, "corpsecret": self.secret or ""}
+
+    def send_request(self, user_id: str, text: str) -> tuple[str, dict[str, Any]]:
+        agent = int(self.agent_id) if self.agent_id and self.agent_id.isdigit() else self.agent_id
+        return "/cgi-bin/message/send", {"touser": user_id, "msgtype": "text", "agentid": agent, "text": {"content": text}}

@@ -1,0 +1,191 @@
+"""State the channel callbacks share across workers and restarts.
+
+- which platform messages were already taken (dedupe of the platform's up to 4 deliveries);
+- the platform access token, fetched in one place for every worker.
+
+SQL by default (SQLite under var/), PostgreSQL or Redis by URL (CHANNEL_STORE_URL).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Column, Float, MetaData, String, Table, delete, insert, select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from bot.filing.db import make_engine
+
+# The platform redelivers within seconds; a day of memory covers any retry with margin.
+SEEN_MESSAGE_TTL_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class CachedToken:
+    token: str
+    expires_at: float  # epoch seconds
+
+
+class ChannelStore(ABC):
+    """Dedupe claims and the shared access-token cache."""
+
+    @abstractmethod
+    async def claim(self, message_key: str) -> bool:
+        """True for the first caller with `message_key` ever (across workers and restarts), else False."""
+
+    @abstractmethod
+    async def load_token(self, app_key: str) -> CachedToken | None:
+        """The stored access token of `app_key`, if any."""
+
+    @abstractmethod
+    async def save_token(self, app_key: str, token: CachedToken) -> None:
+        """Store the access token of `app_key` for every worker."""
+
+    @abstractmethod
+    async def take_refresh_lease(self, app_key: str, seconds: float) -> bool:
+        """True for the one caller (of all workers) allowed to fetch a new token for `seconds`."""
+
+    @abstractmethod
+    async def release_refresh_lease(self, app_key: str) -> None:
+        """Give the lease up once the new token is stored."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+def open_channel_store(url: str, prefix: str = "channel") -> ChannelStore:
+    """The store at `url`: redis:// or rediss:// for Redis, any SQLAlchemy URL otherwise."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisChannelStore(url, key_prefix=prefix)
+    return SqlChannelStore(make_engine(url), table_prefix=prefix)
+
+
+class SqlChannelStore(ChannelStore):
+    """Claims are rows with a primary key: the database decides who was first."""
+
+    def __init__(self, engine: Engine, table_prefix: str = "channel") -> None:
+        self.engine = engine
+        metadata = MetaData()
+        self.seen = Table(
+            f"{table_prefix}_seen_messages",
+            metadata,
+            Column("message_key", String(255), primary_key=True),
+            Column("seen_at", Float, nullable=False, index=True),
+        )
+        self.leases = Table(
+            f"{table_prefix}_token_leases",
+            metadata,
+            Column("app_key", String(255), primary_key=True),
+            Column("expires_at", Float, nullable=False),
+        )
+        self.tokens = Table(
+            f"{table_prefix}_access_tokens",
+            metadata,
+            Column("app_key", String(255), primary_key=True),
+            Column("token", String(1024), nullable=False),
+            Column("expires_at", Float, nullable=False),
+        )
+        try:
+            metadata.create_all(engine)
+        except (OperationalError, ProgrammingError):
+            # Another worker created the tables between our check and our CREATE.
+            metadata.create_all(engine)
+        self._claims = 0
+
+    def _claim(self, message_key: str) -> bool:
+        now = time.time()
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(self.seen).values(message_key=message_key, seen_at=now))
+        except IntegrityError:
+            return False
+        self._claims += 1
+        if self._claims % 500 == 0:  # forget old ids now and then; the table stays small
+            with self.engine.begin() as connection:
+                connection.execute(delete(self.seen).where(self.seen.c.seen_at < now - SEEN_MESSAGE_TTL_SECONDS))
+        return True
+
+    async def claim(self, message_key: str) -> bool:
+        # Off the event loop: a database round trip must not hold up other callbacks.
+        return await asyncio.to_thread(self._claim, message_key)
+
+    def _load_token(self, app_key: str) -> CachedToken | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(self.tokens.c.token, self.tokens.c.expires_at).where(self.tokens.c.app_key == app_key)
+            ).first()
+        return CachedToken(row.token, row.expires_at) if row else None
+
+    async def load_token(self, app_key: str) -> CachedToken | None:
+        return await asyncio.to_thread(self._load_token, app_key)
+
+    def _save_token(self, app_key: str, token: CachedToken) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.tokens).where(self.tokens.c.app_key == app_key))
+            connection.execute(insert(self.tokens).values(app_key=app_key, token=token.token, expires_at=token.expires_at))
+
+    async def save_token(self, app_key: str, token: CachedToken) -> None:
+        await asyncio.to_thread(self._save_token, app_key, token)
+
+    def _take_lease(self, app_key: str, seconds: float) -> bool:
+        now = time.time()
+        with self.engine.begin() as connection:  # a lease left by a crashed worker expires
+            connection.execute(delete(self.leases).where(self.leases.c.app_key == app_key, self.leases.c.expires_at < now))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(self.leases).values(app_key=app_key, expires_at=now + seconds))
+        except IntegrityError:
+            return False
+        return True
+
+    async def take_refresh_lease(self, app_key: str, seconds: float) -> bool:
+        return await asyncio.to_thread(self._take_lease, app_key, seconds)
+
+    def _release_lease(self, app_key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.leases).where(self.leases.c.app_key == app_key))
+
+    async def release_refresh_lease(self, app_key: str) -> None:
+        await asyncio.to_thread(self._release_lease, app_key)
+
+    async def close(self) -> None:
+        self.engine.dispose()
+
+
+class RedisChannelStore(ChannelStore):
+    """Claims are SET NX with an expiry; tokens are keys that expire with the token."""
+
+    def __init__(self, url: str, key_prefix: str = "channel") -> None:
+        import redis.asyncio as redis_asyncio
+
+        self.redis = redis_asyncio.Redis.from_url(url)
+        self.prefix = key_prefix
+
+    async def claim(self, message_key: str) -> bool:
+        key = f"{self.prefix}:seen:{message_key}"
+        return bool(await self.redis.set(key, "1", nx=True, ex=SEEN_MESSAGE_TTL_SECONDS))
+
+    async def load_token(self, app_key: str) -> CachedToken | None:
+        values = await self.redis.hmget(f"{self.prefix}:token:{app_key}", "token", "expires_at")
+        if not values or values[0] is None or values[1] is None:
+            return None
+        return CachedToken(values[0].decode("utf-8"), float(values[1]))
+
+    async def save_token(self, app_key: str, token: CachedToken) -> None:
+        key = f"{self.prefix}:token:{app_key}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"token": token.token, "expires_at": str(token.expires_at)})
+            pipe.expireat(key, max(int(token.expires_at), int(time.time()) + 1))
+            await pipe.execute()
+
+    async def take_refresh_lease(self, app_key: str, seconds: float) -> bool:
+        return bool(await self.redis.set(f"{self.prefix}:lease:{app_key}", "1", nx=True, px=int(seconds * 1000)))
+
+    async def release_refresh_lease(self, app_key: str) -> None:
+        await self.redis.delete(f"{self.prefix}:lease:{app_key}")
+
+    async def close(self) -> None:
+        await self.redis.close()

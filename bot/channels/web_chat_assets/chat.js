@@ -1,0 +1,130 @@
+// The web chat page: sends each message to the REST channel and shows the bot's replies.
+(function () {
+  "use strict";
+  var labels = JSON.parse(document.getElementById("labels").textContent);
+  var messages = document.getElementById("messages");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("input");
+  var sendButton = document.getElementById("send");
+  var senderKey = "icp-webchat-sender";
+  var sender = localStorage.getItem(senderKey);
+  if (!sender) {
+    sender = "webchat-" + Math.random().toString(36).slice(2, 12);
+    localStorage.setItem(senderKey, sender);
+  }
+  var busy = false;
+
+  // Text with its http(s) links made clickable; never HTML-interpreted.
+  function fillText(element, text) {
+    var pattern = /https?:\/\/[^\s，。、）)]+/g;
+    var last = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      element.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var link = document.createElement("a");
+      link.href = match[0];
+      link.textContent = match[0];
+      link.target = "_blank";
+      link.rel = "noopener";
+      element.appendChild(link);
+      last = match.index + match[0].length;
+    }
+    element.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function addRow(who, fill) {
+    var row = document.createElement("div");
+    row.className = "row " + who;
+    var avatar = document.createElement("div");
+    avatar.className = "avatar";
+    avatar.textContent = who === "bot" ? "助" : "我";
+    var bubble = document.createElement("div");
+    bubble.className = "bubble " + who;
+    fill(bubble);
+    row.appendChild(avatar);
+    row.appendChild(bubble);
+    messages.appendChild(row);
+    messages.scrollTop = messages.scrollHeight;
+    return row;
+  }
+
+  function addText(who, text) {
+    return addRow(who, function (bubble) { fillText(bubble, text); });
+  }
+
+  function addButtons(buttons) {
+    var group = document.createElement("div");
+    group.className = "quick-replies";
+    buttons.forEach(function (button) {
+      var chip = document.createElement("button");
+      chip.type = "button";
+      chip.textContent = button.title;
+      chip.addEventListener("click", function () {
+        if (busy) { return; }
+        group.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        send(button.payload || button.title, button.title);
+      });
+      group.appendChild(chip);
+    });
+    messages.appendChild(group);
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  function showTyping() {
+    var row = addRow("bot", function (bubble) {
+      bubble.classList.add("typing");
+      bubble.setAttribute("aria-label", labels.typing);
+      for (var i = 0; i < 3; i++) {
+        var dot = document.createElement("span");
+        dot.className = "dot";
+        bubble.appendChild(dot);
+      }
+    });
+    row.id = "typing";
+    return row;
+  }
+
+  function setBusy(value) {
+    busy = value;
+    sendButton.disabled = value || input.value.trim() === "";
+  }
+
+  function send(message, shown) {
+    addText("user", shown);
+    setBusy(true);
+    var typing = showTyping();
+    fetch("/webhooks/rest/webhook", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: sender, message: message })
+    })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (replies) {
+        typing.remove();
+        replies.forEach(function (reply) {
+          if (reply.text) { addText("bot", reply.text); }
+          if (reply.image) { addText("bot", reply.image); }
+          if (reply.buttons && reply.buttons.length) { addButtons(reply.buttons); }
+        });
+      })
+      .catch(function () {
+        typing.remove();
+        addText("bot", labels.error);
+      })
+      .then(function () { setBusy(false); input.focus(); });
+  }
+
+  input.addEventListener("input", function () { setBusy(busy); });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text || busy) { return; }
+    input.value = "";
+    send(text, text);
+  });
+
+  addText("bot", labels.welcome);
+  input.focus();
+})();

@@ -1,0 +1,92 @@
+"""Shared pieces for the messenger channel tests: settings, a scripted dialogue, a live Sanic app.
+
+The channels run for real (real Sanic server on a loopback port, real crypto, real stores);
+only the dialogue behind them is a small scripted bot where a test needs to control what it
+answers and how long it takes (the Rasa model is used by the end-to-end tests).
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+from rasa.core.channels.channel import InputChannel, UserMessage, register
+from sanic import Sanic
+
+from bot.channels.settings import CallbackSettings
+
+Sanic.test_mode = True  # many short-lived apps in one process
+
+TOKEN = "test-token-8H2k"
+APP_ID = "wx0123456789abcdef"
+CORP_ID = "ww0123456789abcdef"
+ENCODING_AES_KEY = base64.b64encode(bytes(range(7, 39))).decode("ascii").rstrip("=")
+AES_KEY = base64.b64decode(ENCODING_AES_KEY + "=")
+
+
+def wechat_settings(api_base: str = "http://127.0.0.1:9", secret: str | None = "app-secret") -> CallbackSettings:
+    return CallbackSettings(token=TOKEN, receive_id=APP_ID, secret=secret, aes_key=AES_KEY, api_base=api_base)
+
+
+def wecom_settings(api_base: str = "http://127.0.0.1:9") -> CallbackSettings:
+    return CallbackSettings(
+        token=TOKEN, receive_id=CORP_ID, secret="corp-secret", aes_key=AES_KEY, api_base=api_base, agent_id="1000002"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ScriptedBot:
+    """Stands where Rasa's agent stands: records each UserMessage and answers via its output channel."""
+
+    answer: Callable[[str], list[str]] = lambda text: [f"答：{text}"]
+    delay: float = 0.0
+    buttons: list[dict] = field(default_factory=list)
+    received: list[UserMessage] = field(default_factory=list)
+
+    async def handle_message(self, message: UserMessage) -> None:
+        self.received.append(message)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        for text in self.answer(message.text):
+            if self.buttons:
+                await message.output_channel.send_text_with_buttons(message.sender_id, text, self.buttons)
+            else:
+                await message.output_channel.send_text_message(message.sender_id, text)
+
+
+@asynccontextmanager
+async def live_app(channels: list[InputChannel], bot: ScriptedBot) -> AsyncIterator[str]:
+    """A Sanic app with `channels` registered the way Rasa registers them, serving on loopback."""
+    app = Sanic(f"channels-test-{os.getpid()}-{id(bot)}", configure_logging=False)
+    app.ctx.agent = bot
+    register(channels, app, route="/webhooks/")
+    port = free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for channel in channels:
+            if hasattr(channel, "drain"):
+                await channel.drain(timeout=10)
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()  # the channels close their stores and HTTP clients here
+
+
+async def post(client: httpx.AsyncClient, url: str, query: dict[str, str], body: bytes) -> httpx.Response:
+    return await client.post(url, params=query, content=body, headers={"Content-Type": "text/xml"})

@@ -1,0 +1,82 @@
+"""The web chat page in headless Chromium (Debian's package, driven by Playwright)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.service_fixtures import service_unavailable
+
+QUOTA_RULE = "每个IP可以备案2次"
+# Vague messages: the first falls back with the likely topics as buttons, a second one offers a person.
+VAGUE = ["帮我看看这个", "这个咋整", "能不能快点"]
+
+
+def chromium_executable() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        service_unavailable("Chromium not installed (`make install` installs Debian's chromium when run as root with apt-get)")
+    return path
+
+
+@pytest.fixture
+def phone_page(rest_server):
+    executable = chromium_executable()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # the pinned lock installs it; a stale venv may lack it
+        service_unavailable(f"playwright not installed: {exc}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True, locale="zh-CN")
+        page = context.new_page()
+        external = []
+        page.on("request", lambda request: external.append(request.url) if not request.url.startswith(rest_server) else None)
+        page.goto(f"{rest_server}/chat")
+        yield page
+        assert external == [], f"the page fetched from elsewhere: {external}"  # no CDN
+        browser.close()
+
+
+def test_web_chat_answers_and_its_buttons_work(phone_page):
+    from playwright.sync_api import expect
+
+    page = phone_page
+    expect(page.locator(".title-bar")).to_have_text("ICP备案助手")
+    expect(page.locator(".bubble.bot").first).to_contain_text("备案助手")
+    # Fits a phone: nothing wider than the viewport.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+    # Hold the first request to show the typing indicator deterministically.
+    held = []
+    page.route("**/webhooks/rest/webhook", lambda route: held.append(route))
+    page.fill("#input", "每个IP可以备案几次")
+    page.click("#send")
+    expect(page.locator(".bubble.user").last).to_have_text("每个IP可以备案几次")
+    expect(page.locator("#typing")).to_be_visible()
+    for _ in range(100):  # the route handler runs once Playwright dispatches the intercepted request
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    page.unroute("**/webhooks/rest/webhook")
+    expect(page.locator(".bubble.bot").last).to_contain_text(QUOTA_RULE, timeout=60_000)
+    expect(page.locator("#typing")).to_have_count(0)
+
+    chips = page.locator(".quick-replies button:not([disabled])")
+    for text in VAGUE:
+        page.fill("#input", text)
+        page.press("#input", "Enter")
+        expect(page.locator(".bubble.user").last).to_have_text(text)
+        expect(page.locator("#typing")).to_have_count(0, timeout=60_000)
+        if chips.count():
+            break
+    assert chips.count() > 0, "no reply offered buttons"
+    title = chips.first.inner_text()
+    bot_bubbles = page.locator(".bubble.bot").count()
+    chips.first.click()
+    expect(page.locator(".bubble.user").last).to_have_text(title)
+    expect(page.locator("#typing")).to_have_count(0, timeout=60_000)
+    assert page.locator(".bubble.bot").count() > bot_bubbles  # the clicked option was answered
+    assert page.locator(".quick-replies button[disabled]").count() >= 1  # a used set of buttons is spent

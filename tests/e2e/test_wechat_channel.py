@@ -1,0 +1,73 @@
+"""The WeChat and WeCom callbacks end to end: real model, real action server, signed pushes."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from scripts.wechat_sim import SimulatedUser, new_msg_id
+from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN
+
+QUOTA_RULE = "每个IP可以备案2次"
+
+
+def answer(user: SimulatedUser, response: httpx.Response, platform, timeout: float = 60) -> str:
+    """The passive reply, or -- when the machine was too slow for the deadline -- what the send API got."""
+    assert response.status_code == 200, response.text
+    content = user.reply_content(response.text)
+    if content is not None:
+        return content
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sent = [c.body["text"]["content"] for c in platform.sends() if c.body.get("touser") == user.openid]
+        if sent:
+            return "\n".join(sent)
+        time.sleep(0.2)
+    raise AssertionError("no passive reply and nothing sent through the API")
+
+
+def user_events(rest_server: str, sender: str) -> list[dict]:
+    tracker = httpx.get(f"{rest_server}/conversations/{sender}/tracker", timeout=30).json()
+    return [e for e in tracker.get("events", []) if e.get("event") == "user"]
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe"])
+def test_quota_question_gets_the_rule_as_a_passive_reply(rest_server, fake_platform, safe):
+    user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", TOKEN, APP_ID, ENCODING_AES_KEY if safe else None)
+    with httpx.Client(timeout=30) as client:
+        response = user.send(client, user.text("每个IP可以备案几次"))
+    assert QUOTA_RULE in answer(user, response, fake_platform)
+    if safe:
+        assert "<Encrypt>" in response.text and QUOTA_RULE not in response.text
+
+
+def test_wecom_quota_question(rest_server, fake_platform):
+    user = SimulatedUser(f"{rest_server}/webhooks/wecom/webhook", TOKEN, CORP_ID, ENCODING_AES_KEY, wecom=True)
+    with httpx.Client(timeout=30) as client:
+        response = user.send(client, user.text("每个IP可以备案几次"))
+    assert QUOTA_RULE in answer(user, response, fake_platform)
+
+
+def test_four_deliveries_of_one_message_make_one_turn(rest_server, fake_platform):
+    user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", TOKEN, APP_ID)
+    msg_id = new_msg_id()
+    xml = user.text("每个IP可以备案几次", msg_id)
+    with httpx.Client(timeout=30) as client, ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(lambda _: user.send(client, xml), range(4)))
+    assert all(r.status_code == 200 for r in responses)
+    replies = [user.reply_content(r.text) for r in responses]
+    assert sum(reply is not None for reply in replies) <= 1 and replies.count(None) >= 3
+    time.sleep(1)  # let a turn that missed the deadline finish
+    events = user_events(rest_server, user.openid)
+    assert [e["text"] for e in events] == ["每个IP可以备案几次"]
+    assert events[0]["message_id"] == msg_id
+
+
+def test_forged_signature_is_refused_and_reaches_nothing(rest_server):
+    user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", "forger-token", APP_ID)
+    with httpx.Client(timeout=30) as client:
+        response = user.send(client, user.text("每个IP可以备案几次"))
+    assert response.status_code == 403
+    assert user_events(rest_server, user.openid) == []

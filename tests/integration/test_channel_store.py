@@ -1,0 +1,96 @@
+"""The channels' shared store on SQLite, PostgreSQL and Redis: one claim per message, shared tokens."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.channels.store import CachedToken, SqlChannelStore, open_channel_store
+from bot.filing.db import make_engine
+
+
+async def exercise(store) -> None:
+    key = f"msg:{secrets.token_hex(6)}"
+    assert await store.claim(key) is True
+    assert await store.claim(key) is False
+    assert await store.claim(key + "-other") is True
+    assert await store.load_token("app") is None
+    await store.save_token("app", CachedToken("t-1", time.time() + 7200))
+    await store.save_token("app", CachedToken("t-2", time.time() + 7200))
+    assert (await store.load_token("app")).token == "t-2"
+    assert await store.take_refresh_lease("app", 5) is True
+    assert await store.take_refresh_lease("app", 5) is False
+    await store.release_refresh_lease("app")
+    assert await store.take_refresh_lease("app", 5) is True
+
+
+def test_sqlite_store(tmp_path):
+    async def run():
+        store = open_channel_store(f"sqlite:///{tmp_path / 'var' / 'channels.db'}")
+        await exercise(store)
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_claims_survive_a_restart(tmp_path):
+    url = f"sqlite:///{tmp_path / 'channels.db'}"
+
+    async def claim(key: str) -> bool:
+        store = open_channel_store(url)
+        try:
+            return await store.claim(key)
+        finally:
+            await store.close()
+
+    assert asyncio.run(claim("msg:1")) is True
+    assert asyncio.run(claim("msg:1")) is False  # a new store object over the same file: a restart
+
+
+def test_concurrent_workers_claim_a_message_exactly_once(tmp_path):
+    # Separate engines (as separate worker processes have) racing for the same ids.
+    url = f"sqlite:///{tmp_path / 'channels.db'}"
+    stores = [SqlChannelStore(make_engine(url)) for _ in range(4)]
+    keys = [f"msg:{n}" for n in range(25)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda job: job[0]._claim(job[1]), [(s, k) for k in keys for s in stores]))
+    assert sum(results) == len(keys)
+    for store in stores:
+        store.engine.dispose()
+
+
+def test_an_expired_lease_can_be_taken_again(tmp_path):
+    async def run():
+        store = open_channel_store(f"sqlite:///{tmp_path / 'channels.db'}")
+        assert await store.take_refresh_lease("app", 0.05)
+        await asyncio.sleep(0.1)
+        assert await store.take_refresh_lease("app", 5)  # the holder crashed; its lease ran out
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_postgres_store(postgres_url):
+    async def run():
+        store = open_channel_store(postgres_url, prefix=f"t{secrets.token_hex(4)}")
+        await exercise(store)
+        await store.close()
+
+    asyncio.run(run())
+
+
+def test_redis_store(redis_url):
+    async def run():
+        store = open_channel_store(redis_url, prefix=f"test-channels-{secrets.token_hex(6)}")
+        try:
+            await exercise(store)
+        finally:
+            keys = await store.redis.keys(f"{store.prefix}:*")
+            if keys:
+                await store.redis.delete(*keys)
+            await store.close()
+
+    asyncio.run(run())

@@ -1,0 +1,428 @@
+"""The WeChat / WeCom callbacks on a live Sanic app: real HTTP, real crypto, real SQLite store.
+
+The platform side of every request is built with wechatpy (scripts/wechat_sim.py), so these
+tests check our server against the library's idea of the protocol, not against itself.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import defusedxml.ElementTree as safe_xml
+import httpx
+import pytest
+from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
+
+from bot.channels.callback import SUCCESS
+from bot.channels.wechat import WeChatInput
+from bot.channels.wecom import WeComInput
+from bot.filing.knowledge import load_knowledge
+from bot import config
+from scripts.fake_wechat_platform import FakePlatformServer
+from scripts.wechat_sim import SimulatedUser, new_msg_id
+from tests.channel_helpers import (
+    APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, post, wechat_settings, wecom_settings,
+)
+
+pytestmark = pytest.mark.asyncio
+KB = load_knowledge(str(config.knowledge_dir()))
+
+
+@pytest.fixture
+def store_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'channels.db'}"
+
+
+@pytest.fixture
+def platform():
+    server = FakePlatformServer()
+    with server as fake:
+        fake.base_url = server.base_url
+        yield fake
+
+
+def wechat(store_url: str, platform=None, passive: float = 2.0, **kwargs) -> WeChatInput:
+    settings = wechat_settings(api_base=platform.base_url if platform else "http://127.0.0.1:9")
+    return WeChatInput(settings, store_url=store_url, passive_seconds=passive, **kwargs)
+
+
+def plain_user(base: str) -> SimulatedUser:
+    return SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
+
+
+def safe_user(base: str) -> SimulatedUser:
+    return SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID, ENCODING_AES_KEY)
+
+
+def wecom_user(base: str) -> SimulatedUser:
+    return SimulatedUser(f"{base}/webhooks/wecom/webhook", TOKEN, CORP_ID, ENCODING_AES_KEY, wecom=True)
+
+
+# -- URL verification ---------------------------------------------------------------------
+
+
+async def test_official_account_url_verification_echoes_echostr(store_url):
+    async with live_app([wechat(store_url)], ScriptedBot()) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        query, _ = user.push("")
+        ok = await client.get(user.url, params={**query, "echostr": "echo-123"})
+        assert ok.status_code == 200 and ok.text == "echo-123"
+        forged = await client.get(user.url, params={**query, "signature": "0" * 40, "echostr": "x"})
+        assert forged.status_code == 403
+        missing = await client.get(user.url, params={"echostr": "x"})
+        assert missing.status_code == 403
+
+
+async def test_wecom_url_verification_with_the_official_vector(store_url):
+    # Token, key, corp id, timestamp, nonce, echostr and signature from WeCom's documentation.
+    settings = wecom_settings()
+    settings = type(settings)(
+        token="QDG6eK", receive_id="wx5823bf96d3bd56c7", secret=None, api_base="http://127.0.0.1:9",
+        aes_key=__import__("base64").b64decode("jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C="),
+    )
+    channel = WeComInput(settings, store_url=store_url, clock=lambda: 1409659589)
+    query = {
+        "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",
+        "timestamp": "1409659589",
+        "nonce": "263014780",
+        "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==",
+    }
+    async with live_app([channel], ScriptedBot()) as base, httpx.AsyncClient() as client:
+        url = f"{base}/webhooks/wecom/webhook"
+        answer = await client.get(url, params=query)
+        assert answer.status_code == 200 and answer.content == b"1616140317555161061"
+        forged = await client.get(url, params={**query, "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd4"})
+        assert forged.status_code == 403
+
+
+async def test_the_official_vector_is_stale_on_todays_clock(store_url):
+    settings = type(wecom_settings())(
+        token="QDG6eK", receive_id="wx5823bf96d3bd56c7", secret=None, api_base="http://127.0.0.1:9",
+        aes_key=__import__("base64").b64decode("jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C="),
+    )
+    async with live_app([WeComInput(settings, store_url=store_url)], ScriptedBot()) as base, httpx.AsyncClient() as client:
+        stale = await client.get(
+            f"{base}/webhooks/wecom/webhook",
+            params={
+                "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "timestamp": "1409659589",
+                "nonce": "263014780",
+                "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==",
+            },
+        )
+        assert stale.status_code == 403 and "300" in stale.text
+
+
+# -- passive replies ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_user", [plain_user, safe_user], ids=["plain", "safe"])
+async def test_text_push_gets_a_passive_reply(store_url, make_user):
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = make_user(base)
+        msg_id = new_msg_id()
+        response = await post(client, user.url, *user.push(user.text("每个IP可以备案几次", msg_id)))
+        assert response.status_code == 200
+        assert user.reply_content(response.text) == "答：每个IP可以备案几次"
+        reply = safe_xml.fromstring(response.text)
+        if make_user is safe_user:
+            assert reply.find("Encrypt") is not None and reply.find("Content") is None
+        else:
+            assert reply.findtext("ToUserName") == user.openid and reply.findtext("FromUserName") == user.account
+            assert reply.findtext("MsgType") == "text"
+    [message] = bot.received
+    assert message.sender_id == user.openid and message.message_id == msg_id
+    assert message.input_channel == "wechat"
+
+
+async def test_wecom_text_push_gets_an_encrypted_passive_reply(store_url):
+    bot = ScriptedBot()
+    channel = WeComInput(wecom_settings(), store_url=store_url, passive_seconds=2.0)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = wecom_user(base)
+        response = await post(client, user.url, *user.push(user.text("你好")))
+        assert response.status_code == 200
+        assert user.reply_content(response.text) == "答：你好"
+    assert [m.text for m in bot.received] == ["你好"]
+
+
+async def test_a_turns_messages_are_merged_into_one_reply(store_url):
+    bot = ScriptedBot(answer=lambda text: ["第一条", "第二条"], buttons=[{"title": "转人工客服", "payload": "/request_human"}])
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        response = await post(client, user.url, *user.push(user.text("你好")))
+        assert user.reply_content(response.text) == "第一条\n转人工客服\n\n第二条\n转人工客服"
+
+
+async def test_cdata_terminator_in_an_answer_cannot_break_the_reply(store_url):
+    tricky = "a]]>b<c>&d ]]]]>e"
+    bot = ScriptedBot(answer=lambda text: [tricky])
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        for user in (plain_user(base), safe_user(base)):
+            response = await post(client, user.url, *user.push(user.text("x")))
+            assert user.reply_content(response.text) == tricky
+
+
+@pytest.mark.parametrize(
+    ("inner", "expected_key"),
+    [
+        ("image", "channel_image_received"),
+        ("video", "channel_unsupported_message"),
+        ("voice_unrecognised", "channel_voice_unrecognized"),
+        ("subscribe", "channel_welcome"),
+    ],
+)
+async def test_non_text_messages_get_polite_texts_without_a_turn(store_url, inner, expected_key):
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = {
+            "image": user.message_xml("image", {"PicUrl": "http://127.0.0.1/a.jpg", "MediaId": "m1", "MsgId": new_msg_id()}),
+            "video": user.message_xml("video", {"MediaId": "m2", "ThumbMediaId": "t", "MsgId": new_msg_id()}),
+            "voice_unrecognised": user.message_xml("voice", {"MediaId": "m3", "Format": "amr", "MsgId": new_msg_id()}),
+            "subscribe": user.event("subscribe"),
+        }[inner]
+        response = await post(client, user.url, *user.push(xml))
+        assert user.reply_content(response.text) == KB.message(expected_key)
+    assert bot.received == []
+
+
+async def test_voice_recognition_and_menu_clicks_are_turns(store_url):
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        voice = user.message_xml("voice", {"MediaId": "m", "Format": "amr", "Recognition": "备案要多久", "MsgId": new_msg_id()})
+        assert user.reply_content((await post(client, user.url, *user.push(voice))).text) == "答：备案要多久"
+        click = user.event("CLICK", "每个IP可以备案几次")
+        assert user.reply_content((await post(client, user.url, *user.push(click))).text) == "答：每个IP可以备案几次"
+        unsubscribe = await post(client, user.url, *user.push(user.event("unsubscribe")))
+        assert unsubscribe.text == SUCCESS
+    assert [m.text for m in bot.received] == ["备案要多久", "每个IP可以备案几次"]
+    assert bot.received[1].message_id.startswith("event:")
+
+
+# -- refusals: nothing reaches the dialogue ---------------------------------------------
+
+
+async def test_forged_stale_and_missing_signatures_get_403(store_url):
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        query, body = user.push(user.text("你好"))
+        forged = await post(client, user.url, {**query, "signature": "f" * 40}, body)
+        stale_query, stale_body = user.push(user.text("你好"), timestamp=int(time.time()) - 301)
+        stale = await post(client, user.url, stale_query, stale_body)
+        future_query, future_body = user.push(user.text("你好"), timestamp=int(time.time()) + 301)
+        future = await post(client, user.url, future_query, future_body)
+        missing = await post(client, user.url, {k: v for k, v in query.items() if k != "signature"}, body)
+        other_token = SimulatedUser(user.url, "not-our-token", APP_ID)
+        wrong_token = await post(client, user.url, *other_token.push(other_token.text("你好")))
+        assert [r.status_code for r in (forged, stale, future, missing, wrong_token)] == [403] * 5
+        # A safe-mode push whose Encrypt signature is forged, though the plain one is right.
+        secret = safe_user(base)
+        query, body = secret.push(secret.text("你好"))
+        bad_msg_signature = await post(client, user.url, {**query, "msg_signature": "0" * 40}, body)
+        assert bad_msg_signature.status_code == 403
+    assert bot.received == []
+
+
+async def test_ciphertext_for_another_app_id_is_refused(store_url):
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        stranger = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, "wxsomeoneelse0000", ENCODING_AES_KEY)
+        response = await post(client, stranger.url, *stranger.push(stranger.text("你好")))
+        assert response.status_code == 403 and "app id" in response.text
+    assert bot.received == []
+
+
+async def test_wecom_push_without_msg_signature_is_refused_before_parsing(store_url):
+    bot = ScriptedBot()
+    async with live_app([WeComInput(wecom_settings(), store_url=store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = wecom_user(base)
+        query, body = user.push(user.text("你好"))
+        del query["msg_signature"]
+        response = await post(client, user.url, query, b"<not xml")
+        assert response.status_code == 403
+    assert bot.received == []
+
+
+async def test_oversized_bodies_are_refused(store_url):
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        query, _ = user.push("")
+        huge = user.text("备" * 22_000).encode("utf-8")  # 66 KB of valid, signed XML
+        assert len(huge) > 64 * 1024
+        response = await post(client, user.url, query, huge)
+        assert response.status_code == 413
+    assert bot.received == []
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE xml [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>
+<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&c;</Content><MsgId>1</MsgId></xml>"""
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&x;</Content><MsgId>2</MsgId></xml>"""
+
+
+@pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY, b"<xml><Content>unclosed</xml>", b"<other/>"], ids=["entities", "external", "malformed", "root"])
+async def test_entity_laden_and_malformed_bodies_get_400(store_url, body):
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        query, _ = user.push("")
+        response = await post(client, user.url, query, body)
+        assert response.status_code == 400
+        # Encrypted the same way: the inner document is vetted as strictly.
+        secret = safe_user(base)
+        response = await post(client, secret.url, *secret.push(body.decode("utf-8")))
+        assert response.status_code == 400
+    assert bot.received == []
+
+
+# -- dedupe ---------------------------------------------------------------------------------
+
+
+async def test_four_deliveries_of_one_msg_id_are_processed_once(store_url):
+    bot = ScriptedBot(delay=0.3)
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = user.text("每个IP可以备案几次", new_msg_id())
+        responses = await asyncio.gather(*(post(client, user.url, *user.push(xml)) for _ in range(4)))
+    contents = [user.reply_content(r.text) for r in responses]
+    assert all(r.status_code == 200 for r in responses)
+    assert sorted(contents, key=str) == sorted([None, None, None, "答：每个IP可以备案几次"], key=str)
+    assert len(bot.received) == 1
+
+
+async def test_a_redelivery_after_a_restart_is_not_processed_again(store_url):
+    first_bot, second_bot = ScriptedBot(), ScriptedBot()
+    async with live_app([wechat(store_url)], first_bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = user.text("你好", new_msg_id())
+        assert user.reply_content((await post(client, user.url, *user.push(xml))).text) == "答：你好"
+    async with live_app([wechat(store_url)], second_bot) as base, httpx.AsyncClient() as client:
+        user.url = f"{base}/webhooks/wechat/webhook"
+        again = await post(client, user.url, *user.push(xml))
+        assert again.text == SUCCESS
+    assert len(first_bot.received) == 1 and second_bot.received == []
+
+
+# -- the 5-second rule: slow turns go through the send API --------------------------------
+
+
+async def test_a_slow_turn_answers_success_then_sends_through_the_api(store_url, platform):
+    bot = ScriptedBot(delay=0.8)
+    channel = wechat(store_url, platform, passive=0.3)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = user.text("每个IP可以备案几次", new_msg_id())
+        first = await post(client, user.url, *user.push(xml))
+        assert first.text == SUCCESS and platform.sends() == []
+        # The platform retries while the turn is still running: `success`, no second turn.
+        retry = await post(client, user.url, *user.push(xml))
+        assert retry.text == SUCCESS
+        await channel.drain(timeout=10)
+    [send] = platform.sends()
+    assert send.path == "/cgi-bin/message/custom/send" and send.query["access_token"] == "token-1"
+    assert send.body == {"touser": user.openid, "msgtype": "text", "text": {"content": "答：每个IP可以备案几次"}}
+    [fetch] = platform.token_fetches()
+    assert fetch.query == {"grant_type": "client_credential", "appid": APP_ID, "secret": "app-secret"}
+    assert len(bot.received) == 1
+
+
+async def test_wecom_slow_turn_uses_message_send_with_the_agent_id(store_url, platform):
+    channel = WeComInput(wecom_settings(api_base=platform.base_url), store_url=store_url, passive_seconds=0.2)
+    async with live_app([channel], ScriptedBot(delay=0.6)) as base, httpx.AsyncClient() as client:
+        user = wecom_user(base)
+        assert (await post(client, user.url, *user.push(user.text("你好")))).text == SUCCESS
+        await channel.drain(timeout=10)
+    [send] = platform.sends()
+    assert send.path == "/cgi-bin/message/send"
+    assert send.body == {"touser": user.openid, "msgtype": "text", "agentid": 1000002, "text": {"content": "答：你好"}}
+    assert platform.token_fetches()[0].query == {"corpid": CORP_ID, "corpsecret": "corp-secret"}
+
+
+@pytest.mark.parametrize("code", [40001, 42001])
+async def test_an_expired_token_is_refreshed_once_and_the_send_retried(store_url, platform, code):
+    platform.fail_next_sends(code)
+    channel = wechat(store_url, platform, passive=0.1)
+    async with live_app([channel], ScriptedBot(delay=0.3)) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        await post(client, user.url, *user.push(user.text("你好")))
+        await channel.drain(timeout=10)
+    sends = platform.sends()
+    assert [s.query["access_token"] for s in sends] == ["token-1", "token-2"]
+    assert len(platform.token_fetches()) == 2
+
+
+@pytest.mark.parametrize(("code", "words"), [(45015, "48-hour"), (45047, "limit")])
+async def test_reply_window_errors_are_logged_and_not_retried(store_url, platform, caplog, code, words):
+    platform.fail_next_sends(code)
+    channel = wechat(store_url, platform, passive=0.1)
+    long_answer = ["甲" * 1000, "乙" * 1000]  # two messages' worth: the second is not attempted
+    with caplog.at_level(logging.WARNING, logger="bot.channels.platform_api"):
+        async with live_app([channel], ScriptedBot(answer=lambda t: long_answer, delay=0.3)) as base, httpx.AsyncClient() as client:
+            user = plain_user(base)
+            await post(client, user.url, *user.push(user.text("你好")))
+            await channel.drain(timeout=10)
+    assert len(platform.sends()) == 1 and len(platform.token_fetches()) == 1
+    assert any(str(code) in r.getMessage() and words in r.getMessage() for r in caplog.records)
+
+
+async def test_the_token_is_fetched_once_for_several_users_and_workers(store_url, platform):
+    # Two channel instances over one store stand for two workers of one deployment.
+    first, second = wechat(store_url, platform, passive=0.1), wechat(store_url, platform, passive=0.1)
+    async with live_app([first], ScriptedBot(delay=0.3)) as base_a, live_app([second], ScriptedBot(delay=0.3)) as base_b:
+        async with httpx.AsyncClient() as client:
+            users = [plain_user(base_a), plain_user(base_a), plain_user(base_b)]
+            await asyncio.gather(*(post(client, u.url, *u.push(u.text("你好"))) for u in users))
+            await first.drain(timeout=10)
+            await second.drain(timeout=10)
+    assert len(platform.sends()) == 3
+    assert len(platform.token_fetches()) == 1
+
+
+async def test_a_long_chinese_answer_is_split_at_2048_bytes(store_url, platform):
+    answer = "备案号格式说明。" * 300 + "完"  # 7203 bytes
+    channel = wechat(store_url, platform, passive=2.0)
+    async with live_app([channel], ScriptedBot(answer=lambda t: [answer])) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        response = await post(client, user.url, *user.push(user.text("格式")))
+        passive = user.reply_content(response.text)
+        await channel.drain(timeout=10)
+    rest = [s.body["text"]["content"] for s in platform.sends()]
+    pieces = [passive, *rest]
+    assert "".join(pieces) == answer
+    assert [len(p.encode("utf-8")) for p in pieces] == [2046, 2046, 2046, 1065]  # 2048 would cut a 3-byte character
+
+
+# -- the simulator ------------------------------------------------------------------------------
+
+
+async def test_the_simulator_prints_replies_and_the_retry_story(store_url, monkeypatch, capsys):
+    from scripts import wechat_sim
+
+    monkeypatch.setenv("WECHAT_TOKEN", TOKEN)
+    monkeypatch.setenv("WECHAT_APP_ID", APP_ID)
+    monkeypatch.setenv("WECHAT_ENCODING_AES_KEY", ENCODING_AES_KEY)
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base:
+        code = await asyncio.to_thread(
+            wechat_sim.main, ["--server", base, "--safe", "-m", "每个IP可以备案几次", "-m", "/repeat 2 你好", "-m", "/subscribe"]
+        )
+    out = capsys.readouterr().out
+    assert code == 0 and "(encrypted)" in out
+    assert "答：每个IP可以备案几次" in out and "答：你好" in out and "[success" in out
+    assert KB.message("channel_welcome").splitlines()[0] in out
+    assert [m.text for m in bot.received] == ["每个IP可以备案几次", "你好"]
+
+
+async def test_an_unsigned_empty_body_is_403_and_a_signed_one_400(store_url):
+    async with live_app([wechat(store_url)], ScriptedBot()) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        assert (await post(client, user.url, {}, b"")).status_code == 403
+        query, _ = user.push("")
+        assert (await post(client, user.url, query, b"")).status_code == 400
