@@ -23,7 +23,7 @@ ANSWERED_IN_PASSING = {
     "why_filing": "action_answer_knowledge",
     "filing_success": "action_answer_knowledge",
     "filing_preparation": "action_answer_knowledge",
-    "filing_process": "action_answer_knowledge",
+    "filing_process": "action_filing_process",
     "number_format": "action_explain_number",
     "ticket_status": "action_answer_knowledge",
     "bot_challenge": "action_answer_knowledge",

@@ -68,8 +68,11 @@ def test_seed_creates_the_demo_records(factory: sessionmaker) -> None:
         environments = set(session.execute(select(Environment.id)).scalars())
         orders = set(session.execute(select(FilingOrder.id)).scalars())
 
-    assert environments == {"env-demo-ok", "env-demo-full", "env-demo-noservice", "env-demo-blocked"}
-    assert {"BA-DEMO-0001", "BA-DEMO-0002"} <= orders
+    assert environments == {
+        "env-demo-ok", "env-demo-full", "env-demo-noservice", "env-demo-blocked",
+        "env-demo-nopack", "env-demo-new", "env-demo-noip",
+    }
+    assert {f"BA-DEMO-{n:04d}" for n in range(1, 10)} == orders
 
 
 def test_seeding_again_is_a_no_op(factory: sessionmaker) -> None:
