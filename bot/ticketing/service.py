@@ -582,6 +582,18 @@ def claim(factory: sessionmaker, ticket_id: str, agent_id: int, now: datetime | 
         return _full(session, ticket_id)
 
 
+def check_can_claim(factory: sessionmaker, ticket_id: str, agent_id: int) -> TicketView:
+    """The ticket when `agent_id` may claim it now; raises what claim() would raise otherwise."""
+    with factory() as session:
+        ticket = _load(session, ticket_id)
+        agent = _agent(session, agent_id)
+        if ticket.status in FINAL_STATUSES:
+            raise IllegalTransition(f"ticket {ticket_id} is {ticket.status.label}; reopen it first")
+        if ticket.assignee_id not in (None, agent.id):
+            raise TicketConflict(f"ticket {ticket_id} is held by {ticket.assignee.name}")
+        return _ticket_view(ticket)
+
+
 def check_can_reply(factory: sessionmaker, ticket_id: str, agent_id: int) -> TicketView:
     """The ticket when `agent_id` may reply on it now (holds it, still open); raises otherwise."""
     with factory() as session:
