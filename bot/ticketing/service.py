@@ -292,6 +292,13 @@ def _actor(agent: Agent) -> str:
     return f"agent:{agent.name}"
 
 
+def _require_holder(ticket: Ticket, agent: Agent) -> None:
+    if ticket.assignee_id is None:
+        raise TicketConflict(f"claim ticket {ticket.id} before replying")
+    if ticket.assignee_id != agent.id:
+        raise TicketConflict(f"ticket {ticket.id} is held by {ticket.assignee.name}")
+
+
 def _move(session: Session, ticket: Ticket, target: TicketStatus, actor: str, now: datetime) -> None:
     if ticket.status == target:
         return
@@ -601,8 +608,7 @@ def check_can_reply(factory: sessionmaker, ticket_id: str, agent_id: int) -> Tic
         agent = _agent(session, agent_id)
         if ticket.status not in OPEN_STATUSES:
             raise IllegalTransition(f"ticket {ticket_id} is {ticket.status.label}; reopen it to reply")
-        if ticket.assignee_id != agent.id:
-            raise TicketConflict(f"claim ticket {ticket_id} before replying")
+        _require_holder(ticket, agent)
         return _ticket_view(ticket)
 
 
@@ -617,8 +623,7 @@ def record_agent_reply(
         agent = _agent(session, agent_id)
         if ticket.status not in OPEN_STATUSES:
             raise IllegalTransition(f"ticket {ticket_id} is {ticket.status.label}; reopen it to reply")
-        if ticket.assignee_id != agent.id:
-            raise TicketConflict(f"claim ticket {ticket_id} before replying")
+        _require_holder(ticket, agent)
         masker = _Masker()
         message = TicketMessage(ticket_id=ticket_id, author=MessageAuthor.AGENT, text=masker.text(text), at=now,
                                 agent_id=agent.id)

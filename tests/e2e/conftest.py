@@ -11,10 +11,18 @@ from scripts.local_servers import running_servers
 
 
 @pytest.fixture(scope="session")
-def rest_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a running Rasa server whose actions query a freshly seeded core."""
-    with running_servers(trained_model, tmp_path_factory.mktemp("servers")) as servers:
-        yield servers.base_url
+def servers_work(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """(base URL, work folder) of a running Rasa server whose actions query a freshly seeded core;
+    the core is the work folder's filing.db."""
+    work = tmp_path_factory.mktemp("servers")
+    with running_servers(trained_model, work) as servers:
+        yield servers.base_url, work
+
+
+@pytest.fixture(scope="session")
+def rest_server(servers_work: tuple[str, Path]) -> str:
+    """Base URL of the running Rasa server."""
+    return servers_work[0]
 
 
 @pytest.fixture
