@@ -37,3 +37,23 @@ def chat(rest_server: str):
         return response.json()
 
     return send
+
+
+AGENT_NAME, AGENT_PASSWORD = "e2e-agent", "e2e-agent-password"
+
+
+@pytest.fixture(scope="session")
+def console(servers_work: tuple[str, Path]) -> Iterator[str]:
+    """Base URL of the agents' console over the running servers' core and Rasa server, with one
+    agent account (AGENT_NAME / AGENT_PASSWORD)."""
+    from bot.filing.db import make_engine, session_factory
+    from bot.ticketing.agents import add_agent
+    from scripts.local_servers import running_console
+
+    rasa_url, work = servers_work
+    db_url = f"sqlite:///{work / 'filing.db'}"
+    engine = make_engine(db_url)
+    add_agent(session_factory(engine), AGENT_NAME, AGENT_PASSWORD)
+    engine.dispose()
+    with running_console(work, db_url, rasa_url, {"HANDOFF_CHECK_SECONDS": "1"}) as base:
+        yield base
