@@ -14,10 +14,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
+.PHONY: help install chromium train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
 
 help:
-	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005)"
+	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005) + agents' console (5080)"
 	@echo "make test   - install, validate data, run every test (pytest, rasa test, NLU holdout)"
 	@echo "make shell  - chat in the terminal;  make train - train a model;  make bench - latency figures"
 
@@ -31,7 +31,13 @@ $(STAMP): $(LOCK)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) chromium
+
+# Debian's chromium for the browser tests (skipped with the reason when absent, failed under CI).
+chromium:
+	@command -v chromium >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "chromium not installed (needs apt-get as root): browser tests will skip"
 
 lock: install
 	scripts/lock

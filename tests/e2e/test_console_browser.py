@@ -1,0 +1,75 @@
+"""The console in a real browser: headless Debian Chromium driven by Playwright.
+
+An agent logs in, opens a ticket that a bot conversation made, claims it, replies, and the
+reply shows on the page, is stored on the ticket and lands in the user's Rasa conversation.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.ticketing import service
+from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
+from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
+from tests.service_fixtures import service_unavailable
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        service_unavailable(f"Chromium not found at {CHROMIUM} (make install adds Debian's chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        service_unavailable(f"playwright is not installed: {exc}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console):
+    rasa_url, work = servers_work
+    sender = new_sender()
+    say(rasa_url, sender, "env-demo-noservice 选不了云托管")
+    ticket_id = ticket_from_conversation(rasa_url, work, sender).ticket.id
+
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(console + "/")
+    page.fill("#login-name", AGENT_NAME)
+    page.fill("#login-password", "wrong password")
+    page.click("#login-button")
+    page.wait_for_selector("#login-error:has-text('账号或密码错误')")
+    page.fill("#login-password", AGENT_PASSWORD)
+    page.click("#login-button")
+
+    page.click(f"tr.ticket-row[data-id='{ticket_id}']")
+    page.wait_for_selector(f"#ticket-id:has-text('{ticket_id}')")
+    assert "env-demo-noservice" in page.inner_text("#ticket-facts")
+    assert "选不了云托管" in page.inner_text("#messages")  # the bot conversation's transcript
+
+    page.click("#claim-button")
+    page.wait_for_selector("#ticket-status:has-text('处理中')")
+    page.fill("#reply-text", "您好，请先在控制台购买云托管资源包")
+    page.click("#reply-button")
+    page.wait_for_selector("#messages li.agent:has-text('请先在控制台购买云托管资源包')")
+    page.wait_for_selector("#ticket-status:has-text('待反馈')")
+
+    # The user writes while the agent holds the conversation: it appears without a reload.
+    assert say(rasa_url, sender, "买好了，接下来呢") == []
+    page.wait_for_selector("#messages li.user:has-text('买好了，接下来呢')")
+    page.close()
+
+    stored = service.get_ticket(factory_for(work), ticket_id)
+    assert [m.text for m in stored.transcript if m.author == "agent"] == ["您好，请先在控制台购买云托管资源包"]
+    delivered = [e["text"] for e in tracker(rasa_url, sender)["events"] if e["event"] == "bot"]
+    assert delivered[-1] == "您好，请先在控制台购买云托管资源包"
+    polled = httpx.get(f"{console}/api/channel/messages", params={"sender": sender}).json()
+    assert [m["text"] for m in polled["messages"]] == ["您好，请先在控制台购买云托管资源包"]
