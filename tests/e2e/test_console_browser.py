@@ -65,11 +65,16 @@ def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console
     # The user writes while the agent holds the conversation: it appears without a reload.
     assert say(rasa_url, sender, "买好了，接下来呢") == []
     page.wait_for_selector("#messages li.user:has-text('买好了，接下来呢')")
+
+    page.click("#release-button")  # 交还机器人: the bot answers again
+    page.wait_for_selector("#ticket-paused:has-text('机器人接待中')")
     page.close()
+    assert say(rasa_url, sender, "你好")
 
     stored = service.get_ticket(factory_for(work), ticket_id)
     assert [m.text for m in stored.transcript if m.author == "agent"] == ["您好，请先在控制台购买云托管资源包"]
     delivered = [e["text"] for e in tracker(rasa_url, sender)["events"] if e["event"] == "bot"]
-    assert delivered[-1] == "您好，请先在控制台购买云托管资源包"
+    reply_at = delivered.index("您好，请先在控制台购买云托管资源包")
+    assert any(ticket_id in text for text in delivered[reply_at + 1:])  # then the bot said it is back
     polled = httpx.get(f"{console}/api/channel/messages", params={"sender": sender}).json()
     assert [m["text"] for m in polled["messages"]] == ["您好，请先在控制台购买云托管资源包"]

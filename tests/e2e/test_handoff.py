@@ -77,7 +77,8 @@ def test_the_bot_takes_over_when_no_agent_replies_in_time(servers_work):
         finally:
             await desk.rasa.aclose()
 
-    assert asyncio.run(scenario()) == [ticket_id]
+    # Other tests' handoffs in the shared core may time out too; this one must be among them.
+    assert ticket_id in asyncio.run(scenario())
     state = tracker(rasa_url, sender)
     assert state["paused"] is False
     assert "客服暂时没能回复" in [e for e in state["events"] if e["event"] == "bot"][-1]["text"]
