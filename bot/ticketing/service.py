@@ -713,6 +713,23 @@ def tickets_under_handoff(factory: sessionmaker) -> list[TicketView]:
             select(Ticket).where(Ticket.handoff_since.is_not(None))).scalars()]
 
 
+def begin_handoff(factory: sessionmaker, ticket_id: str, *, actor: str = "bot", now: datetime | None = None) -> bool:
+    """Record that the bot paused itself for this ticket's user (e.g. an action returned
+    ConversationPaused when the ticket opened), so the timeout gives the conversation back if no
+    agent replies. False when a handoff was already under way."""
+    now = now or utcnow()
+    with factory() as session:
+        ticket = _load(session, ticket_id, lock=True)
+        if ticket.handoff_since is not None:
+            return False
+        if ticket.status not in OPEN_STATUSES:
+            raise IllegalTransition(f"ticket {ticket_id} is {ticket.status.label}")
+        ticket.handoff_since = now
+        _event(session, ticket, actor, "handoff_started", now)
+        session.commit()
+        return True
+
+
 def end_handoff(
     factory: sessionmaker, ticket_id: str, *, actor: str = "system", reason: str = "auto_resumed",
     now: datetime | None = None,

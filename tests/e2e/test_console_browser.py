@@ -19,7 +19,7 @@ from tests.service_fixtures import service_unavailable
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session scope, first argument: a missing browser skips before servers start
 def browser():
     if not CHROMIUM.exists():
         service_unavailable(f"Chromium not found at {CHROMIUM} (make install adds Debian's chromium)")

@@ -281,3 +281,13 @@ def test_the_message_table_refuses_a_duplicate_source_id(empty_factory):
     with empty_factory() as session:
         assert session.execute(select(Ticket.id)).scalar_one() == ticket_id
         assert len(session.execute(select(TicketMessage.id)).all()) == 3
+
+
+def test_bot_initiated_handoff_times_out_like_an_agents(empty_factory):
+    ticket_id = open_for(empty_factory, sender="paused-by-bot").ticket.id
+    start = datetime(2026, 11, 26, 3, 0)
+    assert service.begin_handoff(empty_factory, ticket_id, now=start) is True
+    assert service.begin_handoff(empty_factory, ticket_id, now=start) is False
+    assert service.active_handoff(empty_factory, "rest", "paused-by-bot").id == ticket_id
+    due = service.handoffs_timed_out(empty_factory, timedelta(minutes=30), start + timedelta(minutes=30))
+    assert [t.id for t in due] == [ticket_id]
