@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -46,7 +46,6 @@ class ConsoleSettings:
     background_interval: float = 5.0  # seconds between syncs of user messages / timeout checks
     run_background: bool = True
     chat_origin: str | None = None  # an origin allowed to poll /api/channel/messages (the web chat)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _error(status: int, reason: str) -> response.HTTPResponse:

@@ -25,8 +25,8 @@ PASSWORD = "correct horse"
 
 
 class Env:
-    def __init__(self, url: str, factory, stub: RasaStub, base: str) -> None:
-        self.url, self.factory, self.stub, self.base = url, factory, stub, base
+    def __init__(self, url: str, factory, stub: RasaStub, base: str, work: Path) -> None:
+        self.url, self.factory, self.stub, self.base, self.work = url, factory, stub, base, work
 
     def login(self, name: str = "alice") -> dict[str, str]:
         response = httpx.post(f"{self.base}/api/login", json={"name": name, "password": PASSWORD})
@@ -58,7 +58,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     for name in ("alice", "bob"):
         agents.add_agent(factory, name, PASSWORD)
     with RasaStub() as stub, running_console(work, url, stub.url, {"HANDOFF_CHECK_SECONDS": "0.3"}) as base:
-        yield Env(url, factory, stub, base)
+        yield Env(url, factory, stub, base, work)
     engine.dispose()
 
 
@@ -231,6 +231,21 @@ def test_a_rasa_failure_on_claim_is_502_and_claims_nothing(env: Env):
     ticket = service.get_ticket(env.factory, ticket_id)
     assert ticket.status == TicketStatus.PENDING and ticket.assignee is None and ticket.handoff_since is None
     assert [e.action for e in ticket.events] == ["created", "pause_failed"]
+
+
+def test_the_console_log_holds_no_personal_data(env: Env):
+    headers = env.login()
+    sender = f"user-{uuid.uuid4().hex[:8]}"
+    ticket_id = env.ticket(sender)
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers)
+    env.stub.user_events[sender] = [{"event": "user", "text": "身份证110101199003071234", "timestamp": time.time() + 1,
+                                     "message_id": "pii"}]
+    httpx.get(f"{env.base}/api/tickets/{ticket_id}/messages", headers=headers)
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/reply", json={"text": "请确认手机13712345678"}, headers=headers)
+    logs = "".join(p.read_text() for p in env.work.glob("console-*.log"))
+    assert "agent alice logged in" in logs  # the log is written at all
+    assert "110101199003071234" not in logs and "13712345678" not in logs
+    assert "13712345678" not in str(service.get_ticket(env.factory, ticket_id).to_dict())
 
 
 def test_the_page_and_its_assets_are_served_locally(env: Env):
