@@ -19,16 +19,23 @@ from tests.service_fixtures import service_unavailable
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")  # session scope, first argument: a missing browser skips before servers start
-def browser():
+@pytest.fixture(scope="session", autouse=True)
+def chromium() -> Path:
+    """Debian's chromium; autouse at session scope so a missing browser skips before any server starts."""
     if not CHROMIUM.exists():
         service_unavailable(f"Chromium not found at {CHROMIUM} (make install adds Debian's chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         service_unavailable(f"playwright is not installed: {exc}")
+    # The sync API runs an event loop in this thread while it is open: close it with the module.
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True,
                                              args=["--no-sandbox", "--disable-gpu"])
         yield browser
         browser.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -78,7 +79,10 @@ def test_the_bot_takes_over_when_no_agent_replies_in_time(servers_work):
             await desk.rasa.aclose()
 
     # Other tests' handoffs in the shared core may time out too; this one must be among them.
-    assert ticket_id in asyncio.run(scenario())
+    # A thread of its own: another test's browser may hold this thread's event loop.
+    with ThreadPoolExecutor(1) as thread:
+        resumed = thread.submit(asyncio.run, scenario()).result()
+    assert ticket_id in resumed
     state = tracker(rasa_url, sender)
     assert state["paused"] is False
     assert "客服暂时没能回复" in [e for e in state["events"] if e["event"] == "bot"][-1]["text"]
