@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 .PHONY: help install chromium wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
 
 help:
-	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat"
+	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
 	@echo "make test   - install, validate data, run every test (pytest, rasa test, NLU holdout)"
 	@echo "make shell  - chat in the terminal;  make train - train a model;  make bench - latency figures"
 

@@ -9,6 +9,14 @@ _ID_CARD = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
+def find_personal_data(text: str) -> list[tuple[str, str]]:
+    """The ID-card ("id_card") and mobile ("mobile") numbers in `text`, in order, as (kind, value)."""
+    found = [(m.start(), "id_card", m.group(0)) for m in _ID_CARD.finditer(text)]
+    masked_ids = _ID_CARD.sub(lambda m: "#" * len(m.group(0)), text)  # a mobile never matches inside an ID
+    found += [(m.start(), "mobile", m.group(0)) for m in _MOBILE.finditer(masked_ids)]
+    return [(kind, value) for _, kind, value in sorted(found)]
+
+
 def mask_personal_data(text: str) -> str:
     """Keep the first and last digits of ID-card and mobile numbers, star the middle."""
     text = _ID_CARD.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)

@@ -103,3 +103,34 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@contextmanager
+def running_console(
+    work: Path, filing_db_url: str, rasa_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The agents' console (python -m bot.console) on a free loopback port; yields its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "FILING_DB_URL": filing_db_url,
+        "RASA_SERVER_URL": rasa_url,
+        **(extra_env or {}),
+    }
+    log = work / f"console-{port}.log"
+    console = subprocess.Popen(
+        [sys.executable, "-m", "bot.console", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(f"{base}/health", console, log, timeout=60)
+        yield base
+    finally:
+        console.terminate()
+        try:
+            console.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            console.kill()

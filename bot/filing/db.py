@@ -7,8 +7,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.filing.models import Base
-
 
 def make_engine(url: str) -> Engine:
     """Create an engine for `url`; SQLite files get their folder and foreign keys."""
@@ -30,8 +28,10 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the filing core's tables where missing."""
-    Base.metadata.create_all(engine)
+    """Bring the database to the newest schema (filing and ticketing tables) by the migrations."""
+    from bot.migrations import upgrade  # late: the migrations import the models of both sides
+
+    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker:

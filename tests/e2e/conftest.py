@@ -22,11 +22,12 @@ def fake_platform() -> Iterator[FakePlatform]:
 
 
 @pytest.fixture(scope="session")
-def rest_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, fake_platform: FakePlatform) -> Iterator[str]:
-    """Base URL of a running Rasa server whose actions query a freshly seeded core.
-
-    The same server serves the WeChat (plain and safe mode) and WeCom callbacks and /chat.
-    """
+def servers_work(
+    trained_model: Path, tmp_path_factory: pytest.TempPathFactory, fake_platform: FakePlatform
+) -> Iterator[tuple[str, Path]]:
+    """(base URL, work folder) of a running Rasa server whose actions query a freshly seeded core
+    (the work folder's filing.db). The same server serves the WeChat (plain and safe mode) and
+    WeCom callbacks and /chat."""
     work = tmp_path_factory.mktemp("servers")
     channels = {
         "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": "e2e-secret",
@@ -36,7 +37,13 @@ def rest_server(trained_model: Path, tmp_path_factory: pytest.TempPathFactory, f
         "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}",
     }
     with running_servers(trained_model, work, extra_env=channels) as servers:
-        yield servers.base_url
+        yield servers.base_url, work
+
+
+@pytest.fixture(scope="session")
+def rest_server(servers_work: tuple[str, Path]) -> str:
+    """Base URL of the running Rasa server."""
+    return servers_work[0]
 
 
 @pytest.fixture
@@ -51,3 +58,23 @@ def chat(rest_server: str):
         return response.json()
 
     return send
+
+
+AGENT_NAME, AGENT_PASSWORD = "e2e-agent", "e2e-agent-password"
+
+
+@pytest.fixture(scope="session")
+def console(servers_work: tuple[str, Path]) -> Iterator[str]:
+    """Base URL of the agents' console over the running servers' core and Rasa server, with one
+    agent account (AGENT_NAME / AGENT_PASSWORD)."""
+    from bot.filing.db import make_engine, session_factory
+    from bot.ticketing.agents import add_agent
+    from scripts.local_servers import running_console
+
+    rasa_url, work = servers_work
+    db_url = f"sqlite:///{work / 'filing.db'}"
+    engine = make_engine(db_url)
+    add_agent(session_factory(engine), AGENT_NAME, AGENT_PASSWORD)
+    engine.dispose()
+    with running_console(work, db_url, rasa_url, {"HANDOFF_CHECK_SECONDS": "1"}) as base:
+        yield base

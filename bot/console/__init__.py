@@ -1,0 +1,1 @@
+"""The agents' console (Sanic): JSON API + web page; `python -m bot.console` serves it."""

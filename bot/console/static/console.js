@@ -1,0 +1,215 @@
+// Agents' console: plain JS over the JSON API (/api). The token lives in sessionStorage.
+"use strict";
+
+const POLL_MESSAGES_MS = 3000;
+const POLL_QUEUE_MS = 10000;
+const FACT_LABELS = {
+  environment_id: "环境ID", environment: "环境", domain: "域名", order_id: "订单号",
+  icp_number: "备案号", numbers: "号码", walk: "排查流程", checks: "已做检查", results: "检查结果",
+  intent: "意图", province: "省份", provider: "云服务商",
+};
+const ACTION_LABELS = {
+  created: "创建工单", status: "状态变更", claimed: "认领", replied: "回复用户", note: "内部备注",
+  released: "交还机器人", handoff_started: "暂停机器人", handoff_ended: "恢复机器人",
+  auto_resumed: "超时未回复，机器人恢复", pause_failed: "暂停机器人失败", resume_failed: "恢复机器人失败",
+};
+
+const $ = (id) => document.getElementById(id);
+let token = sessionStorage.getItem("console-token");
+let current = null;       // the open ticket's id
+let lastMessageId = 0;    // the newest message shown
+let messageTimer = null;
+
+async function api(method, path, body) {
+  const options = { method, headers: { Authorization: "Bearer " + token } };
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const res = await fetch(path, options);
+  const data = await res.json().catch(() => ({}));
+  if (res.status === 401) { logout(false); throw new Error("登录已失效，请重新登录"); }
+  if (!res.ok) throw new Error(data.error || ("请求失败（" + res.status + "）"));
+  return data;
+}
+
+function time(iso) {
+  return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "";
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  Object.entries(attrs || {}).forEach(([k, v]) => {
+    if (k === "class") node.className = v; else node.setAttribute(k, v);
+  });
+  children.forEach((c) => node.append(c));
+  return node;
+}
+
+function showLogin() {
+  $("login-view").hidden = false;
+  $("console-view").hidden = true;
+  $("logout-button").hidden = true;
+  $("who").textContent = "";
+}
+
+async function showConsole() {
+  const me = await api("GET", "/api/me");
+  $("who").textContent = "当前客服：" + me.agent;
+  $("login-view").hidden = true;
+  $("console-view").hidden = false;
+  $("logout-button").hidden = false;
+  await loadQueue();
+}
+
+function logout(callServer) {
+  if (callServer && token) api("POST", "/api/logout").catch(() => {});
+  token = null;
+  sessionStorage.removeItem("console-token");
+  clearInterval(messageTimer);
+  current = null;
+  showLogin();
+}
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("login-error").textContent = "";
+  const res = await fetch("/api/login", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: $("login-name").value, password: $("login-password").value }),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) { $("login-error").textContent = res.status === 401 ? "账号或密码错误" : (data.error || "登录失败"); return; }
+  token = data.token;
+  sessionStorage.setItem("console-token", token);
+  $("login-password").value = "";
+  await showConsole();
+});
+$("logout-button").addEventListener("click", () => logout(true));
+
+async function loadQueue() {
+  const params = new URLSearchParams();
+  [["status", "filter-status"], ["severity", "filter-severity"], ["assignee", "filter-assignee"], ["q", "filter-q"]]
+    .forEach(([key, id]) => { if ($(id).value) params.set(key, $(id).value); });
+  const data = await api("GET", "/api/tickets?" + params);
+  const rows = $("ticket-rows");
+  rows.replaceChildren(...data.tickets.map((t) => {
+    const row = el("tr", { class: "ticket-row" + (t.id === current ? " selected" : ""), "data-id": t.id },
+      el("td", {}, t.id), el("td", {}, t.title),
+      el("td", { class: t.severity === "urgent" ? "urgent" : "" }, t.severity_label),
+      el("td", {}, t.status_label), el("td", {}, t.assignee || "—"), el("td", {}, time(t.created_at)));
+    row.addEventListener("click", () => openTicket(t.id));
+    return row;
+  }));
+  $("queue-empty").hidden = data.tickets.length > 0;
+}
+$("filters").addEventListener("submit", (event) => { event.preventDefault(); loadQueue().catch(showError); });
+
+function showError(error) { $("action-error").textContent = error.message; }
+
+function renderHead(t) {
+  $("ticket-status").textContent = t.status_label;
+  $("ticket-severity").textContent = t.severity_label;
+  $("ticket-assignee").textContent = t.assignee || "未认领";
+  $("ticket-paused").textContent = t.bot_paused ? "（机器人已暂停，由客服接待）" : "（机器人接待中）";
+}
+
+function addMessages(messages) {
+  const list = $("messages");
+  messages.forEach((m) => {
+    if (m.id <= lastMessageId) return;
+    const who = m.author === "user" ? "用户" : m.author === "agent" ? "客服 " + (m.agent || "") : "机器人";
+    list.append(el("li", { class: m.author, "data-id": String(m.id) },
+      el("span", { class: "meta" }, who + " · " + time(m.at)), m.text));
+    lastMessageId = Math.max(lastMessageId, m.id);
+  });
+  list.scrollTop = list.scrollHeight;
+}
+
+function renderEvents(events) {
+  $("events").replaceChildren(...events.map((e) => el("li", {},
+    time(e.at) + " " + e.actor + " " + (ACTION_LABELS[e.action] || e.action) + (e.detail ? "：" + e.detail : ""))));
+}
+
+function renderFacts(facts) {
+  const items = [];
+  Object.entries(facts || {}).forEach(([key, value]) => {
+    const shown = typeof value === "object" && value !== null ? JSON.stringify(value, null, 1) : String(value);
+    items.push(el("dt", {}, FACT_LABELS[key] || key), el("dd", {}, shown));
+  });
+  $("ticket-facts").replaceChildren(...items);
+}
+
+async function openTicket(id) {
+  $("action-error").textContent = "";
+  const t = await api("GET", "/api/tickets/" + encodeURIComponent(id));
+  current = t.id;
+  lastMessageId = 0;
+  $("ticket").hidden = false;
+  $("ticket-id").textContent = t.id;
+  $("ticket-title").textContent = t.title;
+  $("ticket-user").textContent = t.channel + " / " + t.sender_id;
+  $("ticket-description").textContent = t.description;
+  $("ticket-category").textContent = t.category;
+  renderHead(t);
+  renderFacts(t.facts);
+  renderEvents(t.events);
+  $("messages").replaceChildren();
+  addMessages(t.transcript);
+  document.querySelectorAll("tr.ticket-row").forEach((r) => r.classList.toggle("selected", r.dataset.id === t.id));
+  clearInterval(messageTimer);
+  messageTimer = setInterval(() => pollMessages().catch(showError), POLL_MESSAGES_MS);
+}
+
+async function pollMessages() {
+  if (!current) return;
+  const data = await api("GET", "/api/tickets/" + encodeURIComponent(current) + "/messages?after=" + lastMessageId);
+  addMessages(data.messages);
+  renderHead(data.ticket);
+}
+
+async function refreshTicket() {
+  const t = await api("GET", "/api/tickets/" + encodeURIComponent(current));
+  renderHead(t);
+  renderEvents(t.events);
+  addMessages(t.transcript);
+  await loadQueue();
+}
+
+async function act(path, body) {
+  $("action-error").textContent = "";
+  try {
+    await api("POST", "/api/tickets/" + encodeURIComponent(current) + path, body);
+    await refreshTicket();
+  } catch (error) {
+    showError(error);
+    await refreshTicket().catch(() => {});
+  }
+}
+
+$("claim-button").addEventListener("click", () => act("/claim"));
+$("release-button").addEventListener("click", () => act("/release"));
+document.querySelectorAll("[data-status]").forEach((button) =>
+  button.addEventListener("click", () => act("/status", { status: button.dataset.status })));
+
+$("reply-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("reply-text").value.trim();
+  if (!text) return;
+  $("reply-button").disabled = true;
+  await act("/reply", { text });
+  if (!$("action-error").textContent) $("reply-text").value = "";
+  $("reply-button").disabled = false;
+});
+
+$("note-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("note-text").value.trim();
+  if (!text) return;
+  await act("/notes", { text });
+  if (!$("action-error").textContent) $("note-text").value = "";
+});
+
+setInterval(() => { if (token && !$("console-view").hidden) loadQueue().catch(() => {}); }, POLL_QUEUE_MS);
+
+if (token) showConsole().catch(() => logout(false)); else showLogin();

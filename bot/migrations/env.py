@@ -1,0 +1,41 @@
+"""Alembic environment: runs on the caller's connection (bot.migrations.upgrade) or on a URL."""
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from bot.migrations import target_metadata
+
+config = context.config
+
+
+def _url() -> str:
+    from bot import config as settings
+
+    return config.get_main_option("sqlalchemy.url") or os.environ.get("FILING_DB_URL") or settings.filing_db_url()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata(),
+        render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table instead
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    context.configure(url=_url(), target_metadata=target_metadata(), literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+elif config.attributes.get("connection") is not None:
+    _run(config.attributes["connection"])
+else:
+    engine = create_engine(_url(), future=True)
+    with engine.begin() as connection:
+        _run(connection)
+    engine.dispose()

@@ -1,0 +1,150 @@
+"""Tables of the ticketing side, in the filing core's database (migrations: bot/migrations)."""
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot.ticketing.lifecycle import Severity, TicketStatus
+
+# Apart from the filing core's Base so either side can change alone; the migrations cover both.
+Base = declarative_base()
+
+
+class MessageAuthor(str, enum.Enum):
+    USER = "user"
+    BOT = "bot"
+    AGENT = "agent"
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    # Values stored as plain VARCHAR on every dialect, as in bot/filing/models.py.
+    return Enum(kind, values_callable=lambda k: [m.value for m in k], native_enum=False, length=32)
+
+
+class Agent(Base):
+    """A support agent who logs into the console."""
+
+    __tablename__ = "agents"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    name = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)  # scrypt, see bot/ticketing/agents.py
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+
+
+class AgentSession(Base):
+    """A login: only the token's SHA-256 is stored, so a leaked table grants nothing."""
+
+    __tablename__ = "agent_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+    agent = relationship("Agent")
+
+
+class TicketDayCounter(Base):
+    """The last ticket number handed out on a day (the NNNN of TK-YYYYMMDD-NNNN)."""
+
+    __tablename__ = "ticket_day_counters"
+
+    day = Column(String(8), primary_key=True)  # YYYYMMDD in the service's time zone
+    last_number = Column(Integer, nullable=False)
+
+
+class Ticket(Base):
+    """A case handed from the bot to the support team."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # Idempotency: one ticket per triggering message, whatever retries or restarts happen.
+        UniqueConstraint("channel", "source_message_id", name="uq_tickets_channel_source_message"),
+        Index("ix_tickets_channel_sender", "channel", "sender_id"),
+        Index("ix_tickets_status", "status"),
+    )
+
+    id = Column(String(24), primary_key=True)  # TK-YYYYMMDD-NNNN
+    channel = Column(String(64), nullable=False)
+    sender_id = Column(String(255), nullable=False)
+    source_message_id = Column(String(255), nullable=False)
+    title = Column(String(200), nullable=False)
+    category = Column(String(100), nullable=False)  # the intent or walk that led to the ticket
+    description = Column(Text, nullable=False)  # personal data masked; raw values in ticket_personal_data
+    facts = Column(JSON, nullable=False)  # environment, domain, numbers, walk checks and results
+    severity = Column(_enum(Severity), nullable=False)
+    status = Column(_enum(TicketStatus), nullable=False)
+    assignee_id = Column(Integer, ForeignKey("agents.id"))
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+    handoff_since = Column(DateTime)  # set while an agent holds the conversation (the bot is paused)
+    last_agent_reply_at = Column(DateTime)
+
+    assignee = relationship("Agent")
+    messages = relationship("TicketMessage", back_populates="ticket", order_by="TicketMessage.id")
+    events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id")
+
+
+class TicketMessage(Base):
+    """One line of the conversation: the transcript at creation, then the live exchange."""
+
+    __tablename__ = "ticket_messages"
+    __table_args__ = (
+        # A user message synced twice from the tracker is stored once (NULL ids never collide).
+        UniqueConstraint("ticket_id", "source_message_id", name="uq_ticket_messages_source_message"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(String(24), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    author = Column(_enum(MessageAuthor), nullable=False)
+    text = Column(Text, nullable=False)  # personal data masked
+    at = Column(DateTime, nullable=False)
+    source_message_id = Column(String(255))
+    agent_id = Column(Integer, ForeignKey("agents.id"))
+
+    ticket = relationship("Ticket", back_populates="messages")
+    agent = relationship("Agent")
+
+
+class TicketEvent(Base):
+    """The ticket's history: who did what, when."""
+
+    __tablename__ = "ticket_events"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(String(24), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False)
+    actor = Column(String(100), nullable=False)  # "agent:<name>", "bot", "user" or "system"
+    action = Column(String(32), nullable=False)
+    detail = Column(Text)  # personal data masked
+
+    ticket = relationship("Ticket", back_populates="events")
+
+
+class TicketPersonalData(Base):
+    """ID-card and mobile numbers found in a ticket, kept apart from the texts that show it."""
+
+    __tablename__ = "ticket_personal_data"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "value", name="uq_ticket_personal_data_value"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(String(24), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = Column(String(16), nullable=False)  # "id_card" or "mobile"
+    value = Column(String(32), nullable=False)
+    found_at = Column(DateTime, nullable=False)

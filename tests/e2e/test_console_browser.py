@@ -1,0 +1,87 @@
+"""The console in a real browser: headless Debian Chromium driven by Playwright.
+
+An agent logs in, opens a ticket that a bot conversation made, claims it, replies, and the
+reply shows on the page, is stored on the ticket and lands in the user's Rasa conversation.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.ticketing import service
+from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
+from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
+from tests.service_fixtures import service_unavailable
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chromium() -> Path:
+    """Debian's chromium; autouse at session scope so a missing browser skips before any server starts."""
+    if not CHROMIUM.exists():
+        service_unavailable(f"Chromium not found at {CHROMIUM} (make install adds Debian's chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        service_unavailable(f"playwright is not installed: {exc}")
+    # The sync API runs an event loop in this thread while it is open: close it with the module.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console):
+    rasa_url, work = servers_work
+    sender = new_sender()
+    say(rasa_url, sender, "env-demo-noservice 选不了云托管")
+    ticket_id = ticket_from_conversation(rasa_url, work, sender).ticket.id
+
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(console + "/")
+    page.fill("#login-name", AGENT_NAME)
+    page.fill("#login-password", "wrong password")
+    page.click("#login-button")
+    page.wait_for_selector("#login-error:has-text('账号或密码错误')")
+    page.fill("#login-password", AGENT_PASSWORD)
+    page.click("#login-button")
+
+    page.click(f"tr.ticket-row[data-id='{ticket_id}']")
+    page.wait_for_selector(f"#ticket-id:has-text('{ticket_id}')")
+    assert "env-demo-noservice" in page.inner_text("#ticket-facts")
+    assert "选不了云托管" in page.inner_text("#messages")  # the bot conversation's transcript
+
+    page.click("#claim-button")
+    page.wait_for_selector("#ticket-status:has-text('处理中')")
+    page.fill("#reply-text", "您好，请先在控制台购买云托管资源包")
+    page.click("#reply-button")
+    page.wait_for_selector("#messages li.agent:has-text('请先在控制台购买云托管资源包')")
+    page.wait_for_selector("#ticket-status:has-text('待反馈')")
+
+    # The user writes while the agent holds the conversation: it appears without a reload.
+    assert say(rasa_url, sender, "买好了，接下来呢") == []
+    page.wait_for_selector("#messages li.user:has-text('买好了，接下来呢')")
+
+    page.click("#release-button")  # 交还机器人: the bot answers again
+    page.wait_for_selector("#ticket-paused:has-text('机器人接待中')")
+    page.close()
+    assert say(rasa_url, sender, "你好")
+
+    stored = service.get_ticket(factory_for(work), ticket_id)
+    assert [m.text for m in stored.transcript if m.author == "agent"] == ["您好，请先在控制台购买云托管资源包"]
+    delivered = [e["text"] for e in tracker(rasa_url, sender)["events"] if e["event"] == "bot"]
+    reply_at = delivered.index("您好，请先在控制台购买云托管资源包")
+    assert any(ticket_id in text for text in delivered[reply_at + 1:])  # then the bot said it is back
+    polled = httpx.get(f"{console}/api/channel/messages", params={"sender": sender}).json()
+    assert [m["text"] for m in polled["messages"]] == ["您好，请先在控制台购买云托管资源包"]

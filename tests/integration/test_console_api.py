@@ -1,0 +1,279 @@
+"""The agents' console API, served by the real app (python -m bot.console) over a SQLite file.
+
+Rasa is a recording stand-in here (tests/integration/rasa_stub.py); the real Rasa server is in
+tests/e2e/test_handoff.py.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from bot.filing.db import create_schema, make_engine, session_factory
+from bot.ticketing import agents, service
+from bot.ticketing.lifecycle import TicketStatus
+from scripts.local_servers import running_console
+from tests.integration.rasa_stub import RasaStub
+
+PASSWORD = "correct horse"
+
+
+class Env:
+    def __init__(self, url: str, factory, stub: RasaStub, base: str, work: Path) -> None:
+        self.url, self.factory, self.stub, self.base, self.work = url, factory, stub, base, work
+
+    def login(self, name: str = "alice") -> dict[str, str]:
+        response = httpx.post(f"{self.base}/api/login", json={"name": name, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    def ticket(self, sender: str | None = None, **overrides) -> str:
+        values = dict(channel="rest", sender_id=sender or f"user-{uuid.uuid4().hex[:8]}",
+                      source_message_id=uuid.uuid4().hex, title="选不了云托管", category="cannot_select_cloudrun",
+                      description="用户 13812345678 的环境 env-demo-noservice 选不了云托管",
+                      transcript=[{"who": "user", "text": "转人工"}], facts={"environment_id": "env-demo-noservice"})
+        values.update(overrides)
+        return service.open_ticket(self.factory, **values).ticket.id
+
+    def dump(self) -> str:
+        """Every ticketing row, to show that a refused call changed nothing."""
+        with self.factory() as session:
+            return str([session.execute(text(f"SELECT * FROM {t} ORDER BY 1")).all()
+                        for t in ("tickets", "ticket_messages", "ticket_events", "agent_sessions")])
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    work = tmp_path_factory.mktemp("console")
+    url = f"sqlite:///{work / 'filing.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    factory = session_factory(engine)
+    for name in ("alice", "bob"):
+        agents.add_agent(factory, name, PASSWORD)
+    with RasaStub() as stub, running_console(work, url, stub.url, {"HANDOFF_CHECK_SECONDS": "0.3"}) as base:
+        yield Env(url, factory, stub, base, work)
+    engine.dispose()
+
+
+PROTECTED = [
+    ("GET", "/api/me", None),
+    ("GET", "/api/tickets", None),
+    ("GET", "/api/tickets/{id}", None),
+    ("GET", "/api/tickets/{id}/messages", None),
+    ("POST", "/api/tickets/{id}/claim", None),
+    ("POST", "/api/tickets/{id}/reply", {"text": "你好"}),
+    ("POST", "/api/tickets/{id}/status", {"status": "closed"}),
+    ("POST", "/api/tickets/{id}/notes", {"text": "备注"}),
+    ("POST", "/api/tickets/{id}/release", None),
+    ("POST", "/api/logout", None),
+]
+
+
+def test_every_call_without_valid_auth_is_401_and_changes_nothing(env: Env):
+    ticket_id = env.ticket()
+    expired = agents.log_in(env.factory, "alice", PASSWORD, now=datetime.utcnow() - timedelta(hours=9),
+                            session_hours=8)
+    headers_cases = [{}, {"Authorization": "Bearer made-up"}, {"Authorization": f"Bearer {expired.token}"},
+                     {"Authorization": expired.token}]
+    before, sent_before = env.dump(), len(env.stub.appended)
+    for method, path, body in PROTECTED:
+        for headers in headers_cases:
+            response = httpx.request(method, env.base + path.format(id=ticket_id), json=body, headers=headers)
+            assert response.status_code == 401, (method, path, headers, response.text)
+            assert "error" in response.json()
+    assert env.dump() == before and len(env.stub.appended) == sent_before
+
+
+def test_wrong_password_is_401_and_opens_no_session(env: Env):
+    before = env.dump()
+    for body in ({"name": "alice", "password": "wrong horse"}, {"name": "nobody", "password": PASSWORD}):
+        assert httpx.post(f"{env.base}/api/login", json=body).status_code == 401
+    assert httpx.post(f"{env.base}/api/login", json={"name": "alice"}).status_code == 400
+    assert httpx.post(f"{env.base}/api/login", content=b"{not json").status_code == 400
+    assert env.dump() == before
+
+
+def test_list_filter_and_view_a_ticket(env: Env):
+    headers = env.login()
+    urgent = env.ticket(severity="urgent", title="紧急：备案被驳回")
+    listed = httpx.get(f"{env.base}/api/tickets", params={"severity": "紧急"}, headers=headers).json()["tickets"]
+    assert urgent in [t["id"] for t in listed] and all(t["severity"] == "urgent" for t in listed)
+    assert "transcript" not in listed[0]
+    assert httpx.get(f"{env.base}/api/tickets", params={"status": "nonsense"}, headers=headers).status_code == 400
+    unassigned = httpx.get(f"{env.base}/api/tickets", params={"assignee": "none"}, headers=headers).json()
+    assert urgent in [t["id"] for t in unassigned["tickets"]]
+
+    one = httpx.get(f"{env.base}/api/tickets/{urgent}", headers=headers).json()
+    assert one["title"] == "紧急：备案被驳回" and one["status_label"] == "待响应"
+    assert one["facts"] == {"environment_id": "env-demo-noservice"}
+    assert one["transcript"][0]["text"] == "转人工"
+    assert "13812345678" not in str(one) and "138****5678" in one["description"]
+    assert httpx.get(f"{env.base}/api/tickets/TK-20000101-0001", headers=headers).status_code == 404
+
+
+def test_claim_reply_note_release_are_recorded_with_the_agent(env: Env):
+    headers = env.login()
+    sender = f"user-{uuid.uuid4().hex[:8]}"
+    ticket_id = env.ticket(sender)
+
+    claimed = httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers).json()
+    assert claimed["status"] == "in_progress" and claimed["assignee"] == "alice" and claimed["bot_paused"]
+    assert env.stub.events_for(sender) == [{"event": "pause"}]
+
+    reply = httpx.post(f"{env.base}/api/tickets/{ticket_id}/reply", json={"text": "您好，我来看看"}, headers=headers)
+    assert reply.status_code == 201 and reply.json()["agent"] == "alice"
+    sent = env.stub.events_for(sender)[-1]
+    assert sent["event"] == "bot" and sent["text"] == "您好，我来看看" and sent["metadata"]["agent"] == "alice"
+    assert [q for c, _, q in env.stub.appended if c == sender][-1]["execute_side_effects"] == ["true"]
+
+    polled = httpx.get(f"{env.base}/api/channel/messages", params={"sender": sender}).json()
+    assert [m["text"] for m in polled["messages"]] == ["您好，我来看看"]
+    later = httpx.get(f"{env.base}/api/channel/messages", params={"sender": sender, "since": polled["now"]}).json()
+    assert later["messages"] == []
+
+    note = httpx.post(f"{env.base}/api/tickets/{ticket_id}/notes", json={"text": "资源包已过期"}, headers=headers)
+    assert note.status_code == 201
+
+    released = httpx.post(f"{env.base}/api/tickets/{ticket_id}/release", headers=headers).json()
+    assert not released["bot_paused"] and released["status"] == "awaiting_feedback"
+    resume = env.stub.events_for(sender)[-2:]
+    assert resume[0] == {"event": "resume"} and ticket_id in resume[1]["text"]
+
+    history = [(e["actor"], e["action"], e["detail"]) for e in released["events"]]
+    assert ("agent:alice", "claimed", None) in history
+    assert ("agent:alice", "replied", None) in history
+    assert ("agent:alice", "note", "资源包已过期") in history
+    assert ("agent:alice", "released", None) in history
+
+
+def test_another_agent_cannot_reply_on_a_held_ticket(env: Env):
+    sender = f"user-{uuid.uuid4().hex[:8]}"
+    ticket_id = env.ticket(sender)
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=env.login("alice"))
+    bob = env.login("bob")
+    before, sent_before = env.dump(), len(env.stub.appended)
+    response = httpx.post(f"{env.base}/api/tickets/{ticket_id}/reply", json={"text": "我来"}, headers=bob)
+    assert response.status_code == 409 and "alice" in response.json()["error"]
+    assert httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=bob).status_code == 409
+    assert env.dump() == before and len(env.stub.appended) == sent_before
+
+
+def test_bad_input_gets_4xx_with_a_reason(env: Env):
+    headers = env.login()
+    ticket_id = env.ticket()
+    cases = [
+        ("/reply", {"text": "   "}, 400),
+        ("/reply", {"text": "你好"}, 409),  # not claimed
+        ("/notes", {}, 400),
+        ("/status", {"status": "done"}, 400),
+        ("/status", {"status": "resolved"}, 409),  # 待响应 -> 已完成 is not a move
+        ("/status", ["closed"], 400),
+    ]
+    for path, body, status in cases:
+        response = httpx.post(f"{env.base}/api/tickets/{ticket_id}{path}", json=body, headers=headers)
+        assert response.status_code == status, (path, body, response.text)
+        assert response.json()["error"]
+    bad_json = httpx.post(f"{env.base}/api/tickets/{ticket_id}/notes", content=b"{", headers=headers)
+    assert bad_json.status_code == 400
+    assert service.get_ticket(env.factory, ticket_id).status == TicketStatus.PENDING
+    assert httpx.get(f"{env.base}/api/channel/messages").status_code == 400
+    assert httpx.get(f"{env.base}/api/channel/messages", params={"sender": "x", "since": "yesterday"}).status_code == 400
+
+
+def test_resolving_resumes_the_bot(env: Env):
+    headers = env.login()
+    sender = f"user-{uuid.uuid4().hex[:8]}"
+    ticket_id = env.ticket(sender)
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers)
+    resolved = httpx.post(f"{env.base}/api/tickets/{ticket_id}/status", json={"status": "已完成"}, headers=headers)
+    assert resolved.status_code == 200 and resolved.json()["status_label"] == "已完成"
+    assert not resolved.json()["bot_paused"]
+    assert env.stub.events_for(sender)[-2] == {"event": "resume"}
+    assert "已完成" in env.stub.events_for(sender)[-1]["text"]
+
+
+def test_user_messages_during_the_handoff_reach_the_ticket(env: Env):
+    headers = env.login()
+    sender = f"user-{uuid.uuid4().hex[:8]}"
+    ticket_id = env.ticket(sender)
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers)
+    now = time.time()
+    env.stub.user_events[sender] = [
+        {"event": "user", "text": "很久以前的话", "timestamp": now - 3600, "message_id": "old"},
+        {"event": "user", "text": "我的手机是13912345678", "timestamp": now + 1, "message_id": "u-1"},
+    ]
+    data = httpx.get(f"{env.base}/api/tickets/{ticket_id}/messages", params={"after": 0}, headers=headers).json()
+    texts = [m["text"] for m in data["messages"]]
+    assert texts[-1] == "我的手机是139****5678" and "很久以前的话" not in texts
+    again = httpx.get(f"{env.base}/api/tickets/{ticket_id}/messages",
+                      params={"after": data["messages"][-1]["id"]}, headers=headers).json()
+    assert again["messages"] == []  # synced once, whatever the number of polls
+    assert httpx.get(f"{env.base}/api/tickets/{ticket_id}/messages", params={"after": "x"},
+                     headers=headers).status_code == 400
+
+
+def test_a_rasa_failure_on_claim_is_502_and_claims_nothing(env: Env):
+    headers = env.login()
+    ticket_id = env.ticket()
+    env.stub.failing = True
+    try:
+        response = httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers)
+    finally:
+        env.stub.failing = False
+    assert response.status_code == 502 and "Rasa" in response.json()["error"]
+    ticket = service.get_ticket(env.factory, ticket_id)
+    assert ticket.status == TicketStatus.PENDING and ticket.assignee is None and ticket.handoff_since is None
+    assert [e.action for e in ticket.events] == ["created", "pause_failed"]
+
+
+def test_the_console_log_holds_no_personal_data(env: Env):
+    headers = env.login()
+    sender = f"user-{uuid.uuid4().hex[:8]}"
+    ticket_id = env.ticket(sender)
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers)
+    env.stub.user_events[sender] = [{"event": "user", "text": "身份证110101199003071234", "timestamp": time.time() + 1,
+                                     "message_id": "pii"}]
+    httpx.get(f"{env.base}/api/tickets/{ticket_id}/messages", headers=headers)
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/reply", json={"text": "请确认手机13712345678"}, headers=headers)
+    logs = "".join(p.read_text() for p in env.work.glob("console-*.log"))
+    assert "agent alice logged in" in logs  # the log is written at all
+    assert "110101199003071234" not in logs and "13712345678" not in logs
+    assert "13712345678" not in str(service.get_ticket(env.factory, ticket_id).to_dict())
+
+
+def test_the_page_and_its_assets_are_served_locally(env: Env):
+    page = httpx.get(env.base + "/")
+    assert page.status_code == 200 and "客服工作台" in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from the internet
+    for asset in ("/static/console.js", "/static/console.css"):
+        response = httpx.get(env.base + asset)
+        assert response.status_code == 200 and "http" not in response.text.replace("https", "")
+
+
+def test_background_task_gives_the_bot_back_after_the_timeout(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'filing.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    factory = session_factory(engine)
+    agent = agents.add_agent(factory, "alice", PASSWORD)
+    sender = "silent-agent-user"
+    ticket_id = service.open_ticket(factory, channel="rest", sender_id=sender, source_message_id="m1", title="转人工",
+                                    category="request_human", description="用户要求人工").ticket.id
+    service.claim(factory, ticket_id, agent.id)
+    extra = {"HANDOFF_TIMEOUT_MINUTES": "0.02", "HANDOFF_CHECK_SECONDS": "0.2"}  # 1.2 s
+    with RasaStub() as stub, running_console(tmp_path, url, stub.url, extra):
+        deadline = time.monotonic() + 30
+        while service.get_ticket(factory, ticket_id).handoff_since is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        events = stub.events_for(sender)
+    ticket = service.get_ticket(factory, ticket_id)
+    assert ticket.handoff_since is None and ticket.events[-1].action == "auto_resumed"
+    assert events[0] == {"event": "resume"} and "客服暂时没能回复" in events[1]["text"]
+    engine.dispose()

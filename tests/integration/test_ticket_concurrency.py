@@ -1,0 +1,129 @@
+"""Opening tickets concurrently: threads and separate processes, SQLite and PostgreSQL.
+
+The same triggering message must make one ticket whoever races; different messages must get
+distinct, gap-free numbers of the day.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.filing.db import create_schema, make_engine, session_factory
+from bot.ticketing import service
+from bot.ticketing.working_hours import WorkingHours
+
+HOURS = WorkingHours.parse("Mon-Fri 09:00-18:00", "Asia/Shanghai")
+WORKERS = 4
+
+
+def _open(url: str, message_id: str, now: datetime) -> tuple[str, bool]:
+    engine = make_engine(url)
+    try:
+        opened = service.open_ticket(
+            session_factory(engine), channel="rest", sender_id="racer", source_message_id=message_id,
+            title="转人工", category="request_human", description="用户要求人工客服", hours=HOURS, now=now,
+        )
+        return opened.ticket.id, opened.created
+    finally:
+        engine.dispose()
+
+
+def _process_worker(url: str, message_id: str, now: datetime, barrier, results) -> None:
+    barrier.wait(timeout=60)
+    results.put(_open(url, message_id, now))
+
+
+def _in_threads(url: str, message_ids: list[str], now: datetime) -> list[tuple[str, bool]]:
+    barrier = threading.Barrier(len(message_ids))
+    results: list[tuple[str, bool]] = []
+    errors: list[BaseException] = []
+
+    def run(message_id: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results.append(_open(url, message_id, now))
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(m,)) for m in message_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    return results
+
+
+def _in_processes(url: str, message_ids: list[str], now: datetime) -> list[tuple[str, bool]]:
+    context = multiprocessing.get_context("spawn")  # fresh interpreters, as separate servers would be
+    barrier, results = context.Barrier(len(message_ids)), context.Queue()
+    processes = [context.Process(target=_process_worker, args=(url, m, now, barrier, results)) for m in message_ids]
+    for process in processes:
+        process.start()
+    collected = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    return collected
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'filing.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def pg_url(postgres_url: str) -> str:
+    engine = make_engine(postgres_url)
+    create_schema(engine)
+    engine.dispose()
+    return postgres_url
+
+
+def _unique_day(offset: int) -> datetime:
+    # Each test numbers a day of its own, so tests sharing the session's PostgreSQL schema do not interfere.
+    return datetime(2030, 1, 1, 2, 0) + timedelta(days=offset)
+
+
+def _check_one_ticket(results: list[tuple[str, bool]]) -> None:
+    assert len({ticket_id for ticket_id, _ in results}) == 1, results
+    assert sum(created for _, created in results) == 1, results
+
+
+def _check_distinct_numbers(results: list[tuple[str, bool]]) -> None:
+    numbers = sorted(int(ticket_id.rsplit("-", 1)[1]) for ticket_id, _ in results)
+    assert numbers == list(range(1, len(results) + 1)), results
+    assert all(created for _, created in results)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_same_message_from_threads_makes_one_ticket(backend, request):
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    _check_one_ticket(_in_threads(url, [f"dup-{uuid.uuid4().hex}"] * WORKERS, _unique_day(0)))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_same_message_from_processes_makes_one_ticket(backend, request):
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    _check_one_ticket(_in_processes(url, [f"dup-{uuid.uuid4().hex}"] * WORKERS, _unique_day(1)))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_different_messages_get_distinct_numbers(backend, request):
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    day = _unique_day(2)
+    _check_distinct_numbers(_in_threads(url, [f"m-{uuid.uuid4().hex}" for _ in range(WORKERS * 2)], day))
+
+
+def test_different_messages_from_processes_get_distinct_numbers(sqlite_url):
+    ids = [f"m-{uuid.uuid4().hex}" for _ in range(WORKERS)]
+    _check_distinct_numbers(_in_processes(sqlite_url, ids, _unique_day(3)))
