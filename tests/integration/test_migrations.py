@@ -15,7 +15,6 @@ from sqlalchemy.engine import Engine, make_url
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.models import Account, SubjectType
 from bot.filing.models import Base as FilingBase
-from bot.filing.seed import seed_demo_data
 from bot.migrations import BASELINE_REVISION, alembic_config, current_revision, target_metadata, upgrade
 from bot.ticketing.models import Base as TicketingBase
 
