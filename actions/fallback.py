@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import selected_faq_key
 from actions.common import knowledge, say
+from actions.escalation import offer_ticket_confirmation
 from actions.guide import start_guide
 from bot.filing.requests import is_vague_filing_request
 from bot.filing.knowledge import KnowledgeBase
@@ -91,6 +92,5 @@ class ActionFallback(Action):
             listed = "\n".join(f"{i}. {b['title']}" for i, b in enumerate(options, start=1))
             say(dispatcher, tracker, kb.message("fallback_clarify", options=listed), options)
             return []
-        human = {"title": kb.intent_title("request_human") or "request_human", "payload": "/request_human"}
-        say(dispatcher, tracker, kb.message("fallback_human"), [human])
-        return []
+        # Not understood twice: offer a person, with a ticket on a yes.
+        return offer_ticket_confirmation(dispatcher, tracker, "confirm_after_fallback", {"walk": "fallback", "checks": []})

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_knowledge
 from actions.common import knowledge, latest_entity, latest_intent, say
+from actions.escalation import open_ticket
 from actions.guide import FACT_SLOTS, RECOMMENDED_SLOT, current_facts, situation_from, start_guide
 from bot.filing.answer_parsing import facts_from_reply
 from bot.filing.scenarios import recommend
@@ -69,7 +70,9 @@ class ActionContinueWalk(Action):
                 return done
             return offer_ticket(dispatcher, tracker, facts)
         if step == Step.TICKET_OFFER:
-            say(dispatcher, tracker, kb.walk("ticket_accepted" if yes else "ticket_declined"))
+            if yes:
+                return open_ticket(dispatcher, tracker)
+            say(dispatcher, tracker, kb.walk("ticket_declined"))
             return done
         if step == Step.ORDER_RESUBMIT:
             if yes:

@@ -25,7 +25,7 @@ ANSWERED_IN_PASSING = {
     "filing_preparation": "action_answer_knowledge",
     "filing_process": "action_filing_process",
     "number_format": "action_explain_number",
-    "ticket_status": "action_answer_knowledge",
+    "ticket_status": "action_ticket_status",
     "bot_challenge": "action_answer_knowledge",
     "greet": "action_answer_knowledge",
     "thank": "action_answer_knowledge",
@@ -42,7 +42,7 @@ ANSWERED_IN_PASSING = {
     )},
 }
 # Intents that end the form before they are answered.
-LEAVING = {"request_human": "action_answer_knowledge", "goodbye": "action_answer_knowledge"}
+LEAVING = {"request_human": "action_request_human", "goodbye": "action_answer_knowledge"}
 # The form's own question or topic: its answer is read by the form, not interrupting it.
 OWN_TOPIC = {
     "scenario_form": {"first_filing", "access_filing", "add_website", "change_filing", "change_website",

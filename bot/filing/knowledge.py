@@ -77,6 +77,7 @@ class KnowledgeBase:
         self.questions = {k: Question(key=k, **v) for k, v in documents.get("questions", {}).items()}
         self.scenario_reasons: dict[str, str] = documents.get("scenario_reasons", {})
         self.walk_messages: dict[str, Any] = documents.get("walk_messages", {})
+        self.escalation_messages: dict[str, str] = documents.get("escalation_messages", {})
         self.check_labels: dict[str, dict[str, str]] = documents.get("check_labels", {})
         self.rejections = {k: Rejection(**v) for k, v in documents.get("rejections", {}).items()}
 
@@ -155,6 +156,12 @@ class KnowledgeBase:
         if not isinstance(template, str):
             raise KnowledgeError(f"no walk message {key!r}")
         return self.render(template, **values)
+
+    def escalation(self, key: str, **values: object) -> str:
+        """A text of the escalation to a person, rendered with `values`."""
+        if key not in self.escalation_messages:
+            raise KnowledgeError(f"no escalation message {key!r}")
+        return self.render(self.escalation_messages[key], **values)
 
     def walk_buttons(self, key: str) -> list[str]:
         """The quick replies a walk offers at one step."""

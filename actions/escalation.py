@@ -1,0 +1,171 @@
+"""Escalation to a person: confirm, open a ticket (once per triggering message), report tickets."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import buttons, entity_or_slot, knowledge, say
+from bot import config
+from bot.filing.db import create_schema, make_engine, session_factory
+from bot.ticketing import service
+from bot.ticketing.texts import answer_expectation
+from bot.ticketing.working_hours import WorkingHours
+
+logger = logging.getLogger(__name__)
+
+STEP_SLOT = "walk_step"
+FACTS_SLOT = "walk_facts"
+TICKET_OFFER = "ticket_offer"
+TICKET_SLOT = "ticket_id"
+# What the bot collected, carried into the ticket's facts.
+COLLECTED_SLOTS = ("cloudbase_env", "domain", "icp_number", "order_id", "cloud_provider", "recommended_scenario")
+TRANSCRIPT_LIMIT = 40  # the latest messages; older ones add little for the agent
+
+
+@lru_cache(maxsize=4)
+def _factory(url: str):
+    engine = make_engine(url)
+    create_schema(engine)
+    return session_factory(engine)
+
+
+def tickets():
+    """Sessions on the database holding the tickets (the filing core's)."""
+    return _factory(config.filing_db_url())
+
+
+def channel_of(tracker: Tracker) -> str:
+    return tracker.get_latest_input_channel() or "rest"
+
+
+def triggering_message_id(tracker: Tracker) -> str:
+    """The id of the user message that asked for the ticket (the platform's MsgId on WeChat)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if event.get("message_id"):
+                return str(event["message_id"])
+            # No id from the channel: the message's own identity in this conversation.
+            seed = f"{tracker.sender_id}|{event.get('timestamp')}|{event.get('text')}"
+            return hashlib.sha256(seed.encode()).hexdigest()[:32]
+    return hashlib.sha256(tracker.sender_id.encode()).hexdigest()[:32]
+
+
+def transcript(tracker: Tracker) -> list[dict[str, Any]]:
+    lines = []
+    for event in tracker.events:
+        who = {"user": "user", "bot": "bot"}.get(event.get("event"))
+        if who and event.get("text"):
+            lines.append({"who": who, "text": event["text"], "at": event.get("timestamp")})
+    return lines[-TRANSCRIPT_LIMIT:]
+
+
+def offer_ticket_confirmation(
+    dispatcher: CollectingDispatcher, tracker: Tracker, key: str, facts: dict[str, Any] | None
+) -> list[EventType]:
+    """Ask before opening a ticket (or point to the open one); the answer goes to the walk router."""
+    kb = knowledge()
+    open_ones = [t for t in service.tickets_for_user(tickets(), channel_of(tracker), tracker.sender_id) if t.is_open]
+    if open_ones:
+        ticket = open_ones[0]
+        say(dispatcher, tracker, kb.escalation("ticket_exists", ticket_id=ticket.id, status=ticket.status_label))
+        return [SlotSet(TICKET_SLOT, ticket.id)]
+    say(dispatcher, tracker, kb.escalation(key), buttons(kb.walk_buttons("ticket_offer_buttons")))
+    return [SlotSet(STEP_SLOT, TICKET_OFFER), SlotSet(FACTS_SLOT, facts or tracker.get_slot(FACTS_SLOT))]
+
+
+def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Open the ticket the user confirmed, with what the bot collected; idempotent on the message."""
+    kb = knowledge()
+    facts = dict(tracker.get_slot(FACTS_SLOT) or {})
+    walk = facts.get("walk") or "request_human"
+    topic = kb.escalation(f"topic_{walk}") if f"topic_{walk}" in kb.escalation_messages else walk
+    user_lines = [line["text"] for line in transcript(tracker) if line["who"] == "user"]
+    checks = facts.get("checks") or []
+    description = "\n".join(
+        [f"问题：{topic}", *(f"- {c}" for c in checks), f"用户最近说：{' / '.join(user_lines[-3:])}"]
+    )
+    collected = {slot: tracker.get_slot(slot) for slot in COLLECTED_SLOTS if tracker.get_slot(slot)}
+    hours = WorkingHours.from_env()
+    try:
+        opened = service.open_ticket(
+            tickets(),
+            channel=channel_of(tracker),
+            sender_id=tracker.sender_id,
+            source_message_id=triggering_message_id(tracker),
+            title=kb.escalation("transcript_title", topic=topic),
+            category=walk,
+            description=description,
+            transcript=transcript(tracker),
+            facts={**collected, "walk": facts},
+            hours=hours,
+        )
+    except service.TicketError:
+        logger.exception("could not open a ticket")
+        say(dispatcher, tracker, kb.escalation("ticket_failed"))
+        return [SlotSet(STEP_SLOT, None)]
+    ticket = opened.ticket
+    expectation = answer_expectation(hours, ticket.created_at)
+    say(dispatcher, tracker, kb.escalation("ticket_opened", ticket_id=ticket.id, status=ticket.status_label, expectation=expectation))
+    return [SlotSet(STEP_SLOT, None), SlotSet(TICKET_SLOT, ticket.id)]
+
+
+class ActionRequestHuman(Action):
+    """转人工: a short confirmation first, so a stray word does not file a ticket."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        facts = tracker.get_slot(FACTS_SLOT) or {"walk": "request_human", "checks": []}
+        return offer_ticket_confirmation(dispatcher, tracker, "confirm", facts)
+
+
+class ActionTicketStatus(Action):
+    """Where the user's own ticket stands; another user's ticket is refused, not shown."""
+
+    def name(self) -> str:
+        return "action_ticket_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        kb = knowledge()
+        ticket_id = (entity_or_slot(tracker, TICKET_SLOT) or "").strip().upper()
+        channel, sender = channel_of(tracker), tracker.sender_id
+        if not ticket_id:
+            own = service.tickets_for_user(tickets(), channel, sender)
+            if not own:
+                say(dispatcher, tracker, kb.escalation("ticket_none"))
+                return []
+            lines = "\n".join(
+                kb.escalation("ticket_line", ticket_id=t.id, status=t.status_label, updated_at=_when(t.updated_at))
+                for t in own
+            )
+            say(dispatcher, tracker, kb.escalation("ticket_list", tickets=lines))
+            return []
+        try:
+            ticket = service.ticket_for_user(tickets(), ticket_id, channel, sender)
+        except service.NotYourTicket:
+            say(dispatcher, tracker, kb.escalation("ticket_not_yours", ticket_id=ticket_id))
+            return []
+        except service.TicketNotFound:
+            say(dispatcher, tracker, kb.escalation("ticket_not_found", ticket_id=ticket_id))
+            return []
+        assignee = kb.escalation("ticket_assignee", name=ticket.assignee) if ticket.assignee else ""
+        say(dispatcher, tracker, kb.escalation(
+            "ticket_status", ticket_id=ticket.id, status=ticket.status_label, assignee=assignee, updated_at=_when(ticket.updated_at)
+        ))
+        return [SlotSet(TICKET_SLOT, ticket.id)]
+
+
+def _when(moment) -> str:
+    hours = WorkingHours.from_env()
+    return hours.local(moment).strftime("%Y-%m-%d %H:%M")
