@@ -48,8 +48,9 @@ def triggering_message_id(tracker: Tracker) -> str:
     """The id of the user message that asked for the ticket (the platform's MsgId on WeChat)."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            if event.get("message_id"):
-                return str(event["message_id"])
+            client_id = (event.get("metadata") or {}).get("message_id")
+            if client_id or event.get("message_id"):
+                return str(client_id or event["message_id"])
             # No id from the channel: the message's own identity in this conversation.
             seed = f"{tracker.sender_id}|{event.get('timestamp')}|{event.get('text')}"
             return hashlib.sha256(seed.encode()).hexdigest()[:32]
@@ -77,6 +78,21 @@ def offer_ticket_confirmation(
         return [SlotSet(TICKET_SLOT, ticket.id)]
     say(dispatcher, tracker, kb.escalation(key), buttons(kb.walk_buttons("ticket_offer_buttons")))
     return [SlotSet(STEP_SLOT, TICKET_OFFER), SlotSet(FACTS_SLOT, facts or tracker.get_slot(FACTS_SLOT))]
+
+
+def announce_redelivered_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+    """A redelivered confirmation (same message id) gets the ticket it opened, not a new answer."""
+    ticket = service.ticket_for_message(tickets(), channel_of(tracker), triggering_message_id(tracker))
+    if ticket is None:
+        return None
+    return _announce(dispatcher, tracker, ticket)
+
+
+def _announce(dispatcher: CollectingDispatcher, tracker: Tracker, ticket) -> list[EventType]:
+    kb = knowledge()
+    expectation = answer_expectation(WorkingHours.from_env(), ticket.created_at)
+    say(dispatcher, tracker, kb.escalation("ticket_opened", ticket_id=ticket.id, status=ticket.status_label, expectation=expectation))
+    return [SlotSet(STEP_SLOT, None), SlotSet(TICKET_SLOT, ticket.id)]
 
 
 def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -109,10 +125,7 @@ def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
         logger.exception("could not open a ticket")
         say(dispatcher, tracker, kb.escalation("ticket_failed"))
         return [SlotSet(STEP_SLOT, None)]
-    ticket = opened.ticket
-    expectation = answer_expectation(hours, ticket.created_at)
-    say(dispatcher, tracker, kb.escalation("ticket_opened", ticket_id=ticket.id, status=ticket.status_label, expectation=expectation))
-    return [SlotSet(STEP_SLOT, None), SlotSet(TICKET_SLOT, ticket.id)]
+    return _announce(dispatcher, tracker, opened.ticket)
 
 
 class ActionRequestHuman(Action):

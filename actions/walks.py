@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_knowledge
 from actions.common import knowledge, latest_entity, latest_intent, say
-from actions.escalation import open_ticket
+from actions.escalation import announce_redelivered_ticket, open_ticket
 from actions.guide import FACT_SLOTS, RECOMMENDED_SLOT, current_facts, situation_from, start_guide
 from bot.filing.answer_parsing import facts_from_reply
 from bot.filing.scenarios import recommend
@@ -83,6 +83,10 @@ class ActionContinueWalk(Action):
         if step == Step.QUOTA_OPTIONS:
             return self._quota_choice(dispatcher, tracker, facts, yes)
 
+        if yes:
+            redelivered = announce_redelivered_ticket(dispatcher, tracker)
+            if redelivered is not None:
+                return redelivered
         corrected = self._correction(dispatcher, tracker)
         if corrected is not None:
             return corrected

@@ -410,6 +410,13 @@ def _find_by_source(session: Session, channel: str, source_message_id: str) -> T
     ).scalar_one_or_none()
 
 
+def ticket_for_message(factory: sessionmaker, channel: str, source_message_id: str) -> TicketView | None:
+    """The ticket a user message opened, if any (a redelivered message finds it)."""
+    with factory() as session:
+        ticket = _find_by_source(session, channel, source_message_id)
+        return _ticket_view(ticket) if ticket is not None else None
+
+
 def ticket_for_user(factory: sessionmaker, ticket_id: str, channel: str, sender_id: str) -> TicketView:
     """The user's own ticket; TicketNotFound, or NotYourTicket for another user's (nothing shown)."""
     with factory() as session:

@@ -1,6 +1,7 @@
 """Shared steps of the handoff tests: a bot conversation that leads to a ticket."""
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -30,14 +31,25 @@ def factory_for(work: Path):
     return session_factory(make_engine(f"sqlite:///{work / 'filing.db'}"))
 
 
-def ticket_from_conversation(rasa_url: str, work: Path, sender: str, factory=None) -> service.OpenedTicket:
-    """What the bot's escalation does: a ticket for the latest user message, with the transcript."""
-    events = tracker(rasa_url, sender)["events"]
-    last_user = [e for e in events if e["event"] == "user"][-1]
-    transcript = [{"who": e["event"], "text": e.get("text") or "", "at": e["timestamp"]}
-                  for e in events if e["event"] in ("user", "bot")]
-    return service.open_ticket(
-        factory or factory_for(work), channel="rest", sender_id=sender, source_message_id=last_user["message_id"],
-        title="用户要求人工客服", category="request_human", description=f"用户说：{last_user['text']}",
-        transcript=transcript, facts={"environment_id": "env-demo-noservice"},
+def ticket_from_conversation(
+    rasa_url: str, work: Path, sender: str, factory=None, message_id: str | None = None
+) -> service.OpenedTicket:
+    """The bot's escalation over REST: 转人工, then 需要 (with a client message id); the ticket it made.
+
+    Called again with the same message id it is a redelivery of the confirmation: `created` is
+    False and the ticket is the same.
+    """
+    factory = factory or factory_for(work)
+    message_id = message_id or f"{sender}-confirm"
+    before = service.count_tickets(factory)
+    say(rasa_url, sender, "转人工")
+    response = httpx.post(
+        f"{rasa_url}/webhooks/rest/webhook",
+        json={"sender": sender, "message": "需要", "message_id": message_id}, timeout=60,
     )
+    assert response.status_code == 200, response.text
+    reply = "\n".join(m.get("text", "") for m in response.json())
+    found = re.search(r"TK-\d{8}-\d{4}", reply)
+    assert found, f"no ticket id in the bot's reply: {reply!r}"
+    ticket = service.get_ticket(factory, found.group(0))
+    return service.OpenedTicket(ticket, service.count_tickets(factory) > before, None)

@@ -229,9 +229,10 @@ def test_second_fallback_in_a_row_offers_a_person():
         {"event": "user", "text": "嗯那个", "parse_data": {"intent": {"name": "nlu_fallback"}}},
     ]
     ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "filing_quota", "confidence": 0.4}]
-    texts, _, messages = run(ActionFallback(), tracker("nlu_fallback", text="嗯那个", events=events, intent_ranking=ranking))
+    texts, events_out, messages = run(ActionFallback(), tracker("nlu_fallback", text="嗯那个", events=events, intent_ranking=ranking))
     assert "转人工" in texts[0]
-    assert messages[0]["buttons"][0]["payload"] == "/request_human"
+    assert [b["title"] for b in messages[0]["buttons"]] == ["需要", "暂时不用"]
+    assert {"event": "slot", "name": "walk_step", "value": "ticket_offer", "timestamp": None} in events_out
 
 
 def test_the_action_server_registers_every_domain_action():

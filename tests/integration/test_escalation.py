@@ -1,0 +1,126 @@
+"""Escalation actions against a real SQLite core: confirm, one ticket per message, own tickets only."""
+from __future__ import annotations
+
+import pytest
+
+from actions.escalation import ActionRequestHuman, ActionTicketStatus
+from actions.walks import ActionContinueWalk
+from bot.filing.db import make_engine, session_factory
+from bot.ticketing import service
+from scripts.local_servers import seeded_sqlite
+from tests.action_harness import entity, run, tracker
+
+
+@pytest.fixture(autouse=True)
+def core(tmp_path, monkeypatch):
+    url = seeded_sqlite(tmp_path / "filing.db")
+    monkeypatch.setenv("FILING_DB_URL", url)
+    monkeypatch.setenv("WORKING_HOURS", "Mon-Sun 00:00-23:59")
+    engine = make_engine(url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def conversation(sender_texts, message_id="wx-msg-1"):
+    events = []
+    for i, (who, text) in enumerate(sender_texts):
+        event = {"event": who, "text": text, "timestamp": 1_700_000_000 + i}
+        if who == "user":
+            event.update(message_id=f"{message_id}-{i}" if i < len(sender_texts) - 1 else message_id, input_channel="rest")
+        events.append(event)
+    return events
+
+
+def slots_of(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def confirmed(sender="user-a", message_id="wx-msg-1", facts=None):
+    events = conversation([("user", "env-demo-ok 选不了云托管"), ("bot", "帮您检查了一下……"), ("user", "需要")], message_id)
+    track = tracker("affirm", text="需要", events=events,
+                    slots={"walk_step": "ticket_offer", "walk_facts": facts or {"walk": "cloudrun", "checks": ["存在 tcb-beian-auto 服务"]},
+                           "cloudbase_env": "env-demo-ok"})
+    track.sender_id = sender
+    return track
+
+
+def test_asking_for_a_person_confirms_first(core):
+    texts, events, messages = run(ActionRequestHuman(), tracker("request_human", text="转人工"))
+    assert "确认提交吗" in texts[0] and [b["title"] for b in messages[0]["buttons"]] == ["需要", "暂时不用"]
+    assert slots_of(events)["walk_step"] == "ticket_offer"
+    assert service.count_tickets(core) == 0
+
+
+def test_a_confirmed_request_opens_a_ticket_with_what_was_collected(core):
+    texts, events, _ = run(ActionContinueWalk(), confirmed())
+    ticket_id = slots_of(events)["ticket_id"]
+    assert ticket_id.startswith("TK-") and ticket_id in texts[0] and "待响应" in texts[0]
+    ticket = service.get_ticket(core, ticket_id)
+    assert ticket.category == "cloudrun" and ticket.facts["cloudbase_env"] == "env-demo-ok"
+    assert "存在 tcb-beian-auto 服务" in ticket.description
+    assert [m.text for m in ticket.transcript][-1] == "需要"
+
+
+def test_the_same_message_twice_makes_one_ticket(core):
+    _, first, _ = run(ActionContinueWalk(), confirmed(message_id="wx-dup"))
+    _, second, _ = run(ActionContinueWalk(), confirmed(message_id="wx-dup"))
+    assert slots_of(first)["ticket_id"] == slots_of(second)["ticket_id"]
+    assert service.count_tickets(core) == 1
+
+
+def test_a_redelivered_confirmation_announces_the_same_ticket(core):
+    _, first, _ = run(ActionContinueWalk(), confirmed(message_id="wx-again"))
+    redelivered = confirmed(message_id="wx-again")
+    redelivered.slots["walk_step"] = None  # the first delivery closed the offer
+    texts, second, _ = run(ActionContinueWalk(), redelivered)
+    assert slots_of(second)["ticket_id"] == slots_of(first)["ticket_id"] in texts[0]
+    assert service.count_tickets(core) == 1
+
+
+def test_a_client_message_id_in_the_metadata_is_the_triggering_id(core):
+    track = confirmed(message_id="rasa-random-id")
+    track.events[-1]["metadata"] = {"message_id": "client-retry-7"}
+    _, events, _ = run(ActionContinueWalk(), track)
+    assert service.ticket_for_message(core, "rest", "client-retry-7").id == slots_of(events)["ticket_id"]
+
+
+def test_a_user_with_an_open_ticket_is_pointed_to_it(core):
+    _, events, _ = run(ActionContinueWalk(), confirmed())
+    texts, again, _ = run(ActionRequestHuman(), _as_sender(tracker("request_human", text="转人工"), "user-a"))
+    assert slots_of(events)["ticket_id"] in texts[0] and "不用重复提交" in texts[0]
+    assert "walk_step" not in slots_of(again)
+
+
+def test_the_status_of_ones_own_ticket(core):
+    _, events, _ = run(ActionContinueWalk(), confirmed())
+    ticket_id = slots_of(events)["ticket_id"]
+    track = _as_sender(tracker("ticket_status", text=f"{ticket_id} 进度", entities=[entity("ticket_id", ticket_id)]), "user-a")
+    texts, _, _ = run(ActionTicketStatus(), track)
+    assert ticket_id in texts[0] and "待响应" in texts[0]
+
+
+def test_another_users_ticket_is_refused_without_its_content(core):
+    _, events, _ = run(ActionContinueWalk(), confirmed(sender="user-a"))
+    ticket_id = slots_of(events)["ticket_id"]
+    track = _as_sender(tracker("ticket_status", text=f"{ticket_id} 进度", entities=[entity("ticket_id", ticket_id)]), "user-b")
+    texts, _, _ = run(ActionTicketStatus(), track)
+    assert "不能查看" in texts[0] and "待响应" not in texts[0] and "云托管" not in texts[0]
+
+
+def test_no_ticket_id_lists_ones_own_tickets_or_says_there_are_none(core):
+    texts, _, _ = run(ActionTicketStatus(), _as_sender(tracker("ticket_status", text="我的工单呢"), "user-c"))
+    assert "还没有提交过工单" in texts[0]
+    _, events, _ = run(ActionContinueWalk(), confirmed(sender="user-c"))
+    texts, _, _ = run(ActionTicketStatus(), _as_sender(tracker("ticket_status", text="我的工单呢"), "user-c"))
+    assert slots_of(events)["ticket_id"] in texts[0]
+
+
+def test_outside_working_hours_the_user_is_told_when_to_expect_an_answer(core, monkeypatch):
+    monkeypatch.setenv("WORKING_HOURS", "Mon-Fri 09:00-09:01")
+    texts, _, _ = run(ActionContinueWalk(), confirmed(message_id="wx-late"))
+    assert "非工作时间" in texts[0]
+
+
+def _as_sender(track, sender):
+    track.sender_id = sender
+    return track
