@@ -27,9 +27,14 @@ def _factory(url: str):
     return session_factory(engine)
 
 
+def filing_sessions():
+    """Sessions on the filing core's database (FILING_DB_URL), which also holds the tickets."""
+    return _factory(config.filing_db_url())
+
+
 def unit_of_work() -> UnitOfWork:
     """A unit of work on the filing core's database (FILING_DB_URL)."""
-    return UnitOfWork(_factory(config.filing_db_url()))
+    return UnitOfWork(filing_sessions())
 
 
 def now() -> datetime:

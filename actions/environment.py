@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Reply, buttons, entity_or_slot, knowledge, now, say, send, unit_of_work
 from actions.lookups import AskForIdUnlessInvited
-from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step
+from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step, checks_summary
 from bot.filing import services
 from bot.filing.diagnosis import Diagnosis, Finding
 from bot.filing.knowledge import KnowledgeBase
@@ -85,7 +85,7 @@ def troubleshoot_reply(kb: KnowledgeBase, diagnosis: Diagnosis, previous: dict[s
     remember = SlotSet(FACTS_SLOT, facts)
     if finding in (Finding.NO_SERVICE, Finding.NO_IP) or (same_again and finding in (Finding.OK, Finding.BLOCKED)):
         # Engineers must look, or the user already tried the fix: offer a person with the checks.
-        offer = kb.walk("ticket_offer", checks="\n".join(f"- {c}" for c in checks))
+        offer = kb.walk("ticket_offer", checks=checks_summary(facts))
         text = offer if same_again else f"{text}\n{offer}"
         return Reply(text, buttons(kb.walk_buttons("ticket_offer_buttons")), [SlotSet(STEP_SLOT, Step.TICKET_OFFER), remember])
     if finding == Finding.OK:

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import buttons, entity_or_slot, knowledge, say
-from bot import config
-from bot.filing.db import create_schema, make_engine, session_factory
+from actions.common import buttons, entity_or_slot, filing_sessions, knowledge, say
 from bot.ticketing import service
 from bot.ticketing.texts import answer_expectation
 from bot.ticketing.working_hours import WorkingHours
@@ -28,16 +25,9 @@ COLLECTED_SLOTS = ("cloudbase_env", "domain", "icp_number", "order_id", "cloud_p
 TRANSCRIPT_LIMIT = 40  # the latest messages; older ones add little for the agent
 
 
-@lru_cache(maxsize=4)
-def _factory(url: str):
-    engine = make_engine(url)
-    create_schema(engine)
-    return session_factory(engine)
-
-
 def tickets():
     """Sessions on the database holding the tickets (the filing core's)."""
-    return _factory(config.filing_db_url())
+    return filing_sessions()
 
 
 def channel_of(tracker: Tracker) -> str:
