@@ -45,6 +45,21 @@ def render_page() -> str:
     return page.replace("{{labels_json}}", labels_json)
 
 
+MAX_SENDER_LENGTH = 128
+
+
+def handoff_messages_after(tracker: Any, after: float) -> list[dict[str, Any]]:
+    """Bot messages the handoff put into the conversation (agent replies, the bot's return) after `after`."""
+    if tracker is None:
+        return []
+    found = []
+    for event in tracker.events:
+        metadata = getattr(event, "metadata", None) or {}
+        if getattr(event, "type_name", "") == "bot" and metadata.get("handoff") and event.timestamp > after:
+            found.append({"text": event.text, "at": event.timestamp, "agent": metadata.get("agent")})
+    return found
+
+
 class WebChatPage(InputChannel):
     """Serves the page; messages go through the REST channel, so this channel handles none itself."""
 
@@ -62,6 +77,26 @@ class WebChatPage(InputChannel):
         @blueprint.route("", methods=["GET"])
         async def page(_: Request) -> HTTPResponse:
             return response.html(render_page(), headers={"Cache-Control": "no-cache"})
+
+        @blueprint.route("/handoff-messages", methods=["GET"])
+        async def handoff_messages(request: Request) -> HTTPResponse:
+            """What an agent (or the handoff) said to this user after `after` (a tracker timestamp).
+
+            The REST channel only answers the user's own requests; an agent's reply arrives in the
+            tracker in between, so the page polls for it here (same origin, no agent login).
+            """
+            sender = (request.args.get("sender") or "").strip()
+            if not sender or len(sender) > MAX_SENDER_LENGTH:
+                return response.json({"error": "'sender' is required (at most 128 characters)"}, status=400)
+            try:
+                after = float(request.args.get("after") or 0)
+            except ValueError:
+                return response.json({"error": "'after' must be a number (a tracker timestamp)"}, status=400)
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or agent.tracker_store is None:
+                return response.json({"error": "the assistant is still starting"}, status=503)
+            tracker = await agent.tracker_store.retrieve(sender)  # read only: a poll creates nothing
+            return response.json({"messages": handoff_messages_after(tracker, after)})
 
         @blueprint.route("/<asset:(chat\\.css|chat\\.js)>", methods=["GET"])
         async def asset(_: Request, asset: str) -> HTTPResponse:

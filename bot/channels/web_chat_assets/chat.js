@@ -125,6 +125,23 @@
     send(text, text);
   });
 
+  // An agent's replies (and the bot's return) arrive in the conversation between the user's
+  // own requests: poll for them.
+  var handoffAfter = Date.now() / 1000;
+  function pollHandoff() {
+    fetch("/chat/handoff-messages?sender=" + encodeURIComponent(sender) + "&after=" + handoffAfter)
+      .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
+      .then(function (data) {
+        (data.messages || []).forEach(function (message) {
+          handoffAfter = Math.max(handoffAfter, message.at);
+          addText("bot", message.text);
+        });
+      })
+      .catch(function () { /* offline for a moment: the next poll tries again */ })
+      .then(function () { setTimeout(pollHandoff, 3000); });
+  }
+
   addText("bot", labels.welcome);
   input.focus();
+  pollHandoff();
 })();
