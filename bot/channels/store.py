@@ -63,6 +63,27 @@ def open_channel_store(url: str, prefix: str = "channel") -> ChannelStore:
     return SqlChannelStore(make_engine(url), table_prefix=prefix)
 
 
+# Three tables and an index: each lost race leaves one object fewer to create.
+_CREATE_ATTEMPTS = 6
+
+
+def _create_tables_racing_other_workers(metadata: MetaData, engine: Engine) -> None:
+    """create_all that tolerates workers starting together on a fresh database.
+
+    create_all checks, then creates: another worker can create a table or index in between,
+    and our CREATE then fails with "already exists". Checking again skips what now exists.
+    """
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # PostgreSQL reports a concurrent CREATE TABLE as a unique violation in pg_type.
+            if attempt == _CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 class SqlChannelStore(ChannelStore):
     """Claims are rows with a primary key: the database decides who was first."""
 
@@ -88,11 +109,7 @@ class SqlChannelStore(ChannelStore):
             Column("token", String(1024), nullable=False),
             Column("expires_at", Float, nullable=False),
         )
-        try:
-            metadata.create_all(engine)
-        except (OperationalError, ProgrammingError):
-            # Another worker created the tables between our check and our CREATE.
-            metadata.create_all(engine)
+        _create_tables_racing_other_workers(metadata, engine)
         self._claims = 0
 
     def _claim(self, message_key: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -60,6 +61,41 @@ def test_concurrent_workers_claim_a_message_exactly_once(tmp_path):
     assert sum(results) == len(keys)
     for store in stores:
         store.engine.dispose()
+
+
+def open_together(url: str, workers: int, prefix: str = "channel") -> list[SqlChannelStore]:
+    """`workers` stores opened at the same instant over one database, as workers starting together."""
+    start = threading.Barrier(workers)
+
+    def open_one(_):
+        engine = make_engine(url)
+        start.wait()
+        return SqlChannelStore(engine, table_prefix=prefix)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(open_one, range(workers)))  # re-raises a worker's error
+
+
+def test_workers_starting_together_on_a_fresh_database_all_open_the_store(tmp_path):
+    # CI once lost a webhook call to "table ... already exists" when two workers created the tables.
+    for round_ in range(15):
+        url = f"sqlite:///{tmp_path / f'channels-{round_}.db'}"
+        stores = open_together(url, workers=4)
+        assert sum(store._claim("msg:first") for store in stores) == 1
+        for store in stores:
+            store.engine.dispose()
+
+
+def test_workers_starting_together_on_postgres_all_open_the_store(postgres_url):
+    for _ in range(5):
+        prefix = f"t{secrets.token_hex(4)}"
+        stores = open_together(postgres_url, workers=4, prefix=prefix)
+        assert sum(store._claim("msg:first") for store in stores) == 1
+        with stores[0].engine.begin() as connection:
+            for table in ("seen_messages", "token_leases", "access_tokens"):
+                connection.exec_driver_sql(f"DROP TABLE {prefix}_{table}")
+        for store in stores:
+            store.engine.dispose()
 
 
 def test_an_expired_lease_can_be_taken_again(tmp_path):
