@@ -51,8 +51,10 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     lines = []
     for event in tracker.events:
         who = {"user": "user", "bot": "bot"}.get(event.get("event"))
-        if who and event.get("text"):
-            lines.append({"who": who, "text": event["text"], "at": event.get("timestamp")})
+        # On WeChat "1" is sent to Rasa as the option's payload; the agent reads what the user typed.
+        text = (event.get("metadata") or {}).get("typed_text") or event.get("text") if who == "user" else event.get("text")
+        if who and text:
+            lines.append({"who": who, "text": text, "at": event.get("timestamp")})
     return lines[-TRANSCRIPT_LIMIT:]
 
 

@@ -26,7 +26,7 @@ from bot.channels import crypto
 from bot.channels.platform_api import PlatformApi, masked_user
 from bot.channels.settings import CallbackSettings, channel_store_url, passive_reply_seconds
 from bot.channels.store import ChannelStore, open_channel_store
-from bot.channels.text_chunks import bot_message_text, merge_messages
+from bot.channels.text_chunks import RenderedTurn, chosen_option, render_turn
 from bot.channels.xml_messages import MAX_BODY_BYTES, MalformedXml, parse_document, render_encrypted_reply, render_text_reply
 from bot.filing.knowledge import load_knowledge
 
@@ -65,23 +65,28 @@ def knowledge():
     return load_knowledge(str(config.knowledge_dir()))
 
 
-class PlatformTextOutput(OutputChannel):
-    """Bot messages sent through the platform's API (turns that missed the deadline, pushes from outside a turn)."""
+def option_hint() -> str:
+    return knowledge().message("channel_option_hint")
 
-    def __init__(self, api: PlatformApi, channel_name: str) -> None:
-        self.api = api
-        self.channel_name = channel_name
+
+class PlatformTextOutput(OutputChannel):
+    """Messages pushed outside a callback's turn (an agent's reply, the bot's return), through the platform's API."""
+
+    def __init__(self, channel: CallbackChannel) -> None:
+        self.channel = channel
 
     def name(self) -> str:  # type: ignore[override]  # instance-level: one class serves both platforms
-        return self.channel_name
+        return self.channel.name()
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        text = bot_message_text(message)
-        if text:
-            await self.api.send_texts(recipient_id, [text])
+        rendered = render_turn([message], option_hint())
+        # The newest message decides what a typed number means: an agent's text clears the bot's list.
+        await self.channel.remember_options(recipient_id, rendered)
+        if rendered.texts:
+            await self.channel.api.send_texts(recipient_id, rendered.texts)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.api.send_texts(recipient_id, [text])
+        await self.send_response(recipient_id, {"text": text})
 
 
 class CallbackChannel(InputChannel):
@@ -132,7 +137,7 @@ class CallbackChannel(InputChannel):
         """wechatpy's message object for an inner document."""
 
     def get_output_channel(self) -> OutputChannel | None:
-        return PlatformTextOutput(self.api, self.name()) if self.api else None
+        return PlatformTextOutput(self) if self.api else None
 
     async def store(self) -> ChannelStore:
         if self._store is None:
@@ -287,15 +292,14 @@ class CallbackChannel(InputChannel):
         if reaction.canned is not None:
             return self.passive_reply(push, user, account, knowledge().message(reaction.canned))
 
+        metadata = {"platform": self.name(), "to_user": account, "msg_type": fields.get("MsgType"), "create_time": fields.get("CreateTime")}
+        text = reaction.text
+        if fields.get("MsgType") in ("text", "voice"):  # "1" answers the numbered list shown last, as a click would
+            chosen = chosen_option(text, await store.load_options(self.options_key(user)))
+            if chosen is not None:
+                text, metadata["typed_text"] = chosen.payload, reaction.text
         collector = CollectingOutputChannel()
-        message = UserMessage(
-            reaction.text,
-            collector,
-            user,
-            input_channel=self.name(),
-            message_id=key,
-            metadata={"platform": self.name(), "to_user": account, "msg_type": fields.get("MsgType"), "create_time": fields.get("CreateTime")},
-        )
+        message = UserMessage(text, collector, user, input_channel=self.name(), message_id=key, metadata=metadata)
         turn = asyncio.ensure_future(on_new_message(message))
         done, _ = await asyncio.wait({turn}, timeout=self.passive_seconds)
         if not done:
@@ -304,7 +308,7 @@ class CallbackChannel(InputChannel):
         if turn.exception() is not None:
             logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), turn.exception())
             return self.passive_reply(push, user, account, knowledge().message("channel_turn_failed"))
-        texts = merge_messages(bot_message_text(m) for m in collector.messages)
+        texts = await self.rendered_texts(user, collector)
         if not texts:
             return _success()
         if len(texts) > 1:  # a passive reply carries one message; the rest follow through the API
@@ -318,9 +322,24 @@ class CallbackChannel(InputChannel):
             logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), exc)
             await self.send(user, [knowledge().message("channel_turn_failed")])
             return
-        texts = merge_messages(bot_message_text(m) for m in collector.messages)
+        texts = await self.rendered_texts(user, collector)
         if texts:
             await self.send(user, texts)
+
+    def options_key(self, user: str) -> str:
+        return f"{self.settings.receive_id}:{user}"
+
+    async def remember_options(self, user: str, rendered: RenderedTurn) -> None:
+        try:
+            await (await self.store()).save_options(self.options_key(user), rendered.options)
+        except Exception:  # a typed number then reaches the NLU as text: worse, but the reply still goes out
+            logger.exception("%s: could not store the options shown to %s", self.name(), masked_user(user))
+
+    async def rendered_texts(self, user: str, collector: CollectingOutputChannel) -> list[str]:
+        """The turn's messages as WeChat texts; its numbered options are stored before anyone can see them."""
+        rendered = render_turn(collector.messages, option_hint())
+        await self.remember_options(user, rendered)
+        return rendered.texts
 
     async def send(self, user: str, texts: list[str]) -> None:
         try:

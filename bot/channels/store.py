@@ -1,26 +1,31 @@
 """State the channel callbacks share across workers and restarts.
 
 - which platform messages were already taken (dedupe of the platform's up to 4 deliveries);
-- the platform access token, fetched in one place for every worker.
+- the platform access token, fetched in one place for every worker;
+- the numbered options last shown to each user, so a typed "1" means what was shown.
 
 SQL by default (SQLite under var/), PostgreSQL or Redis by URL (CHANNEL_STORE_URL).
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Column, Float, MetaData, String, Table, delete, insert, select
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
+from bot.channels.text_chunks import Option
 from bot.filing.db import make_engine
 
 # The platform redelivers within seconds; a day of memory covers any retry with margin.
 SEEN_MESSAGE_TTL_SECONDS = 24 * 3600
+# A numbered list is answerable as long as the conversation lasts (domain.yml: 60-minute sessions).
+OFFERED_OPTIONS_TTL_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,14 @@ class ChannelStore(ABC):
     @abstractmethod
     async def release_refresh_lease(self, app_key: str) -> None:
         """Give the lease up once the new token is stored."""
+
+    @abstractmethod
+    async def save_options(self, user_key: str, options: list[Option]) -> None:
+        """Remember the numbered options last shown to `user_key`; an empty list forgets them."""
+
+    @abstractmethod
+    async def load_options(self, user_key: str) -> list[Option]:
+        """The options last shown to `user_key` within the TTL, else []."""
 
     async def close(self) -> None:
         """Release connections."""
@@ -108,6 +121,13 @@ class SqlChannelStore(ChannelStore):
             Column("app_key", String(255), primary_key=True),
             Column("token", String(1024), nullable=False),
             Column("expires_at", Float, nullable=False),
+        )
+        self.offered = Table(
+            f"{table_prefix}_offered_options",
+            metadata,
+            Column("user_key", String(255), primary_key=True),
+            Column("options", Text, nullable=False),  # JSON: [[title, payload], ...]
+            Column("offered_at", Float, nullable=False),
         )
         _create_tables_racing_other_workers(metadata, engine)
         self._claims = 0
@@ -168,6 +188,37 @@ class SqlChannelStore(ChannelStore):
     async def release_refresh_lease(self, app_key: str) -> None:
         await asyncio.to_thread(self._release_lease, app_key)
 
+    def _save_options(self, user_key: str, options: list[Option]) -> None:
+        with self.engine.begin() as connection:
+            if not options:
+                connection.execute(delete(self.offered).where(self.offered.c.user_key == user_key))
+                return
+            values = {"options": _options_json(options), "offered_at": time.time()}
+            if connection.execute(update(self.offered).where(self.offered.c.user_key == user_key).values(**values)).rowcount:
+                return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(self.offered).values(user_key=user_key, **values))
+        except IntegrityError:  # another worker inserted first: the newer list wins
+            with self.engine.begin() as connection:
+                connection.execute(update(self.offered).where(self.offered.c.user_key == user_key).values(**values))
+
+    async def save_options(self, user_key: str, options: list[Option]) -> None:
+        await asyncio.to_thread(self._save_options, user_key, options)
+
+    def _load_options(self, user_key: str) -> list[Option]:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(self.offered.c.options).where(
+                    self.offered.c.user_key == user_key,
+                    self.offered.c.offered_at >= time.time() - OFFERED_OPTIONS_TTL_SECONDS,
+                )
+            ).first()
+        return _options_from_json(row.options) if row else []
+
+    async def load_options(self, user_key: str) -> list[Option]:
+        return await asyncio.to_thread(self._load_options, user_key)
+
     async def close(self) -> None:
         self.engine.dispose()
 
@@ -204,5 +255,27 @@ class RedisChannelStore(ChannelStore):
     async def release_refresh_lease(self, app_key: str) -> None:
         await self.redis.delete(f"{self.prefix}:lease:{app_key}")
 
+    async def save_options(self, user_key: str, options: list[Option]) -> None:
+        key = f"{self.prefix}:options:{user_key}"
+        if options:
+            await self.redis.set(key, _options_json(options), ex=OFFERED_OPTIONS_TTL_SECONDS)
+        else:
+            await self.redis.delete(key)
+
+    async def load_options(self, user_key: str) -> list[Option]:
+        stored = await self.redis.get(f"{self.prefix}:options:{user_key}")
+        return _options_from_json(stored.decode("utf-8")) if stored else []
+
     async def close(self) -> None:
         await self.redis.close()
+
+
+def _options_json(options: list[Option]) -> str:
+    return json.dumps([[option.title, option.payload] for option in options], ensure_ascii=False)
+
+
+def _options_from_json(stored: str) -> list[Option]:
+    try:
+        return [Option(str(title), str(payload)) for title, payload in json.loads(stored)]
+    except (ValueError, TypeError):  # unreadable: as if nothing had been offered
+        return []

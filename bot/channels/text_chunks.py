@@ -1,7 +1,10 @@
 """Fitting a turn's bot messages into WeChat text messages of at most 2048 UTF-8 bytes."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 MAX_CONTENT_BYTES = 2048
 MESSAGE_SEPARATOR = "\n\n"
@@ -45,13 +48,58 @@ def merge_messages(texts: Iterable[str], limit: int = MAX_CONTENT_BYTES) -> list
     return merged
 
 
+@dataclass(frozen=True)
+class Option:
+    """A quick-reply button as WeChat shows it: a numbered line the user can type back."""
+
+    title: str
+    payload: str  # what a click would have sent: an intent payload or the title itself
+
+
+@dataclass(frozen=True)
+class RenderedTurn:
+    texts: list[str]  # merged and split to the size limit, ready to send
+    options: list[Option]  # option n is options[n - 1]
+
+
+def render_turn(messages: Iterable[dict], hint: str = "") -> RenderedTurn:
+    """A turn's bot messages as WeChat texts, buttons numbered across the turn.
+
+    WeChat has no quick replies, so each distinct button becomes "n. title"; the user
+    answers with the number or the title (see `chosen_option`). `hint` (how to answer)
+    follows the first list of options unless the text already says how to reply.
+    """
+    options: list[Option] = []
+    numbers: dict[str, int] = {}
+    texts: list[str] = []
+    hinted = False
+    for message in messages:
+        lines: list[str] = []
+        text = (message.get("text") or "").strip()
+        for button in message.get("buttons") or []:
+            title = str(button.get("title") or "").strip()
+            if not title:
+                continue
+            payload = str(button.get("payload") or title)
+            if payload not in numbers:
+                options.append(Option(title, payload))
+                numbers[payload] = len(options)
+            line = f"{numbers[payload]}. {title}"
+            if line not in text:  # the clarifying question numbers its own options
+                lines.append(line)
+        if lines and hint and not hinted and "回复" not in text:
+            lines.append(hint)
+            hinted = True
+        texts.append(_with_attachments(message, "\n".join([text, *lines]) if text else "\n".join(lines)))
+    return RenderedTurn(merge_messages(texts), options)
+
+
 def bot_message_text(message: dict) -> str:
-    """One collected Rasa bot message as plain WeChat text: buttons become a list the user can type back."""
-    text = (message.get("text") or "").strip()
-    titles = [b.get("title", "") for b in message.get("buttons") or [] if b.get("title")]
-    missing = [title for title in titles if title not in text]
-    if missing:
-        text = "\n".join([text, *missing]) if text else "\n".join(missing)
+    """One Rasa bot message as plain WeChat text (its buttons numbered from 1)."""
+    return "\n\n".join(render_turn([message]).texts)
+
+
+def _with_attachments(message: dict, text: str) -> str:
     for key in ("image", "attachment"):
         if isinstance(message.get(key), str) and message[key]:
             text = f"{text}\n{message[key]}" if text else message[key]
@@ -59,3 +107,24 @@ def bot_message_text(message: dict) -> str:
     if isinstance(custom, dict) and isinstance(custom.get("text"), str):
         text = f"{text}\n{custom['text']}" if text else custom["text"]
     return text.strip()
+
+
+# "1", "１", "2.", "第2个", "3号": the reply to a numbered list. Two digits at most: a longer
+# number is an id or a quantity, never a choice.
+_OPTION_NUMBER = re.compile(r"^第?(\d{1,2})\s*(?:个|项|条|号)?\s*[.。、,，)）]?$")
+_TRAILING_PUNCTUATION = "。.!！~～ "
+
+
+def chosen_option(text: str, options: list[Option]) -> Option | None:
+    """The option `text` picks from the last numbered list, by number or by exact title; else None."""
+    if not options:
+        return None
+    typed = unicodedata.normalize("NFKC", text).strip().rstrip(_TRAILING_PUNCTUATION)
+    match = _OPTION_NUMBER.match(typed)
+    if match:
+        number = int(match.group(1))
+        return options[number - 1] if 1 <= number <= len(options) else None
+    for option in options:
+        if typed and typed.casefold() == unicodedata.normalize("NFKC", option.title).strip().casefold():
+            return option
+    return None

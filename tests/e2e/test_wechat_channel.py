@@ -71,3 +71,15 @@ def test_forged_signature_is_refused_and_reaches_nothing(rest_server):
         response = user.send(client, user.text("每个IP可以备案几次"))
     assert response.status_code == 403
     assert user_events(rest_server, user.openid) == []
+
+
+def test_a_typed_number_picks_an_option_of_the_last_reply(rest_server, fake_platform):
+    # WeChat shows the bot's buttons as a numbered list; "1" must do what a click on the first does.
+    user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", TOKEN, APP_ID)
+    with httpx.Client(timeout=30) as client:
+        offer = answer(user, user.send(client, user.text("转人工")), fake_platform)
+        assert "1. 需要" in offer and "2. 暂时不用" in offer
+        opened = answer(user, user.send(client, user.text("1")), fake_platform)
+    assert "TK-" in opened
+    last = user_events(rest_server, user.openid)[-1]
+    assert last["text"] == "需要" and last["metadata"]["typed_text"] == "1"

@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.channels.store import CachedToken, SqlChannelStore, open_channel_store
+from bot.channels.store import OFFERED_OPTIONS_TTL_SECONDS, CachedToken, SqlChannelStore, open_channel_store
+from bot.channels.text_chunks import Option
 from bot.filing.db import make_engine
 
 
@@ -26,6 +27,14 @@ async def exercise(store) -> None:
     assert await store.take_refresh_lease("app", 5) is False
     await store.release_refresh_lease("app")
     assert await store.take_refresh_lease("app", 5) is True
+    shown = [Option("需要", "/affirm"), Option("暂时不用", "/deny")]
+    assert await store.load_options("wx:o_user") == []
+    await store.save_options("wx:o_user", shown)
+    await store.save_options("wx:o_user", shown[:1])  # the newer list replaces the older
+    assert await store.load_options("wx:o_user") == shown[:1]
+    assert await store.load_options("wx:o_other") == []
+    await store.save_options("wx:o_user", [])
+    assert await store.load_options("wx:o_user") == []
 
 
 def test_sqlite_store(tmp_path):
@@ -92,10 +101,19 @@ def test_workers_starting_together_on_postgres_all_open_the_store(postgres_url):
         stores = open_together(postgres_url, workers=4, prefix=prefix)
         assert sum(store._claim("msg:first") for store in stores) == 1
         with stores[0].engine.begin() as connection:
-            for table in ("seen_messages", "token_leases", "access_tokens"):
+            for table in ("seen_messages", "token_leases", "access_tokens", "offered_options"):
                 connection.exec_driver_sql(f"DROP TABLE {prefix}_{table}")
         for store in stores:
             store.engine.dispose()
+
+
+def test_a_list_shown_over_an_hour_ago_is_forgotten(tmp_path):
+    store = SqlChannelStore(make_engine(f"sqlite:///{tmp_path / 'channels.db'}"))
+    store._save_options("wx:o_user", [Option("需要", "/affirm")])
+    with store.engine.begin() as connection:
+        connection.execute(store.offered.update().values(offered_at=time.time() - OFFERED_OPTIONS_TTL_SECONDS - 1))
+    assert store._load_options("wx:o_user") == []
+    store.engine.dispose()
 
 
 def test_an_expired_lease_can_be_taken_again(tmp_path):

@@ -152,7 +152,61 @@ async def test_a_turns_messages_are_merged_into_one_reply(store_url):
     async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
         user = plain_user(base)
         response = await post(client, user.url, *user.push(user.text("你好")))
-        assert user.reply_content(response.text) == "第一条\n转人工客服\n\n第二条\n转人工客服"
+        hint = KB.message("channel_option_hint")
+        assert user.reply_content(response.text) == f"第一条\n1. 转人工客服\n{hint}\n\n第二条\n1. 转人工客服"
+
+
+# -- numbered options: WeChat has no buttons ---------------------------------------------------
+
+CONFIRM = [{"title": "需要", "payload": "/affirm"}, {"title": "暂时不用", "payload": "/deny"}]
+
+
+async def test_a_typed_number_answers_the_list_shown_last_as_a_click_would(store_url):
+    bot = ScriptedBot(buttons=CONFIRM)
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        shown = await post(client, user.url, *user.push(user.text("转人工")))
+        assert user.reply_content(shown.text) == f"答：转人工\n1. 需要\n2. 暂时不用\n{KB.message('channel_option_hint')}"
+        await post(client, user.url, *user.push(user.text("２")))  # full-width, as Chinese keyboards type it
+        assert bot.received[-1].text == "/deny" and bot.received[-1].metadata["typed_text"] == "２"
+        bot.buttons = []
+        await post(client, user.url, *user.push(user.text("需要")))  # the title works too (the list of turn 2)
+        assert bot.received[-1].text == "/affirm"
+        await post(client, user.url, *user.push(user.text("1")))  # turn 3 showed no list: "1" is just text
+        assert bot.received[-1].text == "1" and "typed_text" not in bot.received[-1].metadata
+
+
+async def test_a_number_out_of_range_or_from_another_user_is_plain_text(store_url):
+    bot = ScriptedBot(buttons=CONFIRM)
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        shown_to, other = plain_user(base), plain_user(base)
+        await post(client, shown_to.url, *shown_to.push(shown_to.text("转人工")))
+        await post(client, other.url, *other.push(other.text("1")))
+        await post(client, shown_to.url, *shown_to.push(shown_to.text("3")))
+    assert [m.text for m in bot.received] == ["转人工", "1", "3"]
+
+
+async def test_the_list_survives_a_restart_and_is_shared_by_workers(store_url):
+    first_bot, second_bot = ScriptedBot(buttons=CONFIRM), ScriptedBot()
+    async with live_app([wechat(store_url)], first_bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        await post(client, user.url, *user.push(user.text("转人工")))
+    async with live_app([wechat(store_url)], second_bot) as base, httpx.AsyncClient() as client:
+        user.url = f"{base}/webhooks/wechat/webhook"
+        await post(client, user.url, *user.push(user.text("1")))
+    assert [m.text for m in second_bot.received] == ["/affirm"]
+
+
+async def test_a_message_pushed_outside_a_turn_replaces_the_list(store_url, platform):
+    # An agent's reply goes out through the output channel; "1" after it is meant for the agent.
+    channel, bot = wechat(store_url, platform), ScriptedBot(buttons=CONFIRM)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        await post(client, user.url, *user.push(user.text("转人工")))
+        await channel.get_output_channel().send_text_message(user.openid, "您好，我是客服小王，请问是第几个环境？")
+        await post(client, user.url, *user.push(user.text("1")))
+    assert bot.received[-1].text == "1"
+    assert [send.body["text"]["content"] for send in platform.sends()] == ["您好，我是客服小王，请问是第几个环境？"]
 
 
 async def test_cdata_terminator_in_an_answer_cannot_break_the_reply(store_url):
