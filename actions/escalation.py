@@ -100,12 +100,21 @@ def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
     )
     collected = {slot: tracker.get_slot(slot) for slot in COLLECTED_SLOTS if tracker.get_slot(slot)}
     hours = WorkingHours.from_env()
+    source = triggering_message_id(tracker)
+    channel = channel_of(tracker)
     try:
+        if service.ticket_for_message(tickets(), channel, source) is None:
+            # One case, one ticket: a walk's later findings go to the ticket already open.
+            open_one = next((t for t in service.tickets_for_user(tickets(), channel, tracker.sender_id) if t.is_open), None)
+            if open_one is not None:
+                service.add_bot_follow_up(tickets(), open_one.id, description, source_message_id=source)
+                say(dispatcher, tracker, kb.escalation("ticket_extended", ticket_id=open_one.id, status=open_one.status_label))
+                return [SlotSet(STEP_SLOT, None), SlotSet(TICKET_SLOT, open_one.id)]
         opened = service.open_ticket(
             tickets(),
-            channel=channel_of(tracker),
+            channel=channel,
             sender_id=tracker.sender_id,
-            source_message_id=triggering_message_id(tracker),
+            source_message_id=source,
             title=kb.escalation("transcript_title", topic=topic),
             category=walk,
             description=description,

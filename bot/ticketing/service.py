@@ -460,6 +460,23 @@ def append_user_message(
 
     A reply to an agent's question (待反馈) puts the ticket back to 处理中.
     """
+    return _append_message(factory, ticket_id, MessageAuthor.USER, text, source_message_id=source_message_id, at=at)
+
+
+def add_bot_follow_up(factory: sessionmaker, ticket_id: str, text: str, *, source_message_id: str) -> MessageView | None:
+    """The bot adds what it found later (a walk's checks) to the user's open ticket instead of opening another.
+
+    Idempotent on `source_message_id` (the user's confirming message): None when already added.
+    """
+    return _append_message(
+        factory, ticket_id, MessageAuthor.BOT, text, source_message_id=source_message_id, at=None, event="follow_up"
+    )
+
+
+def _append_message(
+    factory: sessionmaker, ticket_id: str, author: MessageAuthor, text: str, *, source_message_id: str | None,
+    at: datetime | None, event: str | None = None,
+) -> MessageView | None:
     now = utcnow()
     at = as_utc(at) if at else now
     text = _clean_text(text, "message")
@@ -472,11 +489,13 @@ def append_user_message(
         ).first():
             return None
         masker = _Masker()
-        message = TicketMessage(ticket_id=ticket_id, author=MessageAuthor.USER, text=masker.text(text), at=at,
+        message = TicketMessage(ticket_id=ticket_id, author=author, text=masker.text(text), at=at,
                                 source_message_id=source_message_id)
         session.add(message)
         if ticket.status == TicketStatus.AWAITING_FEEDBACK:
-            _move(session, ticket, TicketStatus.IN_PROGRESS, "user", now)
+            _move(session, ticket, TicketStatus.IN_PROGRESS, author.value, now)
+        if event:
+            _event(session, ticket, author.value, event, now)
         ticket.updated_at = now
         masker.save(session, ticket_id, now)
         try:

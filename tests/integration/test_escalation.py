@@ -7,6 +7,7 @@ from actions.escalation import ActionRequestHuman, ActionTicketStatus
 from actions.walks import ActionContinueWalk
 from bot.filing.db import make_engine, session_factory
 from bot.ticketing import service
+from bot.ticketing.models import Ticket, TicketStatus
 from scripts.local_servers import seeded_sqlite
 from tests.action_harness import entity, run, tracker
 
@@ -89,6 +90,29 @@ def test_a_user_with_an_open_ticket_is_pointed_to_it(core):
     texts, again, _ = run(ActionRequestHuman(), _as_sender(tracker("request_human", text="转人工"), "user-a"))
     assert slots_of(events)["ticket_id"] in texts[0] and "不用重复提交" in texts[0]
     assert "walk_step" not in slots_of(again)
+
+
+def test_a_later_walks_findings_go_to_the_open_ticket_not_a_new_one(core):
+    _, first, _ = run(ActionContinueWalk(), confirmed(message_id="wx-first"))
+    ticket_id = slots_of(first)["ticket_id"]
+    later = {"walk": "domain", "checks": ["域名 example.cn 已在本账号备案"]}
+    texts, second, _ = run(ActionContinueWalk(), confirmed(message_id="wx-later", facts=later))
+    assert slots_of(second)["ticket_id"] == ticket_id and ticket_id in texts[0] and "补充" in texts[0]
+    assert "walk_step" in slots_of(second) and slots_of(second)["walk_step"] is None
+    run(ActionContinueWalk(), confirmed(message_id="wx-later", facts=later))  # the same message redelivered
+    assert service.count_tickets(core) == 1
+    follow_ups = [m.text for m in service.get_ticket(core, ticket_id).transcript if "example.cn" in m.text]
+    assert len(follow_ups) == 1 and "域名 example.cn 已在本账号备案" in follow_ups[0]
+
+
+def test_a_closed_ticket_does_not_take_a_new_case(core):
+    _, first, _ = run(ActionContinueWalk(), confirmed(message_id="wx-old"))
+    with core() as session:  # the agent closed it
+        session.get(Ticket, slots_of(first)["ticket_id"]).status = TicketStatus.CLOSED
+        session.commit()
+    _, second, _ = run(ActionContinueWalk(), confirmed(message_id="wx-new"))
+    assert slots_of(second)["ticket_id"] != slots_of(first)["ticket_id"]
+    assert service.count_tickets(core) == 2
 
 
 def test_the_status_of_ones_own_ticket(core):
