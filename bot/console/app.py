@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -20,11 +20,12 @@ from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
 from bot.privacy import install_log_masking
-from bot.ticketing import agents, service
+from bot.ticketing import agents, login_throttle, service
 from bot.ticketing.agents import AgentView
 from bot.ticketing.clock import as_utc, iso, utcnow
 from bot.ticketing.handoff import HandoffDesk, HandoffError
 from bot.ticketing.lifecycle import parse_severity, parse_status
+from bot.ticketing.login_throttle import LoginLimits
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -46,6 +47,7 @@ class ConsoleSettings:
     background_interval: float = 5.0  # seconds between syncs of user messages / timeout checks
     run_background: bool = True
     chat_origin: str | None = None  # an origin allowed to poll /api/channel/messages (the web chat)
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
 
 
 def _error(status: int, reason: str) -> response.HTTPResponse:
@@ -122,9 +124,20 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
             name, password = _text_field(body, "name"), _text_field(body, "password")
         except service.InvalidInput as exc:
             return _error(400, str(exc))
-        result = agents.log_in(factory, name, password, session_hours=settings.session_hours)
+        client = request.remote_addr or request.ip or "unknown"
+        wait = await asyncio.to_thread(login_throttle.seconds_until_allowed, factory, name, client, settings.login_limits)
+        if wait:
+            logger.warning("login for %r from %s refused: too many failures", name[:64], client)
+            refusal = _error(429, f"too many failed logins: try again in {wait} s")
+            refusal.headers["Retry-After"] = str(wait)
+            return refusal
+        # scrypt takes ~50 ms of CPU: off the event loop, or every login stalls every other request.
+        result = await asyncio.to_thread(agents.log_in, factory, name, password, session_hours=settings.session_hours)
         if result is None:
+            await asyncio.to_thread(login_throttle.record_failure, factory, name, client, settings.login_limits)
+            logger.warning("failed login for %r from %s", name[:64], client)
             return _error(401, "wrong name or password")
+        await asyncio.to_thread(login_throttle.record_success, factory, name, client)
         logger.info("agent %s logged in", result.agent.name)
         return response.json(
             {"token": result.token, "agent": result.agent.name, "expires_at": iso(result.expires_at)}

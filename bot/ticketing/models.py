@@ -60,6 +60,21 @@ class AgentSession(Base):
     agent = relationship("Agent")
 
 
+class FailedLogin(Base):
+    """A wrong name or password at the console's login, counted to slow down guessing."""
+
+    __tablename__ = "failed_logins"
+    __table_args__ = (
+        Index("ix_failed_logins_name_at", "name", "at"),
+        Index("ix_failed_logins_client_at", "client", "at"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    name = Column(String(64), nullable=False)  # as typed (cut to 64): unknown names count too
+    client = Column(String(64), nullable=False)  # the client's IP address
+    at = Column(DateTime, nullable=False)
+
+
 class TicketDayCounter(Base):
     """The last ticket number handed out on a day (the NNNN of TK-YYYYMMDD-NNNN)."""
 

@@ -100,6 +100,18 @@ def test_wrong_password_is_401_and_opens_no_session(env: Env):
     assert env.dump() == before
 
 
+def test_guessing_a_password_is_throttled_and_then_even_the_right_one_waits(env: Env):
+    agents.add_agent(env.factory, "carol", PASSWORD)
+    before = env.dump()
+    for _ in range(5):  # the default limit for one name from one client
+        assert httpx.post(f"{env.base}/api/login", json={"name": "carol", "password": "guess-123"}).status_code == 401
+    held = httpx.post(f"{env.base}/api/login", json={"name": "carol", "password": PASSWORD})
+    assert held.status_code == 429 and "try again" in held.json()["error"]
+    assert 0 < int(held.headers["Retry-After"]) <= 15 * 60
+    assert env.dump() == before  # no session was opened
+    env.login("alice")  # another agent on the same machine is not locked out
+
+
 def test_list_filter_and_view_a_ticket(env: Env):
     headers = env.login()
     urgent = env.ticket(severity="urgent", title="紧急：备案被驳回")

@@ -71,6 +71,15 @@ function logout(callServer) {
   showLogin();
 }
 
+function loginError(res, data) {
+  if (res.status === 401) return "账号或密码错误";
+  if (res.status === 429) {
+    const minutes = Math.max(1, Math.ceil(Number(res.headers.get("Retry-After") || 60) / 60));
+    return "登录失败次数过多，请 " + minutes + " 分钟后再试";
+  }
+  return data.error || "登录失败";
+}
+
 $("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("login-error").textContent = "";
@@ -79,7 +88,7 @@ $("login-form").addEventListener("submit", async (event) => {
     body: JSON.stringify({ name: $("login-name").value, password: $("login-password").value }),
   });
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) { $("login-error").textContent = res.status === 401 ? "账号或密码错误" : (data.error || "登录失败"); return; }
+  if (!res.ok) { $("login-error").textContent = loginError(res, data); return; }
   token = data.token;
   sessionStorage.setItem("console-token", token);
   $("login-password").value = "";
