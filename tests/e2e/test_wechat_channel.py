@@ -1,12 +1,14 @@
 """The WeChat and WeCom callbacks end to end: real model, real action server, signed pushes."""
 from __future__ import annotations
 
+import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
+from bot.ticketing.handoff import RasaConversations
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN
 
@@ -83,3 +85,26 @@ def test_a_typed_number_picks_an_option_of_the_last_reply(rest_server, fake_plat
     assert "TK-" in opened
     last = user_events(rest_server, user.openid)[-1]
     assert last["text"] == "需要" and last["metadata"]["typed_text"] == "1"
+
+
+def test_an_agents_reply_reaches_a_wechat_user_through_the_send_api(rest_server, fake_platform):
+    # The console appends the reply with output_channel=latest: Rasa hands it to our channel's output.
+    user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", TOKEN, APP_ID)
+    with httpx.Client(timeout=30) as client:
+        offer = answer(user, user.send(client, user.text("转人工")), fake_platform)
+    assert "1. 需要" in offer
+
+    async def reply_and_release() -> None:
+        rasa = RasaConversations(rest_server)
+        try:
+            await rasa.pause(user.openid)
+            await rasa.send_agent_message(user.openid, "您好，我是客服小王，正在查看您的环境。", "alice")
+        finally:
+            await rasa.aclose()
+
+    asyncio.run(reply_and_release())
+    sent = [c.body["text"]["content"] for c in fake_platform.sends() if c.body.get("touser") == user.openid]
+    assert sent[-1] == "您好，我是客服小王，正在查看您的环境。"
+    with httpx.Client(timeout=30) as client:  # "1" now means nothing: the agent's message replaced the list
+        assert user.send(client, user.text("1")).text == "success"  # paused: the bot stays quiet
+    assert user_events(rest_server, user.openid)[-1]["text"] == "1"
