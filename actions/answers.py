@@ -8,8 +8,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity_or_slot, knowledge, latest_intent, say
-from actions.guide import start_guide
+from actions.guide import correct_recommendation, start_guide
 from actions.numbers import with_number_explanations
+from bot.filing.answer_parsing import is_correction
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.scenarios import Goal, Situation, recommend
 
@@ -65,6 +66,11 @@ class ActionAnswerScenario(Action):
     ) -> list[dict[str, Any]]:
         kb = knowledge()
         intent = latest_intent(tracker) or ""
+        if is_correction(tracker.latest_message.get("text")):
+            # 不对，以前没备过 right after a recommendation corrects it: re-decide with what is known.
+            corrected = correct_recommendation(dispatcher, tracker, intent)
+            if corrected is not None:
+                return corrected
         provider = entity_or_slot(tracker, "cloud_provider")
         recommendation = recommend(situation_for(intent, provider))
         if recommendation is not None:

@@ -80,6 +80,31 @@ def recommended_text(tracker: Tracker) -> str | None:
     )
 
 
+def correct_recommendation(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: str | None = None
+) -> list[EventType] | None:
+    """不对，是在阿里云备的: after a recommendation, a message stating other facts re-decides it.
+
+    None when there is no recommendation yet or the message states nothing new. `intent` is
+    the scenario intent the NLU read in it, if any (不对，以前没备过 may come as first_filing).
+    """
+    if not tracker.get_slot(RECOMMENDED_SLOT):
+        return None
+    text = tracker.latest_message.get("text") or ""
+    facts = facts_from_reply(None, text, intent, latest_entity(tracker, "cloud_provider"))
+    if not facts:
+        return None
+    kb = knowledge()
+    slots = {**current_facts(tracker), **facts}
+    recommendation = recommend(situation_from(slots), strict=True)
+    dispatcher.utter_message(text=kb.walk("corrected"))
+    if recommendation is None:
+        return start_guide(tracker, {slot: slots[slot] for slot in FACT_SLOTS})
+    say(dispatcher, tracker, kb.recommendation_text(recommendation.scenario, recommendation.rule))
+    events: list[EventType] = [SlotSet(slot, value) for slot, value in facts.items()]
+    return events + [SlotSet(RECOMMENDED_SLOT, recommendation.scenario)]
+
+
 class ActionFilingProcess(Action):
     """How to file: a vague request starts the questions; a specific one gets the process."""
 

@@ -15,9 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import answer_knowledge
 from actions.common import knowledge, latest_entity, latest_intent, say
 from actions.escalation import announce_redelivered_ticket, open_ticket
-from actions.guide import FACT_SLOTS, RECOMMENDED_SLOT, current_facts, situation_from, start_guide
-from bot.filing.answer_parsing import facts_from_reply
-from bot.filing.scenarios import recommend
+from actions.guide import correct_recommendation, start_guide
 
 STEP_SLOT = "walk_step"
 FACTS_SLOT = "walk_facts"
@@ -87,7 +85,7 @@ class ActionContinueWalk(Action):
             redelivered = announce_redelivered_ticket(dispatcher, tracker)
             if redelivered is not None:
                 return redelivered
-        corrected = self._correction(dispatcher, tracker)
+        corrected = correct_recommendation(dispatcher, tracker)
         if corrected is not None:
             return corrected
         say(dispatcher, tracker, answer_knowledge(kb, tracker))
@@ -108,22 +106,3 @@ class ActionContinueWalk(Action):
         else:
             say(dispatcher, tracker, kb.walk("walk_closed"))
         return [SlotSet(STEP_SLOT, None)]
-
-    def _correction(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
-        """不对，是在阿里云备的: after a recommendation, a message stating new facts re-decides."""
-        if not tracker.get_slot(RECOMMENDED_SLOT):
-            return None
-        text = tracker.latest_message.get("text") or ""
-        provider = latest_entity(tracker, "cloud_provider")
-        facts = facts_from_reply(None, text, None, provider)
-        if not facts:
-            return None
-        kb = knowledge()
-        slots = {**current_facts(tracker), **facts}
-        recommendation = recommend(situation_from(slots), strict=True)
-        dispatcher.utter_message(text=kb.walk("corrected"))
-        if recommendation is None:
-            return start_guide(tracker, {slot: slots[slot] for slot in FACT_SLOTS})
-        say(dispatcher, tracker, kb.recommendation_text(recommendation.scenario, recommendation.rule))
-        events: list[EventType] = [SlotSet(slot, value) for slot, value in facts.items()]
-        return events + [SlotSet(RECOMMENDED_SLOT, recommendation.scenario)]

@@ -69,8 +69,10 @@ def facts_from_reply(question: Question | None, text: str, intent: str | None, p
     """The facts a reply states; `question` is the one just asked (None outside the questions)."""
     text = (text or "").strip()
     named = provider_side(provider)
-    if named is not None and is_correction(text):
-        return {"filed_with": named, "subject_filed": True}  # only what is corrected, not a "no"
+    if is_correction(text):
+        corrected = _corrected_facts(text, named)
+        if corrected:
+            return corrected  # only what is corrected: 不对 is not a "no" to the question asked
     answer = _answer(question, text, intent) if question is not None else None
     # A direct answer says exactly what was asked; only a message that is no answer
     # (a whole new question) speaks through its intent.
@@ -78,6 +80,36 @@ def facts_from_reply(question: Question | None, text: str, intent: str | None, p
     if named is not None:
         facts.update(filed_with=named, subject_filed=True)
     return facts
+
+
+_WEBSITE = re.compile(r"网站|域名|站点|网址")
+
+
+def _corrected_facts(text: str, named: str | None) -> dict[str, object]:
+    """What a correction (不对，…) states about the case, whatever was asked before it.
+
+    不对，是在阿里云备的 -> filed elsewhere; 不对，以前没备过 -> nothing filed yet;
+    不对，网站已经备过了 -> the website is filed; 不对，我是要注销 -> the goal.
+    """
+    body = _CORRECTION.sub("", text.strip()).strip(" ，,。.！!")
+    facts: dict[str, object] = {}
+    for pattern, goal in _GOAL_CUES:
+        if goal != Goal.HOST_SITE.value and pattern.search(body):
+            target = {Goal.CHANGE.value: Question.CHANGE_TARGET, Goal.CANCEL.value: Question.CANCEL_TARGET}.get(goal)
+            facts = (_answer(target, body, None) if target else None) or {"filing_goal": goal}
+            break
+    provider = named or (ELSEWHERE if _ELSEWHERE.search(body) else None)
+    if provider is not None:
+        return {**facts, "filed_with": provider, "subject_filed": True}
+    filed = _yes_or_no(body, None)
+    if filed is None or "filing_goal" in facts:
+        return facts
+    if _WEBSITE.search(body):
+        return {"website_filed": filed, **({"subject_filed": True} if filed else {})}
+    if filed:
+        return {"subject_filed": True, **({"filed_with": HOME_PROVIDER} if _HERE.search(body) else {})}
+    # Nothing filed before: no 主体 filing, so no website filing either, and no provider holds one.
+    return {"subject_filed": False, "website_filed": False, "filed_with": None}
 
 
 def _answer(question: Question, text: str, intent: str | None) -> dict[str, object] | None:

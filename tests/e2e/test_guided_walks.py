@@ -112,3 +112,15 @@ def test_no_reply_repeats_the_previous_one_word_for_word(chat):
     replies = [texts(r) for r in converse(chat, user, ["取消接入怎么办", "取消接入怎么办", "我想备案", "嗯嗯嗯", "嗯嗯嗯"])]
     for previous, current in zip(replies, replies[1:]):
         assert current != previous
+
+
+@pytest.mark.parametrize(
+    ("correction", "name"),
+    [("不对，是在阿里云备的", "接入备案"), ("不对，以前没备过", "首次备案"), ("不对，我是要注销这个网站", "注销网站")],
+)
+def test_a_correction_after_the_recommendation_re_decides(chat, correction, name):
+    user = sender()
+    converse(chat, user, ["我想备案", "新网站要备案", "以前备案过", "在腾讯云"])
+    assert "建议办理【变更网站】" in texts(chat(user, "这个网站已有备案号"))
+    corrected = texts(chat(user, correction))
+    assert "更正" in corrected and f"建议办理【{name}】" in corrected

@@ -157,6 +157,32 @@ def test_a_correction_after_the_recommendation_re_decides():
     assert slots_of(events)["recommended_scenario"] == "access_filing"
 
 
+@pytest.mark.parametrize(
+    ("text", "scenario"),
+    [("不对，以前没备过", "first_filing"), ("不是的，这个网站还没备案", "add_website_elsewhere"), ("错了，我是要注销这个网站", "cancel_website")],
+)
+def test_a_correction_without_a_provider_re_decides_too(text, scenario):
+    known = {"filing_goal": "host_site", "subject_filed": True, "filed_with": "other", "website_filed": True,
+             "recommended_scenario": "access_filing"}
+    texts, events, _ = run(ActionContinueWalk(), tracker("deny", text=text, slots=known))
+    assert "更正" in texts[0]
+    assert slots_of(events)["recommended_scenario"] == scenario
+
+
+def test_a_correction_read_as_a_scenario_intent_re_decides_with_what_is_known():
+    known = {"filing_goal": "host_site", "subject_filed": True, "filed_with": "腾讯云", "website_filed": True,
+             "recommended_scenario": "change_website"}
+    texts, events, _ = run(ActionAnswerScenario(), tracker("first_filing", text="不对，以前没备过", slots=known))
+    assert "更正" in texts[0] and "首次备案" in texts[1]
+    assert slots_of(events)["recommended_scenario"] == "first_filing" and slots_of(events)["filed_with"] is None
+
+
+def test_a_scenario_question_without_a_correction_is_answered_as_asked():
+    known = {"recommended_scenario": "change_website"}
+    texts, events, _ = run(ActionAnswerScenario(), tracker("first_filing", text="第一次备案怎么办", slots=known))
+    assert "更正" not in texts[0] and "首次备案" in texts[0]
+
+
 # --- 云托管 cannot be selected / no IP -----------------------------------------------------
 
 def troubleshoot(env_id, **slots):

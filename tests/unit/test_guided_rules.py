@@ -100,6 +100,27 @@ def test_a_correction_changes_only_what_it_corrects():
     assert facts == {"filed_with": "阿里云", "subject_filed": True}  # not a "no" to the website question
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("不对，以前没备过", {"subject_filed": False, "website_filed": False, "filed_with": None}),
+        ("不对，网站已经备过了", {"website_filed": True, "subject_filed": True}),
+        ("错了，这个网站还没备案", {"website_filed": False}),
+        ("不是的，主体在你们这备过", {"subject_filed": True, "filed_with": "腾讯云"}),
+        ("不对，是在别家备的", {"filed_with": "other", "subject_filed": True}),
+        ("不对，我是要注销网站", {"filing_goal": "cancel_website"}),
+        ("不是的，我要变更负责人电话", {"filing_goal": "change_subject"}),
+        ("更正一下，我要迁走", {"filing_goal": "leave"}),
+    ],
+)
+def test_a_correction_without_a_named_provider_states_what_it_corrects(text, expected):
+    assert facts_from_reply(None, text, "deny", None) == expected
+
+
+def test_a_bare_no_is_not_a_correction_of_anything():
+    assert facts_from_reply(None, "不对", "deny", None) == {}
+
+
 def test_an_unrelated_reply_states_nothing():
     assert facts_from_reply(Question.FILED_WITH, "备案要多久", "faq", None) == {}
 
