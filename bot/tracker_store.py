@@ -7,8 +7,10 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot import config, rasa_speedups
 from bot.privacy import install_log_masking
@@ -52,7 +54,8 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         arguments = sql_store_arguments(url or host or config.tracker_store_url())
         super().__init__(domain=domain, event_broker=event_broker, **arguments)
         if self.engine.dialect.name == "sqlite":
-            tune_sqlite(self.engine)
+            self.engine = pooled_sqlite_engine(self.engine)
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
 
 def _sqlite_pragmas(dbapi_connection, _record=None) -> None:
@@ -64,7 +67,17 @@ def _sqlite_pragmas(dbapi_connection, _record=None) -> None:
     cursor.close()
 
 
-def tune_sqlite(engine: Engine) -> None:
-    """Faster commits for the embedded tracker store: WAL journal, NORMAL sync."""
-    event.listen(engine, "connect", _sqlite_pragmas)
-    engine.dispose()  # connections opened while creating tables reconnect with the pragmas
+def pooled_sqlite_engine(engine: Engine) -> Engine:
+    """The tracker store's SQLite engine, kept connected and tuned (WAL journal, NORMAL sync).
+
+    SQLAlchemy 1.4 gives file databases a NullPool: every turn opened the file twice (read,
+    write) and ran the pragmas again. A small pool keeps connections open; a connection is
+    used by one thread at a time, so SQLite's same-thread check can be off.
+    """
+    url = engine.url
+    engine.dispose()
+    pooled = create_engine(
+        url, poolclass=QueuePool, pool_size=5, max_overflow=10, connect_args={"check_same_thread": False}
+    )
+    event.listen(pooled, "connect", _sqlite_pragmas)
+    return pooled

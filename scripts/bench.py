@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -56,6 +57,12 @@ def rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def user_session(client: httpx.AsyncClient, base: str, user: int, count: int, latencies: list[float]) -> None:
     for i in range(count):
         message = MESSAGES[(user + i) % len(MESSAGES)]
@@ -96,11 +103,17 @@ def main() -> None:
         asyncio.run(run_load(servers.base_url, 2, 5))  # warm-up, not counted
         for users in (1, 20):
             per_user = args.requests_per_user if users == 1 else max(args.requests_per_user // 2, 5)
+            cpu_before = cpu_seconds(servers.rasa_pid), cpu_seconds(servers.action_pid)
             latencies, elapsed = asyncio.run(run_load(servers.base_url, users, per_user))
+            # CPU per message is steadier than wall-clock figures on a shared 2-core machine.
+            rasa_cpu, action_cpu = (
+                (cpu_seconds(pid) - before) * 1000 / len(latencies)
+                for pid, before in zip((servers.rasa_pid, servers.action_pid), cpu_before)
+            )
             print(
                 f"{users:>2} concurrent users: {len(latencies)} requests, "
                 f"p50 {statistics.median(latencies):.0f} ms, p99 {percentile(latencies, 99):.0f} ms, "
-                f"{len(latencies) / elapsed:.1f} msg/s"
+                f"{len(latencies) / elapsed:.1f} msg/s, CPU per message: rasa {rasa_cpu:.1f} ms, actions {action_cpu:.1f} ms"
             )
         print(f"memory after load test: rasa {rss_mb(servers.rasa_pid):.0f} MiB, actions {rss_mb(servers.action_pid):.0f} MiB")
 

@@ -1,7 +1,10 @@
-"""The cached response check accepts and rejects exactly what Rasa's own check does."""
+"""The speedups give exactly Rasa's results: the cached response check and the event type table."""
 import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.utils.common import all_subclasses
 
 from bot import rasa_speedups
 
@@ -35,3 +38,34 @@ def test_invalid_responses_fail_both_checks_with_the_same_error(response):
 def test_apply_replaces_rasas_check():
     rasa_speedups.apply()
     assert RemoteAction._validate_action_result is rasa_speedups.validate_action_result
+
+
+def every_event_type_name() -> list[str]:
+    return sorted({cls.type_name for cls in all_subclasses(Event)})
+
+
+@pytest.mark.parametrize("type_name", every_event_type_name())
+def test_every_event_type_resolves_to_the_class_rasa_picks(type_name):
+    assert rasa_speedups.resolve_event_type(type_name) is rasa_speedups._ORIGINAL_RESOLVE_BY_TYPE(type_name)
+
+
+def test_unknown_and_legacy_event_names_behave_as_in_rasa():
+    assert rasa_speedups.resolve_event_type("topic") is None
+    assert rasa_speedups.resolve_event_type("no-such-event", default=UserUttered) is UserUttered
+    with pytest.raises(ValueError, match="Unknown event name"):
+        rasa_speedups.resolve_event_type("no-such-event")
+
+
+def test_a_tracker_round_trips_through_the_fast_lookup():
+    rasa_speedups.apply()
+    events = [
+        {"event": "action", "name": "action_session_start", "timestamp": 1.0},
+        {"event": "session_started", "timestamp": 1.1},
+        {"event": "user", "text": "你好", "parse_data": {"intent": {"name": "greet", "confidence": 1.0}}, "timestamp": 2.0},
+        {"event": "slot", "name": "cloudbase_env", "value": "env-demo-ok", "timestamp": 2.1},
+        {"event": "bot", "text": "您好", "timestamp": 2.2},
+        {"event": "pause", "timestamp": 3.0},
+    ]
+    tracker = DialogueStateTracker.from_dict("u", events, [])
+    assert [e.as_dict()["event"] for e in tracker.events] == [e["event"] for e in events]
+    assert Event.resolve_by_type("user") is UserUttered

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import event
 
 from bot.tracker_store import UrlSQLTrackerStore, sql_store_arguments
 
@@ -50,3 +52,30 @@ def test_sqlite_store_runs_in_wal_mode(tmp_path):
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+def test_sqlite_store_reuses_its_connections_across_turns(tmp_path):
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    opened = []
+    event.listen(store.engine, "connect", lambda *_: opened.append(1))
+    tracker = DialogueStateTracker.from_events("user-2", [UserUttered("你好")])
+    for turn in range(5):  # a turn reads the tracker and saves it
+        asyncio.run(store.retrieve("user-2"))
+        tracker.update(UserUttered(f"第{turn}条"))
+        asyncio.run(store.save(tracker))
+    assert len(opened) == 1
+    assert len(asyncio.run(store.retrieve("user-2")).events) == 6
+
+
+def test_sqlite_store_is_safe_from_several_threads(tmp_path):
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+
+    def conversation(n: int) -> int:
+        tracker = DialogueStateTracker.from_events(f"thread-{n}", [UserUttered("你好")])
+        for turn in range(5):
+            tracker.update(UserUttered(f"第{turn}条"))
+            asyncio.run(store.save(tracker))
+        return len(asyncio.run(store.retrieve(f"thread-{n}")).events)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(conversation, range(8))) == [6] * 8
