@@ -22,6 +22,7 @@ _ISSUE_MESSAGES = {
     InputIssue.EMPTY: "input_empty",
     InputIssue.NO_TEXT: "input_no_text",
     InputIssue.TOO_LONG: "input_too_long",
+    InputIssue.BARE_NUMBER: "input_bare_number",
 }
 
 

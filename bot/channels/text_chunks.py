@@ -1,10 +1,11 @@
 """Fitting a turn's bot messages into WeChat text messages of at most 2048 UTF-8 bytes."""
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from bot.nlu.input_quality import option_number, typed_text
 
 MAX_CONTENT_BYTES = 2048
 MESSAGE_SEPARATOR = "\n\n"
@@ -62,6 +63,17 @@ class RenderedTurn:
     options: list[Option]  # option n is options[n - 1]
 
 
+def options_of(buttons: Iterable[dict]) -> list[Option]:
+    """A message's buttons as numbered options: one per distinct payload, in order."""
+    options: list[Option] = []
+    for button in buttons:
+        title = str(button.get("title") or "").strip()
+        payload = str(button.get("payload") or title)
+        if title and all(option.payload != payload for option in options):
+            options.append(Option(title, payload))
+    return options
+
+
 def render_turn(messages: Iterable[dict], hint: str = "") -> RenderedTurn:
     """A turn's bot messages as WeChat texts, buttons numbered across the turn.
 
@@ -109,21 +121,19 @@ def _with_attachments(message: dict, text: str) -> str:
     return text.strip()
 
 
-# "1", "１", "2.", "第2个", "3号": the reply to a numbered list. Two digits at most: a longer
-# number is an id or a quantity, never a choice.
-_OPTION_NUMBER = re.compile(r"^第?(\d{1,2})\s*(?:个|项|条|号)?\s*[.。、,，)）]?$")
-_TRAILING_PUNCTUATION = "。.!！~～ "
+def looks_like_option_number(text: str | None) -> bool:
+    """Whether `text` is only an option number ("1", "１", "第2个"), whatever was shown."""
+    return option_number(text) is not None
 
 
 def chosen_option(text: str, options: list[Option]) -> Option | None:
     """The option `text` picks from the last numbered list, by number or by exact title; else None."""
     if not options:
         return None
-    typed = unicodedata.normalize("NFKC", text).strip().rstrip(_TRAILING_PUNCTUATION)
-    match = _OPTION_NUMBER.match(typed)
-    if match:
-        number = int(match.group(1))
+    number = option_number(text)
+    if number is not None:
         return options[number - 1] if 1 <= number <= len(options) else None
+    typed = typed_text(text)
     for option in options:
         if typed and typed.casefold() == unicodedata.normalize("NFKC", option.title).strip().casefold():
             return option

@@ -119,3 +119,35 @@ def test_keyboard_mash_is_not_taken_for_a_yes(chat, message):
     reply = texts(chat(sender(), message))
     assert "还有其他备案问题可以继续问我" not in reply  # the neutral answer to affirm/deny
     assert any("\u4e00" <= c <= "\u9fff" for c in reply)
+
+
+def test_a_typed_number_picks_a_button_of_the_last_reply(chat, rest_server):
+    user = sender()
+    offered = chat(user, "我想备案")
+    first_button = offered[-1]["buttons"][0]
+    asked = texts(chat(user, "1"))
+    assert "以前办过ICP备案吗" in asked  # "1" answered the goal question with its first button
+    tracker = httpx.get(f"{rest_server}/conversations/{user}/tracker", timeout=30).json()
+    typed = [e for e in tracker["events"] if e.get("event") == "user"][-1]
+    assert typed["text"] == first_button["payload"] and typed["metadata"]["typed_text"] == "1"
+
+
+def test_a_number_with_nothing_to_pick_is_explained(chat):
+    reply = texts(chat(sender(), "3"))
+    assert "序号" in reply and "没有对应的选项" in reply
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"not json", "parsing body as json"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"message": "hi"}', "'sender'"),
+        (b'{"sender": "", "message": "hi"}', "'sender'"),
+        (b'{"sender": "u", "message": 5}', "'message'"),
+    ],
+)
+def test_a_malformed_request_gets_400_with_a_reason(rest_server, body, reason):
+    response = httpx.post(f"{rest_server}/webhooks/rest/webhook", content=body,
+                          headers={"content-type": "application/json"}, timeout=30)
+    assert response.status_code == 400 and reason in response.json()["message"]
