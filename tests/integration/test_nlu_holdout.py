@@ -52,6 +52,7 @@ def test_intent_accuracy_on_the_holdout_is_at_least_ninety_percent(predictions):
             misses.append(f"{expected} -> {predicted}: {text}")
     accuracy = 1 - len(misses) / len(predictions)
     print(f"\nholdout intent accuracy: {accuracy:.3f} ({len(predictions) - len(misses)}/{len(predictions)})")
+    print("\n".join(misses))
     assert accuracy >= MIN_ACCURACY, "\n".join(misses)
 
 
