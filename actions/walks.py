@@ -13,9 +13,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_knowledge
-from actions.common import knowledge, latest_entity, latest_intent, say
+from actions.common import bot_texts_of_previous_turn, knowledge, latest_entity, latest_intent, say
 from actions.escalation import announce_redelivered_ticket, open_ticket
 from actions.guide import correct_recommendation, start_guide
+from bot.filing.answer_parsing import says_still_broken, wants_to_leave
 
 STEP_SLOT = "walk_step"
 FACTS_SLOT = "walk_facts"
@@ -70,6 +71,11 @@ class ActionContinueWalk(Action):
         if step == Step.TICKET_OFFER:
             if yes:
                 return open_ticket(dispatcher, tracker)
+            text = tracker.latest_message.get("text")
+            if says_still_broken(text) and not wants_to_leave(text):
+                # 还是不行 answers the problem, not the offer: a person is what helps, so ask again.
+                say(dispatcher, tracker, kb.walk("ticket_offer_again"), kb.walk_buttons("ticket_offer_buttons"))
+                return []
             say(dispatcher, tracker, kb.walk("ticket_declined"))
             return done
         if step == Step.ORDER_RESUBMIT:
@@ -85,6 +91,9 @@ class ActionContinueWalk(Action):
             redelivered = announce_redelivered_ticket(dispatcher, tracker)
             if redelivered is not None:
                 return redelivered
+            if any(kb.walk("ticket_declined") in text for text in bot_texts_of_previous_turn(tracker)):
+                # "之后需要的话…" answered at once with 需要: the user changed their mind; open it.
+                return open_ticket(dispatcher, tracker)
         corrected = correct_recommendation(dispatcher, tracker)
         if corrected is not None:
             return corrected

@@ -48,6 +48,14 @@ _YES_NO = {"affirm": True, "deny": False}
 _CORRECTION = re.compile(r"^(不对|不是的?[，,。 ]|错了|说错了|更正|纠正)")
 
 
+_STILL_BROKEN = re.compile(r"还是不行|还不行|仍然不行|依然不行|还是没用|没有用|不管用|没解决|还是选不了|还是打不开|还是没有|还是一样|老样子")
+
+
+def says_still_broken(text: str | None) -> bool:
+    """Whether the message reports the problem persists (还是不行), not a plain no."""
+    return bool(text and _STILL_BROKEN.search(text))
+
+
 def wants_to_leave(text: str | None) -> bool:
     """Whether the message drops the guided questions (算了 / 不用了)."""
     return bool(text and _LEAVE.search(text))

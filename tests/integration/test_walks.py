@@ -14,6 +14,7 @@ from actions.fallback import ActionFallback
 from actions.guide import ActionAskSubjectFiled, ActionFilingProcess, ActionRecommendScenario, ValidateScenarioForm
 from actions.lookups import ActionCancelQuery
 from actions.orders import ActionFilingOrderStatus
+from actions.common import knowledge
 from actions.walks import ActionContinueWalk
 from bot.filing.db import make_engine, session_factory
 from bot.filing.seed import seed_demo_data
@@ -221,6 +222,43 @@ def test_the_ticket_offer_is_answered(yes, key):
     intent = "affirm" if yes else "deny"
     texts, events, _ = run(ActionContinueWalk(), tracker(intent, slots={"walk_step": "ticket_offer"}))
     assert key in texts[0] and slots_of(events)["walk_step"] is None
+
+
+@pytest.mark.parametrize("text", ["还是不行", "试了没用，还是选不了"])
+def test_still_broken_at_the_ticket_offer_asks_again_instead_of_declining(text):
+    texts, events, messages = run(ActionContinueWalk(), tracker("deny", text=text, slots={"walk_step": "ticket_offer"}))
+    assert "问题还没解决" in texts[0] and [b["title"] for b in messages[0]["buttons"]] == ["需要", "暂时不用"]
+    assert "walk_step" not in slots_of(events)  # the offer stays open
+
+
+def test_still_broken_but_leaving_declines():
+    texts, events, _ = run(ActionContinueWalk(), tracker("deny", text="没有用，算了不弄了", slots={"walk_step": "ticket_offer"}))
+    assert "转人工" in texts[0] and slots_of(events)["walk_step"] is None
+
+
+def test_yes_right_after_declining_opens_the_ticket(seeded_core):
+    declined = knowledge().walk("ticket_declined")
+    events = [
+        {"event": "user", "text": "暂时不用", "timestamp": 1.0},
+        {"event": "bot", "text": declined, "timestamp": 1.1},
+        {"event": "user", "text": "需要", "timestamp": 2.0, "message_id": "msg-changed-mind"},
+    ]
+    track = tracker("affirm", text="需要", events=events,
+                    slots={"walk_facts": {"walk": "cloudrun", "checks": ["没有 tcb-beian-auto 服务"]}})
+    texts, result, _ = run(ActionContinueWalk(), track)
+    assert slots_of(result)["ticket_id"].startswith("TK-") and slots_of(result)["ticket_id"] in texts[0]
+
+
+def test_yes_long_after_declining_is_only_acknowledged():
+    events = [
+        {"event": "user", "text": "暂时不用", "timestamp": 1.0},
+        {"event": "bot", "text": knowledge().walk("ticket_declined"), "timestamp": 1.1},
+        {"event": "user", "text": "备案要多久", "timestamp": 2.0},
+        {"event": "bot", "text": "一般……", "timestamp": 2.1},
+        {"event": "user", "text": "好的", "timestamp": 3.0},
+    ]
+    texts, result, _ = run(ActionContinueWalk(), tracker("affirm", text="好的", events=events))
+    assert "ticket_id" not in slots_of(result) and "工单" not in texts[0]
 
 
 def test_no_resource_pack_says_to_buy_one():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.filing.answer_parsing import ELSEWHERE, facts_from_reply, wants_to_leave
+from bot.filing.answer_parsing import ELSEWHERE, facts_from_reply, says_still_broken, wants_to_leave
 from bot.filing.domains import registrable_domain
 from bot.filing.rejections import rejection_code
 from bot.filing.requests import is_vague_filing_request, reports_blocked_site
@@ -123,6 +123,12 @@ def test_a_bare_no_is_not_a_correction_of_anything():
 
 def test_an_unrelated_reply_states_nothing():
     assert facts_from_reply(Question.FILED_WITH, "备案要多久", "faq", None) == {}
+
+
+@pytest.mark.parametrize(("text", "broken"), [("还是不行", True), ("试了还是选不了", True), ("没解决啊", True),
+                                               ("不用了", False), ("暂时不用", False), ("不需要", False)])
+def test_still_broken_is_told_from_a_plain_no(text, broken):
+    assert says_still_broken(text) is broken
 
 
 @pytest.mark.parametrize("text", ["算了", "不用了谢谢", "先不办了"])
