@@ -1,19 +1,43 @@
 """When the support team works, and so when a user can expect an answer.
 
-Configured by WORKING_HOURS ("Mon-Fri 09:00-18:00") and WORKING_TIMEZONE ("Asia/Shanghai").
+Configured by WORKING_HOURS ("Mon-Fri 09:00-18:00") and WORKING_TIMEZONE ("Asia/Shanghai"),
+plus the calendar's exceptions: WORKING_CLOSED_DATES (public holidays, e.g.
+"2026-10-01..2026-10-07,2027-01-01") and WORKING_EXTRA_DATES (China's make-up workdays, 调休,
+on a weekend: "2026-09-27,2026-10-10").
 """
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 DEFAULT_HOURS = "Mon-Fri 09:00-18:00"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _SPEC = re.compile(r"^\s*(\w{3})(?:-(\w{3}))?\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})\s*$")
+# The longest closure is the Spring Festival week plus a weekend; a year bounds any sane calendar.
+_MAX_DAYS_AHEAD = 366
+_MAX_RANGE_DAYS = 60
+
+
+def parse_dates(spec: str, what: str = "dates") -> frozenset[date]:
+    """"2026-10-01..2026-10-07,2027-01-01" as a set of days; ValueError naming `what` when malformed."""
+    days: set[date] = set()
+    for part in (p.strip() for p in (spec or "").split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("..")
+        try:
+            start = date.fromisoformat(first.strip())
+            end = date.fromisoformat(last.strip()) if last else start
+        except ValueError:
+            raise ValueError(f"{what}: {part!r} is not a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD)") from None
+        if end < start or (end - start).days > _MAX_RANGE_DAYS:
+            raise ValueError(f"{what}: {part!r} must run forwards and span at most {_MAX_RANGE_DAYS} days")
+        days.update(start + timedelta(days=i) for i in range((end - start).days + 1))
+    return frozenset(days)
 
 
 @dataclass(frozen=True)
@@ -24,6 +48,8 @@ class WorkingHours:
     opens: time
     closes: time
     zone: ZoneInfo
+    closed_dates: frozenset[date] = frozenset()  # holidays on a working weekday
+    extra_dates: frozenset[date] = frozenset()  # working days on a weekend (调休)
 
     @classmethod
     def parse(cls, spec: str = DEFAULT_HOURS, zone: str = DEFAULT_TIMEZONE) -> "WorkingHours":
@@ -44,10 +70,26 @@ class WorkingHours:
 
     @classmethod
     def from_env(cls) -> "WorkingHours":
-        return cls.parse(
+        hours = cls.parse(
             os.environ.get("WORKING_HOURS") or DEFAULT_HOURS,
             os.environ.get("WORKING_TIMEZONE") or DEFAULT_TIMEZONE,
         )
+        return hours.with_calendar(
+            parse_dates(os.environ.get("WORKING_CLOSED_DATES", ""), "WORKING_CLOSED_DATES"),
+            parse_dates(os.environ.get("WORKING_EXTRA_DATES", ""), "WORKING_EXTRA_DATES"),
+        )
+
+    def with_calendar(self, closed: frozenset[date], extra: frozenset[date]) -> "WorkingHours":
+        """These hours with holidays and make-up workdays."""
+        both = closed & extra
+        if both:
+            raise ValueError(f"a day cannot be both closed and an extra working day: {min(both)}")
+        return WorkingHours(self.weekdays, self.opens, self.closes, self.zone, closed, extra)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.closed_dates:
+            return False
+        return day.weekday() in self.weekdays or day in self.extra_dates
 
     def local(self, at: datetime) -> datetime:
         """`at` in the team's time zone (naive values are taken as UTC)."""
@@ -58,17 +100,17 @@ class WorkingHours:
     def is_open(self, at: datetime) -> bool:
         """Whether an agent is at work at `at`."""
         local = self.local(at)
-        return local.weekday() in self.weekdays and self.opens <= local.time() < self.closes
+        return self.is_working_day(local.date()) and self.opens <= local.time() < self.closes
 
     def next_opening(self, at: datetime) -> datetime:
         """The first opening time after `at` (in the team's zone)."""
         local = self.local(at)
-        for days_ahead in range(8):
+        for days_ahead in range(_MAX_DAYS_AHEAD):
             day = (local + timedelta(days=days_ahead)).date()
             opening = datetime.combine(day, self.opens, tzinfo=self.zone)
-            if day.weekday() in self.weekdays and opening > local:
+            if self.is_working_day(day) and opening > local:
                 return opening
-        raise AssertionError("a week always holds an opening")  # weekdays is never empty
+        raise ValueError("no working day within a year: check WORKING_CLOSED_DATES")
 
     def expected_answer_from(self, at: datetime) -> datetime | None:
         """None during working hours (an agent answers soon), else when the team opens again."""
@@ -86,7 +128,10 @@ class WorkingHours:
         return f"{days} {self.opens:%H:%M}-{self.closes:%H:%M}"
 
     def describe_opening(self, opening: datetime, at: datetime) -> str:
-        """The opening as a user reads it: "今天 09:00", "明天 09:00" or "周一 09:00"."""
+        """The opening as a user reads it: "今天 09:00", "明天 09:00", "周一 09:00" or, after a holiday, "10月8日 09:00"."""
         days = (opening.date() - self.local(at).date()).days
-        day = {0: "今天", 1: "明天"}.get(days) or "周" + "一二三四五六日"[opening.weekday()]
+        if days >= 7:
+            day = f"{opening.month}月{opening.day}日"  # a weekday name would point into the wrong week
+        else:
+            day = {0: "今天", 1: "明天"}.get(days) or "周" + "一二三四五六日"[opening.weekday()]
         return f"{day} {opening:%H:%M}"
