@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse
 
 from bot import config
 from bot.filing.knowledge import load_knowledge
+from bot.http_headers import with_security_headers
 
 ASSETS = Path(__file__).with_name("web_chat_assets")
 _CONTENT_TYPES = {"chat.css": "text/css; charset=utf-8", "chat.js": "application/javascript; charset=utf-8"}
@@ -76,7 +77,7 @@ class WebChatPage(InputChannel):
 
         @blueprint.route("", methods=["GET"])
         async def page(_: Request) -> HTTPResponse:
-            return response.html(render_page(), headers={"Cache-Control": "no-cache"})
+            return with_security_headers(response.html(render_page(), headers={"Cache-Control": "no-cache"}))
 
         @blueprint.route("/handoff-messages", methods=["GET"])
         async def handoff_messages(request: Request) -> HTTPResponse:
@@ -100,6 +101,8 @@ class WebChatPage(InputChannel):
 
         @blueprint.route("/<asset:(chat\\.css|chat\\.js)>", methods=["GET"])
         async def asset(_: Request, asset: str) -> HTTPResponse:
-            return response.text((ASSETS / asset).read_text(encoding="utf-8"), content_type=_CONTENT_TYPES[asset])
+            return with_security_headers(
+                response.text((ASSETS / asset).read_text(encoding="utf-8"), content_type=_CONTENT_TYPES[asset])
+            )
 
         return blueprint

@@ -19,6 +19,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
+from bot.http_headers import with_security_headers
 from bot.privacy import install_log_masking
 from bot.ticketing import agents, login_throttle, service
 from bot.ticketing.agents import AgentView
@@ -102,6 +103,10 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
                 return _error(status, str(exc))
 
         return wrapper
+
+    @app.on_response
+    async def security_headers(request: Request, response: response.HTTPResponse) -> None:
+        with_security_headers(response)
 
     # ------------------------------------------------------------ page and health
 

@@ -47,6 +47,8 @@ async def test_without_variables_the_callbacks_are_not_served(no_channel_variabl
         assert (await client.get(f"{base}/webhooks/wecom/webhook")).status_code == 404
         page = await client.get(f"{base}/chat")
         assert page.status_code == 200 and "ICP备案助手" in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY"
         assert (await client.get(f"{base}/chat/chat.js")).status_code == 200
         assert (await client.get(f"{base}/chat/chat.css")).headers["content-type"].startswith("text/css")
 

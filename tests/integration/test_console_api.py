@@ -269,6 +269,14 @@ def test_the_page_and_its_assets_are_served_locally(env: Env):
         assert response.status_code == 200 and "http" not in response.text.replace("https", "")
 
 
+def test_every_response_forbids_framing_and_foreign_scripts(env: Env):
+    for path in ("/", "/static/console.js", "/api/me", "/health"):
+        headers = httpx.get(env.base + path).headers
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+
+
 def test_background_task_gives_the_bot_back_after_the_timeout(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'filing.db'}"
     engine = make_engine(url)
