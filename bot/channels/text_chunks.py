@@ -63,14 +63,22 @@ class RenderedTurn:
     options: list[Option]  # option n is options[n - 1]
 
 
-def options_of(buttons: Iterable[dict]) -> list[Option]:
-    """A message's buttons as numbered options: one per distinct payload, in order."""
-    options: list[Option] = []
+def _titled(buttons: Iterable[dict]) -> list[Option]:
+    """Buttons with a title, as options (a button without a payload sends its title)."""
+    titled = []
     for button in buttons:
         title = str(button.get("title") or "").strip()
-        payload = str(button.get("payload") or title)
-        if title and all(option.payload != payload for option in options):
-            options.append(Option(title, payload))
+        if title:
+            titled.append(Option(title, str(button.get("payload") or title)))
+    return titled
+
+
+def options_of(buttons: Iterable[dict]) -> list[Option]:
+    """Buttons as numbered options: one per distinct payload, in order."""
+    options: list[Option] = []
+    for option in _titled(buttons):
+        if all(known.payload != option.payload for known in options):
+            options.append(option)
     return options
 
 
@@ -81,34 +89,23 @@ def render_turn(messages: Iterable[dict], hint: str = "") -> RenderedTurn:
     answers with the number or the title (see `chosen_option`). `hint` (how to answer)
     follows the first list of options unless the text already says how to reply.
     """
-    options: list[Option] = []
-    numbers: dict[str, int] = {}
+    messages = list(messages)
+    options = options_of(button for message in messages for button in message.get("buttons") or [])
+    numbers = {option.payload: n for n, option in enumerate(options, start=1)}
     texts: list[str] = []
     hinted = False
     for message in messages:
-        lines: list[str] = []
         text = (message.get("text") or "").strip()
-        for button in message.get("buttons") or []:
-            title = str(button.get("title") or "").strip()
-            if not title:
-                continue
-            payload = str(button.get("payload") or title)
-            if payload not in numbers:
-                options.append(Option(title, payload))
-                numbers[payload] = len(options)
-            line = f"{numbers[payload]}. {title}"
-            if line not in text:  # the clarifying question numbers its own options
-                lines.append(line)
+        lines = [
+            line
+            for line in (f"{numbers[option.payload]}. {option.title}" for option in _titled(message.get("buttons") or []))
+            if line not in text  # the clarifying question numbers its own options
+        ]
         if lines and hint and not hinted and "回复" not in text:
             lines.append(hint)
             hinted = True
         texts.append(_with_attachments(message, "\n".join([text, *lines]) if text else "\n".join(lines)))
     return RenderedTurn(merge_messages(texts), options)
-
-
-def bot_message_text(message: dict) -> str:
-    """One Rasa bot message as plain WeChat text (its buttons numbered from 1)."""
-    return "\n\n".join(render_turn([message]).texts)
 
 
 def _with_attachments(message: dict, text: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.text_chunks import MAX_CONTENT_BYTES, Option, bot_message_text, chosen_option, merge_messages, render_turn, split_utf8
+from bot.channels.text_chunks import MAX_CONTENT_BYTES, Option, chosen_option, merge_messages, render_turn, split_utf8
 
 
 def byte_lengths(pieces: list[str]) -> list[int]:
@@ -53,8 +53,8 @@ def test_a_long_message_is_split_and_its_tail_merges_with_the_next():
 
 def test_buttons_become_numbered_lines_unless_the_text_lists_them():
     message = {"text": "您是想问：\n1. 首次备案怎么办", "buttons": [{"title": "首次备案怎么办"}, {"title": "转人工客服"}]}
-    assert bot_message_text(message) == "您是想问：\n1. 首次备案怎么办\n2. 转人工客服"
-    assert bot_message_text({"image": "https://example.invalid/a.png"}) == "https://example.invalid/a.png"
+    assert render_turn([message]).texts == ["您是想问：\n1. 首次备案怎么办\n2. 转人工客服"]
+    assert render_turn([{"image": "https://example.invalid/a.png"}]).texts == ["https://example.invalid/a.png"]
 
 
 TICKET_OFFER = {"text": "要提交工单吗？", "buttons": [{"title": "需要", "payload": "/affirm"}, {"title": "暂时不用", "payload": "/deny"}]}
