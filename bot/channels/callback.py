@@ -285,12 +285,17 @@ class CallbackChannel(InputChannel):
         if reaction.text is None and reaction.canned is None:
             return _success()
         key = self.message_id(fields)
+        claim_key = f"{self.settings.receive_id}:{key}"
         store = await self.store()
-        if not await store.claim(f"{self.settings.receive_id}:{key}"):
-            logger.info("%s: message %s from %s already taken: answering success", self.name(), key, masked_user(user))
-            return _success()
+        if not await store.claim(claim_key):
+            # Answered already: the platform retries only when our answer did not reach it in
+            # time, so the same passive reply goes again. In flight (no reply yet): success.
+            given = await store.load_reply(claim_key)
+            logger.info("%s: message %s from %s already taken: answering %s", self.name(), key, masked_user(user),
+                        "the same reply again" if given else "success")
+            return self.passive_reply(push, user, account, given) if given else _success()
         if reaction.canned is not None:
-            return self.passive_reply(push, user, account, knowledge().message(reaction.canned))
+            return await self.answer_passively(push, user, account, claim_key, knowledge().message(reaction.canned))
 
         metadata = {"platform": self.name(), "to_user": account, "msg_type": fields.get("MsgType"), "create_time": fields.get("CreateTime")}
         text = reaction.text
@@ -307,13 +312,21 @@ class CallbackChannel(InputChannel):
             return _success()
         if turn.exception() is not None:
             logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), turn.exception())
-            return self.passive_reply(push, user, account, knowledge().message("channel_turn_failed"))
+            return await self.answer_passively(push, user, account, claim_key, knowledge().message("channel_turn_failed"))
         texts = await self.rendered_texts(user, collector)
         if not texts:
             return _success()
         if len(texts) > 1:  # a passive reply carries one message; the rest follow through the API
             self._in_background(self.send(user, texts[1:]))
-        return self.passive_reply(push, user, account, texts[0])
+        return await self.answer_passively(push, user, account, claim_key, texts[0])
+
+    async def answer_passively(self, push: Push, user: str, account: str, claim_key: str, text: str) -> HTTPResponse:
+        """The passive reply, kept for a minute so a redelivery gets it again."""
+        try:
+            await (await self.store()).save_reply(claim_key, text)
+        except Exception:  # a redelivery then gets success: the reply itself still goes out
+            logger.exception("%s: could not keep the reply to %s", self.name(), masked_user(user))
+        return self.passive_reply(push, user, account, text)
 
     async def deliver_later(self, turn: asyncio.Future, collector: CollectingOutputChannel, user: str) -> None:
         try:

@@ -2,7 +2,9 @@
 
 - which platform messages were already taken (dedupe of the platform's up to 4 deliveries);
 - the platform access token, fetched in one place for every worker;
-- the numbered options last shown to each user, so a typed "1" means what was shown.
+- the numbered options last shown to each user, so a typed "1" means what was shown;
+- the passive reply given to each message for a short while, so a redelivery whose first
+  answer was lost on the way gets the same answer again, not silence and not a second turn.
 
 SQL by default (SQLite under var/), PostgreSQL or Redis by URL (CHANNEL_STORE_URL).
 """
@@ -24,6 +26,8 @@ from bot.filing.db import make_engine
 
 # The platform redelivers within seconds; a day of memory covers any retry with margin.
 SEEN_MESSAGE_TTL_SECONDS = 24 * 3600
+# The platform retries a message 3 times, about 5 s apart: a minute covers them all.
+PASSIVE_REPLY_TTL_SECONDS = 60
 # A numbered list is answerable as long as the conversation lasts (domain.yml: 60-minute sessions).
 OFFERED_OPTIONS_TTL_SECONDS = 3600
 
@@ -64,6 +68,14 @@ class ChannelStore(ABC):
     @abstractmethod
     async def load_options(self, user_key: str) -> list[Option]:
         """The options last shown to `user_key` within the TTL, else []."""
+
+    @abstractmethod
+    async def save_reply(self, message_key: str, text: str) -> None:
+        """Keep the passive reply given to `message_key` for PASSIVE_REPLY_TTL_SECONDS."""
+
+    @abstractmethod
+    async def load_reply(self, message_key: str) -> str | None:
+        """The passive reply given to `message_key`, if it is still kept."""
 
     async def close(self) -> None:
         """Release connections."""
@@ -128,6 +140,13 @@ class SqlChannelStore(ChannelStore):
             Column("user_key", String(255), primary_key=True),
             Column("options", Text, nullable=False),  # JSON: [[title, payload], ...]
             Column("offered_at", Float, nullable=False),
+        )
+        self.replies = Table(
+            f"{table_prefix}_passive_replies",
+            metadata,
+            Column("message_key", String(255), primary_key=True),
+            Column("text", Text, nullable=False),
+            Column("saved_at", Float, nullable=False, index=True),
         )
         _create_tables_racing_other_workers(metadata, engine)
         self._claims = 0
@@ -219,6 +238,29 @@ class SqlChannelStore(ChannelStore):
     async def load_options(self, user_key: str) -> list[Option]:
         return await asyncio.to_thread(self._load_options, user_key)
 
+    def _save_reply(self, message_key: str, text: str) -> None:
+        now = time.time()
+        with self.engine.begin() as connection:
+            # Replies outlive their use within a minute: each save clears the expired ones.
+            connection.execute(delete(self.replies).where(self.replies.c.saved_at < now - PASSIVE_REPLY_TTL_SECONDS))
+            connection.execute(delete(self.replies).where(self.replies.c.message_key == message_key))
+            connection.execute(insert(self.replies).values(message_key=message_key, text=text, saved_at=now))
+
+    async def save_reply(self, message_key: str, text: str) -> None:
+        await asyncio.to_thread(self._save_reply, message_key, text)
+
+    def _load_reply(self, message_key: str) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(self.replies.c.text).where(
+                    self.replies.c.message_key == message_key,
+                    self.replies.c.saved_at >= time.time() - PASSIVE_REPLY_TTL_SECONDS,
+                )
+            ).scalar_one_or_none()
+
+    async def load_reply(self, message_key: str) -> str | None:
+        return await asyncio.to_thread(self._load_reply, message_key)
+
     async def close(self) -> None:
         self.engine.dispose()
 
@@ -265,6 +307,13 @@ class RedisChannelStore(ChannelStore):
     async def load_options(self, user_key: str) -> list[Option]:
         stored = await self.redis.get(f"{self.prefix}:options:{user_key}")
         return _options_from_json(stored.decode("utf-8")) if stored else []
+
+    async def save_reply(self, message_key: str, text: str) -> None:
+        await self.redis.set(f"{self.prefix}:reply:{message_key}", text, ex=PASSIVE_REPLY_TTL_SECONDS)
+
+    async def load_reply(self, message_key: str) -> str | None:
+        stored = await self.redis.get(f"{self.prefix}:reply:{message_key}")
+        return stored.decode("utf-8") if stored is not None else None
 
     async def close(self) -> None:
         await self.redis.close()

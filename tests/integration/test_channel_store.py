@@ -35,6 +35,9 @@ async def exercise(store) -> None:
     assert await store.load_options("wx:o_other") == []
     await store.save_options("wx:o_user", [])
     assert await store.load_options("wx:o_user") == []
+    assert await store.load_reply(key) is None
+    await store.save_reply(key, "答：你好]]>")
+    assert await store.load_reply(key) == "答：你好]]>" and await store.load_reply(key + "-other") is None
 
 
 def test_sqlite_store(tmp_path):
@@ -101,7 +104,7 @@ def test_workers_starting_together_on_postgres_all_open_the_store(postgres_url):
         stores = open_together(postgres_url, workers=4, prefix=prefix)
         assert sum(store._claim("msg:first") for store in stores) == 1
         with stores[0].engine.begin() as connection:
-            for table in ("seen_messages", "token_leases", "access_tokens", "offered_options"):
+            for table in ("seen_messages", "token_leases", "access_tokens", "offered_options", "passive_replies"):
                 connection.exec_driver_sql(f"DROP TABLE {prefix}_{table}")
         for store in stores:
             store.engine.dispose()
