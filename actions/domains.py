@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_knowledge
 from actions.common import Reply, buttons, entity_or_slot, knowledge, say, send, unit_of_work
+from actions.escalation import offering_ticket
 from actions.guide import RECOMMENDED_SLOT, start_guide
 from actions.lookups import AskForIdUnlessInvited
 from actions.numbers import number_text
@@ -76,7 +77,7 @@ def answer_domain(dispatcher: CollectingDispatcher, tracker: Tracker, domain_tex
     if check is None:
         say(dispatcher, tracker, kb.walk("domain_invalid", text=domain_text))
         return []
-    return [SlotSet(DOMAIN_SLOT, check.domain), *send(dispatcher, tracker, domain_reply(kb, check, tracker))]
+    return [SlotSet(DOMAIN_SLOT, check.domain), *send(dispatcher, tracker, offering_ticket(domain_reply(kb, check, tracker), tracker))]
 
 
 class ActionNoFilingImpact(Action):

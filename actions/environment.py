@@ -9,6 +9,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Reply, buttons, entity_or_slot, knowledge, now, say, send, unit_of_work
+from actions.escalation import offering_ticket
 from actions.lookups import AskForIdUnlessInvited
 from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step, checks_summary
 from bot.filing import services
@@ -129,7 +130,7 @@ class _EnvironmentQuestion(Action, ABC):
     ) -> list[dict[str, Any]]:
         env_id = entity_or_slot(tracker, ENV_SLOT)
         if env_id:
-            events = send(dispatcher, tracker, environment_reply(self.query, env_id, tracker))
+            events = send(dispatcher, tracker, offering_ticket(environment_reply(self.query, env_id, tracker), tracker))
             return [SlotSet(ENV_SLOT, env_id), SlotSet("pending_query", None), *events]
         if self.preamble:
             say(dispatcher, tracker, knowledge().message(self.preamble))
@@ -195,5 +196,5 @@ class ActionAnswerEnvironment(Action):
         query = tracker.get_slot("pending_query") or QUOTA
         events: list[EventType] = []
         if env_id:
-            events = send(dispatcher, tracker, environment_reply(query, env_id, tracker))
+            events = send(dispatcher, tracker, offering_ticket(environment_reply(query, env_id, tracker), tracker))
         return [SlotSet("pending_query", None), *events]

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import buttons, entity_or_slot, filing_sessions, knowledge, say
+from actions.common import Reply, buttons, entity_or_slot, filing_sessions, knowledge, say
 from bot.ticketing import service
 from bot.ticketing.texts import answer_expectation
 from bot.ticketing.working_hours import WorkingHours
@@ -58,14 +58,28 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     return lines[-TRANSCRIPT_LIMIT:]
 
 
+def open_ticket_of(tracker: Tracker) -> service.TicketView | None:
+    """The user's ticket still being worked on, if any (the newest)."""
+    return next((t for t in service.tickets_for_user(tickets(), channel_of(tracker), tracker.sender_id) if t.is_open), None)
+
+
+def offering_ticket(reply: Reply, tracker: Tracker) -> Reply:
+    """A walk's ticket offer to a user with an open ticket says the findings will join that one."""
+    offers = any(e.get("event") == "slot" and e.get("name") == STEP_SLOT and e.get("value") == TICKET_OFFER for e in reply.events)
+    ticket = open_ticket_of(tracker) if offers else None
+    if ticket is None:
+        return reply
+    note = knowledge().escalation("ticket_offer_existing", ticket_id=ticket.id, status=ticket.status_label)
+    return Reply(f"{reply.text}\n{note}", reply.buttons, reply.events)
+
+
 def offer_ticket_confirmation(
     dispatcher: CollectingDispatcher, tracker: Tracker, key: str, facts: dict[str, Any] | None
 ) -> list[EventType]:
     """Ask before opening a ticket (or point to the open one); the answer goes to the walk router."""
     kb = knowledge()
-    open_ones = [t for t in service.tickets_for_user(tickets(), channel_of(tracker), tracker.sender_id) if t.is_open]
-    if open_ones:
-        ticket = open_ones[0]
+    ticket = open_ticket_of(tracker)
+    if ticket is not None:
         say(dispatcher, tracker, kb.escalation("ticket_exists", ticket_id=ticket.id, status=ticket.status_label))
         return [SlotSet(TICKET_SLOT, ticket.id)]
     say(dispatcher, tracker, kb.escalation(key), buttons(kb.walk_buttons("ticket_offer_buttons")))
@@ -105,7 +119,7 @@ def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
     try:
         if service.ticket_for_message(tickets(), channel, source) is None:
             # One case, one ticket: a walk's later findings go to the ticket already open.
-            open_one = next((t for t in service.tickets_for_user(tickets(), channel, tracker.sender_id) if t.is_open), None)
+            open_one = open_ticket_of(tracker)
             if open_one is not None:
                 service.add_bot_follow_up(tickets(), open_one.id, description, source_message_id=source)
                 say(dispatcher, tracker, kb.escalation("ticket_extended", ticket_id=open_one.id, status=open_one.status_label))

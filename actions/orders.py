@@ -8,6 +8,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Reply, buttons, entity_or_slot, knowledge, say, send, unit_of_work
+from actions.escalation import offering_ticket
 from actions.lookups import AskForIdUnlessInvited
 from actions.walks import FACTS_SLOT, STEP_SLOT, Step
 from bot.filing import services
@@ -73,7 +74,7 @@ class ActionFilingOrderStatus(Action):
     ) -> list[dict[str, Any]]:
         order_id = entity_or_slot(tracker, ORDER_SLOT)
         if order_id:
-            return [SlotSet(ORDER_SLOT, order_id), *send(dispatcher, tracker, order_reply(order_id))]
+            return [SlotSet(ORDER_SLOT, order_id), *send(dispatcher, tracker, offering_ticket(order_reply(order_id), tracker))]
         return [ActiveLoop(FORM)]
 
 
@@ -115,5 +116,5 @@ class ActionAnswerOrder(Action):
     ) -> list[dict[str, Any]]:
         order_id = tracker.get_slot(ORDER_SLOT)
         if order_id:
-            return send(dispatcher, tracker, order_reply(order_id))
+            return send(dispatcher, tracker, offering_ticket(order_reply(order_id), tracker))
         return []

@@ -13,8 +13,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_knowledge
-from actions.common import bot_texts_of_previous_turn, knowledge, latest_entity, latest_intent, say
-from actions.escalation import announce_redelivered_ticket, open_ticket
+from actions.common import Reply, bot_texts_of_previous_turn, buttons, knowledge, latest_entity, latest_intent, say, send
+from actions.escalation import announce_redelivered_ticket, offering_ticket, open_ticket
 from actions.guide import correct_recommendation, start_guide
 from bot.filing.answer_parsing import says_still_broken, wants_to_leave
 
@@ -43,8 +43,12 @@ def checks_summary(facts: dict[str, Any] | None) -> str:
 def offer_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any] | None) -> list[EventType]:
     """Offer a person, listing what was checked; the answer comes back to this router."""
     kb = knowledge()
-    say(dispatcher, tracker, kb.walk("ticket_offer", checks=checks_summary(facts)), kb.walk_buttons("ticket_offer_buttons"))
-    return [SlotSet(STEP_SLOT, Step.TICKET_OFFER), SlotSet(FACTS_SLOT, facts)]
+    offer = Reply(
+        kb.walk("ticket_offer", checks=checks_summary(facts)),
+        buttons(kb.walk_buttons("ticket_offer_buttons")),
+        [SlotSet(STEP_SLOT, Step.TICKET_OFFER), SlotSet(FACTS_SLOT, facts)],
+    )
+    return send(dispatcher, tracker, offering_ticket(offer, tracker))
 
 
 class ActionContinueWalk(Action):

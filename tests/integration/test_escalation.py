@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from actions.environment import ActionTroubleshootCloudrun
 from actions.escalation import ActionRequestHuman, ActionTicketStatus
 from actions.walks import ActionContinueWalk
 from bot.filing.db import make_engine, session_factory
@@ -103,6 +104,17 @@ def test_a_later_walks_findings_go_to_the_open_ticket_not_a_new_one(core):
     assert service.count_tickets(core) == 1
     follow_ups = [m.text for m in service.get_ticket(core, ticket_id).transcript if "example.cn" in m.text]
     assert len(follow_ups) == 1 and "域名 example.cn 已在本账号备案" in follow_ups[0]
+
+
+def test_a_walks_ticket_offer_names_the_open_ticket(core):
+    offer = _as_sender(tracker("troubleshoot_cloudrun", text="env-demo-noservice 选不了云托管",
+                               slots={"cloudbase_env": "env-demo-noservice"}), "user-a")
+    texts, _, _ = run(ActionTroubleshootCloudrun(), offer)
+    assert "要我帮您转人工" in texts[0] and "已有处理中的工单" not in texts[0]
+    _, opened, _ = run(ActionContinueWalk(), confirmed(message_id="wx-open"))
+    texts, events, _ = run(ActionTroubleshootCloudrun(), offer)
+    assert f"已有处理中的工单 {slots_of(opened)['ticket_id']}" in texts[0] and "不会重复提交" in texts[0]
+    assert slots_of(events)["walk_step"] == "ticket_offer"
 
 
 def test_a_closed_ticket_does_not_take_a_new_case(core):
