@@ -52,7 +52,8 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     for event in tracker.events:
         who = {"user": "user", "bot": "bot"}.get(event.get("event"))
         # On WeChat "1" is sent to Rasa as the option's payload; the agent reads what the user typed.
-        text = (event.get("metadata") or {}).get("typed_text") or event.get("text") if who == "user" else event.get("text")
+        typed = (event.get("metadata") or {}).get("typed_text") if who == "user" else None
+        text = typed or event.get("text")
         if who and text:
             lines.append({"who": who, "text": text, "at": event.get("timestamp")})
     return lines[-TRANSCRIPT_LIMIT:]
