@@ -63,6 +63,13 @@ def test_a_confirmed_request_opens_a_ticket_with_what_was_collected(core):
     assert [m.text for m in ticket.transcript][-1] == "需要"
 
 
+def test_the_transcript_shows_what_the_user_typed_for_an_option(core):
+    track = confirmed(message_id="wx-typed")
+    track.events[-1]["metadata"] = {"typed_text": "1"}  # WeChat: "1" reached Rasa as the option's payload
+    _, events, _ = run(ActionContinueWalk(), track)
+    assert [m.text for m in service.get_ticket(core, slots_of(events)["ticket_id"]).transcript][-1] == "1"
+
+
 def test_the_same_message_twice_makes_one_ticket(core):
     _, first, _ = run(ActionContinueWalk(), confirmed(message_id="wx-dup"))
     _, second, _ = run(ActionContinueWalk(), confirmed(message_id="wx-dup"))
