@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, case, delete, insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
@@ -77,6 +77,10 @@ class ChannelStore(ABC):
     async def load_reply(self, message_key: str) -> str | None:
         """The passive reply given to `message_key`, if it is still kept."""
 
+    @abstractmethod
+    async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
+        """Count one more event for `counter_key` in the current fixed window; returns the window's count."""
+
     async def close(self) -> None:
         """Release connections."""
 
@@ -88,8 +92,8 @@ def open_channel_store(url: str, prefix: str = "channel") -> ChannelStore:
     return SqlChannelStore(make_engine(url), table_prefix=prefix)
 
 
-# Three tables and an index: each lost race leaves one object fewer to create.
-_CREATE_ATTEMPTS = 6
+# Six tables and two indexes: each lost race leaves one object fewer to create.
+_CREATE_ATTEMPTS = 9
 
 
 def _create_tables_racing_other_workers(metadata: MetaData, engine: Engine) -> None:
@@ -147,6 +151,13 @@ class SqlChannelStore(ChannelStore):
             Column("message_key", String(255), primary_key=True),
             Column("text", Text, nullable=False),
             Column("saved_at", Float, nullable=False, index=True),
+        )
+        self.counters = Table(
+            f"{table_prefix}_rate_counters",
+            metadata,
+            Column("counter_key", String(255), primary_key=True),
+            Column("window_start", Float, nullable=False),
+            Column("count", Integer, nullable=False),
         )
         _create_tables_racing_other_workers(metadata, engine)
         self._claims = 0
@@ -261,6 +272,35 @@ class SqlChannelStore(ChannelStore):
     async def load_reply(self, message_key: str) -> str | None:
         return await asyncio.to_thread(self._load_reply, message_key)
 
+    def _count_in_window(self, counter_key: str, window_seconds: int) -> int:
+        window_start = float(int(time.time()) // window_seconds * window_seconds)
+        counters = self.counters
+        bump = (
+            update(counters)
+            .where(counters.c.counter_key == counter_key)
+            .values(
+                # A new window starts the count again; the same window adds one.
+                count=case((counters.c.window_start == window_start, counters.c.count + 1), else_=1),
+                window_start=window_start,
+            )
+        )
+        for _ in range(3):
+            with self.engine.begin() as connection:
+                if connection.execute(bump).rowcount:
+                    return connection.execute(
+                        select(counters.c.count).where(counters.c.counter_key == counter_key)
+                    ).scalar_one()
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(insert(counters).values(counter_key=counter_key, window_start=window_start, count=1))
+                return 1
+            except IntegrityError:  # another worker inserted the row first: bump it instead
+                continue
+        raise RuntimeError(f"could not count {counter_key}")
+
+    async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
+        return await asyncio.to_thread(self._count_in_window, counter_key, window_seconds)
+
     async def close(self) -> None:
         self.engine.dispose()
 
@@ -314,6 +354,15 @@ class RedisChannelStore(ChannelStore):
     async def load_reply(self, message_key: str) -> str | None:
         stored = await self.redis.get(f"{self.prefix}:reply:{message_key}")
         return stored.decode("utf-8") if stored is not None else None
+
+    async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
+        window_start = int(time.time()) // window_seconds * window_seconds
+        key = f"{self.prefix}:count:{counter_key}:{window_start}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, window_seconds * 2)
+            count, _ = await pipe.execute()
+        return int(count)
 
     async def close(self) -> None:
         await self.redis.close()

@@ -174,3 +174,26 @@ class WebsiteFiling(Base):
     website_number = Column(String(64), nullable=False)
     provider = Column(String(64), nullable=False)  # the provider holding the access record
     hosting_service = Column(_enum(HostingService))  # set for filings at this provider
+
+
+class SenderBinding(Base):
+    """A conversation (a channel-qualified sender id) proven to act for a cloud account."""
+
+    __tablename__ = "sender_bindings"
+
+    sender_id = Column(String(255), primary_key=True)  # the tracker id, e.g. "wechat:<openid>"
+    account_id = Column(String(64), ForeignKey("accounts.id"), nullable=False, index=True)
+    bound_at = Column(DateTime, nullable=False)
+
+
+class BindingCode(Base):
+    """A one-time code the cloud console shows an account's owner; redeeming it binds a sender."""
+
+    __tablename__ = "binding_codes"
+
+    code_hash = Column(String(64), primary_key=True)  # sha256 of the code: a leaked table binds nothing
+    account_id = Column(String(64), ForeignKey("accounts.id"), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)
+    used_by = Column(String(255))  # the sender it bound

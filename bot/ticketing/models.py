@@ -132,6 +132,9 @@ class TicketMessage(Base):
     at = Column(DateTime, nullable=False)
     source_message_id = Column(String(255))
     agent_id = Column(Integer, ForeignKey("agents.id"))
+    # Agents' replies only: "sent" once the platform took it, "failed" with the platform's reason.
+    delivery_status = Column(String(16))
+    delivery_error = Column(Text)
 
     ticket = relationship("Ticket", back_populates="messages")
     agent = relationship("Agent")
@@ -163,3 +166,13 @@ class TicketPersonalData(Base):
     kind = Column(String(16), nullable=False)  # "id_card" or "mobile"
     value = Column(String(32), nullable=False)
     found_at = Column(DateTime, nullable=False)
+
+
+class DutyLease(Base):
+    """Who runs a duty that must run in one process at a time (e.g. the handoff timeout), until when."""
+
+    __tablename__ = "duty_leases"
+
+    name = Column(String(64), primary_key=True)
+    holder = Column(String(128), nullable=False)  # host:pid:random of the process holding it
+    expires_at = Column(DateTime, nullable=False)

@@ -1,0 +1,60 @@
+"""What every channel checks before a message becomes a Rasa turn: its size and its sender's pace.
+
+A message over the length limit gets the polite answer at once, without NLU: a pasted
+16,000-character text would otherwise hold the server for seconds and gigabytes while other
+users wait. A sender past the per-minute limit gets a polite "try again shortly"; the count
+lives in the channel store, so every worker and restart sees the same one. Both answers come
+from data/knowledge/messages.yml.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from bot import config
+from bot.channels.store import ChannelStore
+from bot.filing.knowledge import load_knowledge
+from bot.nlu.input_quality import MAX_INPUT_CHARS
+
+RATE_WINDOW_SECONDS = 60
+DEFAULT_MESSAGES_PER_MINUTE = 20  # a person types a few a minute; a script types hundreds
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    max_chars: int = MAX_INPUT_CHARS
+    messages_per_minute: int = DEFAULT_MESSAGES_PER_MINUTE
+
+
+def guard_settings(env: Mapping[str, str] | None = None) -> GuardSettings:
+    """RATE_LIMIT_PER_MINUTE (default 20 messages per sender and minute); the length limit is the NLU's."""
+    env = os.environ if env is None else env
+    raw = (env.get("RATE_LIMIT_PER_MINUTE") or "").strip()
+    if not raw:
+        return GuardSettings()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"RATE_LIMIT_PER_MINUTE must be a whole number above 0, got {raw!r}")
+    return GuardSettings(messages_per_minute=int(raw))
+
+
+class TurnGuard:
+    """Decides, before any NLU, whether a message gets a turn or a polite refusal."""
+
+    def __init__(self, store: Callable[[], Awaitable[ChannelStore]], settings: GuardSettings | None = None) -> None:
+        self._store = store
+        self.settings = settings or guard_settings()
+
+    async def refusal(self, sender_key: str, text: str | None) -> str | None:
+        """The answer to give instead of a turn, or None when the message may go to Rasa.
+
+        `sender_key` is the channel-qualified sender (the tracker id), so one user's flood
+        never slows another's answers.
+        """
+        kb = load_knowledge(str(config.knowledge_dir()))
+        count = await (await self._store()).count_in_window(f"rate:{sender_key}", RATE_WINDOW_SECONDS)
+        if count > self.settings.messages_per_minute:
+            return kb.message("channel_rate_limited")
+        if len((text or "").strip()) > self.settings.max_chars:
+            return kb.message("input_too_long", max_chars=self.settings.max_chars)
+        return None
