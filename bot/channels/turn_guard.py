@@ -9,7 +9,7 @@ from data/knowledge/messages.yml.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot import config
@@ -38,12 +38,33 @@ def guard_settings(env: Mapping[str, str] | None = None) -> GuardSettings:
     return GuardSettings(messages_per_minute=int(raw))
 
 
-class TurnGuard:
-    """Decides, before any NLU, whether a message gets a turn or a polite refusal."""
+# A command answered by the channel itself, before any NLU: (sender_key, text) -> reply or None.
+Command = Callable[[str, str], Awaitable["str | None"]]
 
-    def __init__(self, store: Callable[[], Awaitable[ChannelStore]], settings: GuardSettings | None = None) -> None:
+
+class TurnGuard:
+    """Decides, before any NLU, whether a message gets a turn, a polite refusal or a command's answer."""
+
+    def __init__(
+        self,
+        store: Callable[[], Awaitable[ChannelStore]],
+        settings: GuardSettings | None = None,
+        commands: Sequence[Command] = (),
+    ) -> None:
         self._store = store
         self.settings = settings or guard_settings()
+        self.commands = tuple(commands)
+
+    async def answer_before_turn(self, sender_key: str, text: str | None) -> str | None:
+        """What to answer instead of a Rasa turn (a refusal or a command's reply), or None for a turn."""
+        refused = await self.refusal(sender_key, text)
+        if refused is not None:
+            return refused
+        for command in self.commands:
+            answer = await command(sender_key, text or "")
+            if answer is not None:
+                return answer
+        return None
 
     async def refusal(self, sender_key: str, text: str | None) -> str | None:
         """The answer to give instead of a turn, or None when the message may go to Rasa.
