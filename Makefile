@@ -83,9 +83,11 @@ rasa-test: install
 	$(PY) scripts/train_if_needed.py
 	$(RASA) test core --stories tests/stories --model models --fail-on-prediction-errors --out results/core
 
+# Figures on both NLU holdouts (tests/nlu/holdout.yml, tests/nlu/realistic.yml); ARGS="--misses" lists the misses.
 holdout: install
 	$(PY) scripts/train_if_needed.py
-	$(PY) -m pytest -q tests/integration/test_nlu_holdout.py
+	$(PY) -W ignore scripts/nlu_report.py $(ARGS)
+	$(PY) -m pytest -q tests/integration/test_nlu_holdout.py tests/integration/test_nlu_realistic.py
 
 # Plays a WeChat user against a running server (README: "WeChat channels"); ARGS="--safe", "--wecom", "-m TEXT".
 wechat-sim: install

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import re
 import sys
 from collections import Counter
@@ -157,7 +158,9 @@ def render(name: str, scores: Scores, top: int = 10, show_misses: bool = False) 
 
 async def _parse_all(model: Path, sets: dict[str, list[Example]]) -> dict[str, list[dict]]:
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
 
+    configure_structlog(logging.WARNING)  # one debug line per parsed message would bury the figures
     agent = Agent.load(str(model))  # once for every set: loading costs seconds
     parsed: dict[str, list[dict]] = {}
     for name, examples in sets.items():

@@ -9,6 +9,8 @@ import pytest
 from rasa.core.agent import Agent
 from rasa.shared.nlu.training_data.loading import load_data
 
+from scripts.nlu_report import near_duplicates
+
 HOLDOUT = Path(__file__).resolve().parents[1] / "nlu" / "holdout.yml"
 TRAINING = Path(__file__).resolve().parents[2] / "data" / "nlu"
 MIN_ACCURACY = 0.90
@@ -34,6 +36,11 @@ def test_holdout_never_overlaps_the_training_data():
     training = {m.get("text") for m in load_data(str(TRAINING)).intent_examples}
     overlap = [text for text, _, _ in holdout_examples() if text in training]
     assert overlap == []
+
+
+def test_no_holdout_message_is_a_near_duplicate_of_a_training_example():
+    training = [m.get("text") for m in load_data(str(TRAINING)).intent_examples]
+    assert near_duplicates([text for text, _, _ in holdout_examples()], training) == []
 
 
 def test_holdout_has_at_least_five_examples_per_intent():
