@@ -157,10 +157,13 @@ def render(name: str, scores: Scores, top: int = 10, show_misses: bool = False) 
 
 
 async def _parse_all(model: Path, sets: dict[str, list[Example]]) -> dict[str, list[dict]]:
+    import jieba
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
-    configure_structlog(logging.WARNING)  # one debug line per parsed message would bury the figures
+    # One debug line per parsed message (and jieba's start-up notes) would bury the figures.
+    configure_structlog(logging.WARNING)
+    jieba.setLogLevel(logging.WARNING)
     agent = Agent.load(str(model))  # once for every set: loading costs seconds
     parsed: dict[str, list[dict]] = {}
     for name, examples in sets.items():
