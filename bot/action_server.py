@@ -14,6 +14,7 @@ import sys
 
 from rasa_sdk import endpoint, utils
 from sanic import Sanic, response
+from sanic.exceptions import SanicException
 from sanic.request import Request
 
 from bot.log_redaction import quiet_http_clients
@@ -40,6 +41,11 @@ def create_app(token: str, actions_package: str = "actions", max_bytes: int = RE
     app = endpoint.create_app(actions_package, cors_origins=None)  # no CORS: only the Rasa server calls it
     app.config.REQUEST_MAX_SIZE = max_bytes
     expected = token.encode()
+
+    @app.exception(SanicException)
+    async def http_error(request: Request, exception: SanicException):
+        # rasa_sdk answers every exception with 500 and the body echoed; 413, 404, 405 stay themselves.
+        return response.json({"error": str(exception)}, status=getattr(exception, "status_code", 500))
 
     @app.on_request
     async def require_shared_secret(request: Request):
