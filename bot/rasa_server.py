@@ -17,8 +17,9 @@ REQUEST_MAX_SIZE = 256 * 1024
 
 
 def rasa_argv(args: list[str], token: str) -> list[str]:
-    """The `rasa run` command line for `args`, with the API token last so it wins."""
-    return ["rasa", "run", *args, "--auth-token", token]
+    """The `rasa run` command line for `args`, with the API token last so it wins (`=`: a token may
+    start with "-")."""
+    return ["rasa", "run", *args, f"--auth-token={token}"]
 
 
 def main(argv: list[str] | None = None) -> None:
