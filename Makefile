@@ -45,7 +45,8 @@ chromium:
 	    || echo "could not install chromium: the browser test will skip"; \
 	else echo "chromium missing and not installable here (needs apt-get as root): the browser test will skip"; fi
 
-# Debian's nginx for the public entry (`make proxy`) and its test; installed like chromium.
+# Debian's nginx for the public entry (`make proxy`) and its test; installed like chromium. The
+# project runs its own nginx under var/nginx and never uses the system service.
 nginx:
 	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
