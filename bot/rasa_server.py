@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 
+from bot.log_redaction import quiet_http_clients
+
 # Sanic reads SANIC_* variables when an app is made, Rasa's included. The biggest honest bodies
 # are the channels' (WeChat XML is capped at 64 KB by the channel itself) and the console's agent
 # replies (4,000 characters); Sanic's default is 100 MB.
@@ -28,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("RASA_API_TOKEN is not set: the Rasa server does not run with an open API "
                  "(`make run` generates one under var/secrets/)")
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(REQUEST_MAX_SIZE))
+    quiet_http_clients()  # before any channel fetches a token; the tracker store adds the log filter
     sys.argv = rasa_argv(sys.argv[1:] if argv is None else argv, token)
     from rasa.__main__ import main as rasa_main  # imported late: Rasa's import is slow
 

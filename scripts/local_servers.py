@@ -34,8 +34,7 @@ class Servers:
     api_token: str  # Rasa's API: ?token=...
     action_url: str  # the action server's base URL
     action_token: str  # its shared secret (Authorization: Bearer ...)
-    work: Path  # the folder holding the databases and the logs
-    log_files: tuple[Path, ...] = ()
+    work: Path  # the folder holding the databases and the logs (*.log)
 
     @property
     def api_params(self) -> dict[str, str]:
@@ -116,7 +115,7 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
         wait_until_ready(f"{base}/status", rasa, rasa_log, params={"token": env["RASA_API_TOKEN"]})
         yield Servers(
             base, actions.pid, rasa.pid, time.monotonic() - started, env["RASA_API_TOKEN"],
-            action_url, env["ACTION_SERVER_TOKEN"], work, (action_log, rasa_log),
+            action_url, env["ACTION_SERVER_TOKEN"], work,
         )
     finally:
         for process in (rasa, actions):
