@@ -14,10 +14,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install chromium wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
+.PHONY: help install chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
+	@echo "make proxy  - the public entry (nginx, 127.0.0.1:8080): only the WeChat/WeCom callbacks and /chat, in front of make run"
 	@echo "make test   - install, validate data, run every test (pytest, rasa test, NLU holdout)"
 	@echo "make shell  - chat in the terminal;  make train - train a model;  make bench - latency figures"
 
@@ -31,7 +32,7 @@ $(STAMP): $(LOCK)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
 	touch $(STAMP)
 
-install: $(STAMP) chromium
+install: $(STAMP) chromium nginx
 
 # Debian's Chromium for the web chat browser test (no browser build is ever downloaded).
 # Installed when missing, apt-get exists and we are root; otherwise that test skips with the
@@ -43,6 +44,20 @@ chromium:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	    || echo "could not install chromium: the browser test will skip"; \
 	else echo "chromium missing and not installable here (needs apt-get as root): the browser test will skip"; fi
+
+# Debian's nginx for the public entry (`make proxy`) and its test; installed like chromium. The
+# project runs its own nginx under var/nginx and never uses the system service.
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing nginx (Debian package) for the public entry"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; } \
+	    || echo "could not install nginx: make proxy and its test will not run"; \
+	else echo "nginx missing and not installable here (needs apt-get as root): the proxy test will skip"; fi
+
+# In front of `make run` (another terminal): PROXY_LISTEN (127.0.0.1:8080), RASA_PORT (5005).
+proxy: nginx
+	$(PY) scripts/run_proxy.py
 
 lock: install
 	scripts/lock

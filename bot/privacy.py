@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.log_redaction import SANIC_LOGGERS, quiet_http_clients, redact_secrets
+
 # 18-digit resident ID (last char may be X) and mainland mobile numbers, not inside longer digit runs.
 _ID_CARD = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -24,22 +26,33 @@ def mask_personal_data(text: str) -> str:
 
 
 class PersonalDataFilter(logging.Filter):
-    """Rewrites each record's message with personal data masked."""
+    """Rewrites each record's message with personal data masked and secret query values redacted."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed record is logged as it is rather than dropped
             return True
-        masked = mask_personal_data(message)
+        masked = redact_secrets(mask_personal_data(message))
         if masked != message:
             record.msg, record.args = masked, None
+        _redact_access_log_request(record)
         return True
 
 
+def _redact_access_log_request(record: logging.LogRecord) -> None:
+    # Sanic's access log carries the URL (Rasa's ?token= included) in `request`, not in the message.
+    request = getattr(record, "request", None)
+    if isinstance(request, str):
+        record.request = redact_secrets(request)
+
+
 def install_log_masking() -> None:
-    """Attach the filter to every handler of the root logger (idempotent)."""
+    """Attach the filter to every handler of the root and Sanic loggers, quiet the HTTP clients (idempotent)."""
+    quiet_http_clients()
     root = logging.getLogger()
-    for handler in root.handlers or [logging.lastResort]:
+    # Sanic's loggers (access log included) may have handlers of their own.
+    sanic = [h for name in SANIC_LOGGERS for h in logging.getLogger(name).handlers]
+    for handler in [*(root.handlers or [logging.lastResort]), *sanic]:
         if handler is not None and not any(isinstance(f, PersonalDataFilter) for f in handler.filters):
             handler.addFilter(PersonalDataFilter())

@@ -1,7 +1,12 @@
-"""Starts the action server and the Rasa server (REST) on free loopback ports, for tests and benchmarks."""
+"""Starts the action server and the Rasa server (REST) on free loopback ports, for tests and benchmarks.
+
+Both run as `make run` runs them: Rasa's API needs `Servers.api_token` (the `token` query
+parameter), the action server the shared secret Rasa sends.
+"""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -17,7 +22,7 @@ from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.seed import seed_demo_data
 
 ROOT = Path(__file__).resolve().parents[1]
-RASA = str(Path(sys.executable).with_name("rasa"))
+DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as endpoints.yml names it
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,15 @@ class Servers:
     action_pid: int
     rasa_pid: int
     model_load_seconds: float
+    api_token: str  # Rasa's API: ?token=...
+    action_url: str  # the action server's base URL
+    action_token: str  # its shared secret (Authorization: Bearer ...)
+    work: Path  # the folder holding the databases and the logs (*.log)
+
+    @property
+    def api_params(self) -> dict[str, str]:
+        """Query parameters that authorise a call to Rasa's HTTP API."""
+        return {"token": self.api_token}
 
 
 def free_port() -> int:
@@ -35,14 +49,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 240.0) -> None:
+def wait_until_ready(
+    url: str, process: subprocess.Popen, log: Path, timeout: float = 240.0, params: dict[str, str] | None = None
+) -> None:
     """Poll `url` until it answers 200; fail with the log's tail if the process dies."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited early; log:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, params=params, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -63,7 +79,8 @@ def seeded_sqlite(path: Path) -> str:
 
 @contextmanager
 def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = None) -> Iterator[Servers]:
-    """Both servers over a seeded core in `work`; stopped on exit."""
+    """Both servers over a seeded core in `work`; stopped on exit. RASA_API_TOKEN and
+    ACTION_SERVER_TOKEN come from `extra_env` or are made up for this run."""
     action_port, rasa_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -72,29 +89,34 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "FILING_DB_URL": seeded_sqlite(work / "filing.db"),
         "TRACKER_STORE_URL": f"sqlite:///{work / 'tracker.db'}",
+        "RASA_API_TOKEN": secrets.token_urlsafe(32),
+        "ACTION_SERVER_TOKEN": secrets.token_urlsafe(32),
         **(extra_env or {}),
     }
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "tracker_store:\n  type: bot.tracker_store.UrlSQLTrackerStore\n"
-    )
+    # The project's endpoints.yml with this run's port: Rasa reads the secret from the environment.
+    endpoints, project_endpoints = work / "endpoints.yml", (ROOT / "endpoints.yml").read_text()
+    if DEFAULT_ACTION_URL not in project_endpoints:
+        raise RuntimeError(f"endpoints.yml no longer names {DEFAULT_ACTION_URL}: update local_servers.py")
+    endpoints.write_text(project_endpoints.replace(DEFAULT_ACTION_URL, f"http://127.0.0.1:{action_port}/webhook"))
     action_log, rasa_log = work / "actions.log", work / "rasa.log"
     actions = subprocess.Popen(
-        [RASA, "run", "actions", "--actions", "actions", "--port", str(action_port)],
+        [sys.executable, "-m", "bot.action_server", "--port", str(action_port)],
         cwd=ROOT, env=env, stdout=action_log.open("w"), stderr=subprocess.STDOUT,
     )
     started = time.monotonic()
     rasa = subprocess.Popen(
-        [RASA, "run", "--model", str(model), "--enable-api", "--endpoints", str(endpoints),
+        [sys.executable, "-m", "bot.rasa_server", "--model", str(model), "--enable-api", "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port), "--interface", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{rasa_port}"
+    base, action_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}"
     try:
-        wait_until_ready(f"http://127.0.0.1:{action_port}/health", actions, action_log)
-        wait_until_ready(f"{base}/status", rasa, rasa_log)
-        yield Servers(base, actions.pid, rasa.pid, time.monotonic() - started)
+        wait_until_ready(f"{action_url}/health", actions, action_log)
+        wait_until_ready(f"{base}/status", rasa, rasa_log, params={"token": env["RASA_API_TOKEN"]})
+        yield Servers(
+            base, actions.pid, rasa.pid, time.monotonic() - started, env["RASA_API_TOKEN"],
+            action_url, env["ACTION_SERVER_TOKEN"], work,
+        )
     finally:
         for process in (rasa, actions):
             process.terminate()
@@ -107,9 +129,11 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
 
 @contextmanager
 def running_console(
-    work: Path, filing_db_url: str, rasa_url: str, extra_env: dict[str, str] | None = None
+    work: Path, filing_db_url: str, rasa_url: str, extra_env: dict[str, str] | None = None,
+    rasa_token: str | None = None,
 ) -> Iterator[str]:
-    """The agents' console (python -m bot.console) on a free loopback port; yields its base URL."""
+    """The agents' console (python -m bot.console) on a free loopback port, calling Rasa's API at
+    `rasa_url` with `rasa_token`; yields its base URL."""
     port = free_port()
     env = {
         **os.environ,
@@ -117,6 +141,7 @@ def running_console(
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "FILING_DB_URL": filing_db_url,
         "RASA_SERVER_URL": rasa_url,
+        **({"RASA_API_TOKEN": rasa_token} if rasa_token else {}),
         **(extra_env or {}),
     }
     log = work / f"console-{port}.log"

@@ -31,6 +31,8 @@ from bot.ticketing.login_throttle import LoginLimits
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _app_numbers = itertools.count(1)
+# The largest honest body is an agent's reply (4,000 characters); Sanic's default is 100 MB.
+REQUEST_MAX_SIZE = 64 * 1024
 
 _ERROR_STATUS: list[tuple[type[Exception], int]] = [
     (service.TicketNotFound, 404),
@@ -86,6 +88,7 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
     # Sanic's own log handlers would print every line twice next to the root logger's.
     app = Sanic(f"agents_console_{next(_app_numbers)}", configure_logging=False)
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.REQUEST_MAX_SIZE = REQUEST_MAX_SIZE  # refused from Content-Length, before the body is read
     app.ctx.factory, app.ctx.desk, app.ctx.settings = factory, desk, settings
 
     def authorised(handler: Callable[..., Awaitable[response.HTTPResponse]]):

@@ -8,8 +8,11 @@ import httpx
 import pytest
 
 from scripts.fake_wechat_platform import FakePlatform, FakePlatformServer
-from scripts.local_servers import running_servers
+from scripts.local_servers import Servers, running_servers
 from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN
+
+# Distinct values, so a test can tell they never reach a log.
+WECHAT_APP_SECRET, WECOM_SECRET = "e2e-app-secret-Kq7v", "e2e-corp-secret-Wd3m"
 
 
 @pytest.fixture(scope="session")
@@ -22,22 +25,34 @@ def fake_platform() -> Iterator[FakePlatform]:
 
 
 @pytest.fixture(scope="session")
-def servers_work(
+def servers(
     trained_model: Path, tmp_path_factory: pytest.TempPathFactory, fake_platform: FakePlatform
-) -> Iterator[tuple[str, Path]]:
-    """(base URL, work folder) of a running Rasa server whose actions query a freshly seeded core
-    (the work folder's filing.db). The same server serves the WeChat (plain and safe mode) and
-    WeCom callbacks and /chat."""
+) -> Iterator[Servers]:
+    """A running Rasa server whose actions query a freshly seeded core (the work folder's
+    filing.db). The same server serves the WeChat (plain and safe mode) and WeCom callbacks and
+    /chat; its API needs `api_params`."""
     work = tmp_path_factory.mktemp("servers")
     channels = {
-        "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": "e2e-secret",
+        "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_APP_SECRET": WECHAT_APP_SECRET,
         "WECHAT_ENCODING_AES_KEY": ENCODING_AES_KEY, "WECHAT_API_BASE": fake_platform.base_url,
-        "WECOM_TOKEN": TOKEN, "WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "e2e-secret",
+        "WECOM_TOKEN": TOKEN, "WECOM_CORP_ID": CORP_ID, "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": WECOM_SECRET,
         "WECOM_ENCODING_AES_KEY": ENCODING_AES_KEY, "WECOM_API_BASE": fake_platform.base_url,
         "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}",
     }
-    with running_servers(trained_model, work, extra_env=channels) as servers:
-        yield servers.base_url, work
+    with running_servers(trained_model, work, extra_env=channels) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def servers_work(servers: Servers) -> tuple[str, Path]:
+    """(base URL, work folder) of the running servers."""
+    return servers.base_url, servers.work
+
+
+@pytest.fixture(scope="session")
+def api_params(servers: Servers) -> dict[str, str]:
+    """The query parameters that authorise a call to the running Rasa server's API."""
+    return servers.api_params
 
 
 @pytest.fixture(scope="session")
@@ -64,17 +79,17 @@ AGENT_NAME, AGENT_PASSWORD = "e2e-agent", "e2e-agent-password"
 
 
 @pytest.fixture(scope="session")
-def console(servers_work: tuple[str, Path]) -> Iterator[str]:
+def console(servers: Servers) -> Iterator[str]:
     """Base URL of the agents' console over the running servers' core and Rasa server, with one
     agent account (AGENT_NAME / AGENT_PASSWORD)."""
     from bot.filing.db import make_engine, session_factory
     from bot.ticketing.agents import add_agent
     from scripts.local_servers import running_console
 
-    rasa_url, work = servers_work
+    rasa_url, work = servers.base_url, servers.work
     db_url = f"sqlite:///{work / 'filing.db'}"
     engine = make_engine(db_url)
     add_agent(session_factory(engine), AGENT_NAME, AGENT_PASSWORD)
     engine.dispose()
-    with running_console(work, db_url, rasa_url, {"HANDOFF_CHECK_SECONDS": "1"}) as base:
+    with running_console(work, db_url, rasa_url, {"HANDOFF_CHECK_SECONDS": "1"}, rasa_token=servers.api_token) as base:
         yield base

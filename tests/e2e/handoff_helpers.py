@@ -15,8 +15,8 @@ def new_sender() -> str:
     return f"handoff-{uuid.uuid4().hex[:8]}"
 
 
-def tracker(rasa_url: str, sender: str) -> dict:
-    response = httpx.get(f"{rasa_url}/conversations/{sender}/tracker", timeout=30)
+def tracker(rasa_url: str, sender: str, api_params: dict[str, str]) -> dict:
+    response = httpx.get(f"{rasa_url}/conversations/{sender}/tracker", params=api_params, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 

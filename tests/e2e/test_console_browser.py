@@ -41,7 +41,7 @@ def browser(chromium: Path):
         browser.close()
 
 
-def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console):
+def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console, api_params):
     rasa_url, work = servers_work
     sender = new_sender()
     say(rasa_url, sender, "env-demo-noservice 选不了云托管")
@@ -80,7 +80,7 @@ def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console
 
     stored = service.get_ticket(factory_for(work), ticket_id)
     assert [m.text for m in stored.transcript if m.author == "agent"] == ["您好，请先在控制台购买云托管资源包"]
-    delivered = [e["text"] for e in tracker(rasa_url, sender)["events"] if e["event"] == "bot"]
+    delivered = [e["text"] for e in tracker(rasa_url, sender, api_params)["events"] if e["event"] == "bot"]
     reply_at = delivered.index("您好，请先在控制台购买云托管资源包")
     assert any(ticket_id in text for text in delivered[reply_at + 1:])  # then the bot said it is back
     polled = httpx.get(f"{console}/api/channel/messages", params={"sender": sender}).json()

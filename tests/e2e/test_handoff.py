@@ -21,7 +21,7 @@ def login(console: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-def test_pause_reply_release_through_the_rasa_server(servers_work, console):
+def test_pause_reply_release_through_the_rasa_server(servers_work, console, api_params):
     rasa_url, work = servers_work
     sender = new_sender()
     assert say(rasa_url, sender, "你好"), "the bot should answer before the handoff"
@@ -35,7 +35,7 @@ def test_pause_reply_release_through_the_rasa_server(servers_work, console):
 
     claimed = httpx.post(f"{console}/api/tickets/{ticket_id}/claim", headers=headers, timeout=30)
     assert claimed.status_code == 200, claimed.text
-    assert tracker(rasa_url, sender)["paused"] is True
+    assert tracker(rasa_url, sender, api_params)["paused"] is True
     assert say(rasa_url, sender, "请问还在吗") == []  # paused: the bot stays quiet
 
     polled = httpx.get(f"{console}/api/tickets/{ticket_id}/messages", headers=headers, timeout=30).json()
@@ -45,7 +45,7 @@ def test_pause_reply_release_through_the_rasa_server(servers_work, console):
     reply = httpx.post(f"{console}/api/tickets/{ticket_id}/reply", json={"text": "您好，我是客服小王，正在为您查看"},
                        headers=headers, timeout=30)
     assert reply.status_code == 201, reply.text
-    bot_events = [e for e in tracker(rasa_url, sender)["events"] if e["event"] == "bot"]
+    bot_events = [e for e in tracker(rasa_url, sender, api_params)["events"] if e["event"] == "bot"]
     assert bot_events[-1]["text"] == "您好，我是客服小王，正在为您查看"
     assert bot_events[-1]["metadata"]["agent"] == AGENT_NAME
     user_view = httpx.get(f"{console}/api/channel/messages", params={"sender": sender}).json()
@@ -55,7 +55,7 @@ def test_pause_reply_release_through_the_rasa_server(servers_work, console):
 
     released = httpx.post(f"{console}/api/tickets/{ticket_id}/release", headers=headers, timeout=30)
     assert released.status_code == 200, released.text
-    state = tracker(rasa_url, sender)
+    state = tracker(rasa_url, sender, api_params)
     assert state["paused"] is False
     assert ticket_id in [e for e in state["events"] if e["event"] == "bot"][-1]["text"]
     resumed = httpx.get(f"{rasa_url}/chat/handoff-messages", params={"sender": sender, "after": 0}).json()["messages"]
@@ -63,7 +63,7 @@ def test_pause_reply_release_through_the_rasa_server(servers_work, console):
     assert say(rasa_url, sender, "你好"), "the bot should answer again after the release"
 
 
-def test_the_bot_takes_over_when_no_agent_replies_in_time(servers_work):
+def test_the_bot_takes_over_when_no_agent_replies_in_time(servers_work, api_params):
     rasa_url, work = servers_work
     factory = factory_for(work)
     agent = add_agent(factory, "timeout-agent", "timeout-agent-password")
@@ -72,10 +72,10 @@ def test_the_bot_takes_over_when_no_agent_replies_in_time(servers_work):
     ticket_id = ticket_from_conversation(rasa_url, work, sender, factory).ticket.id
 
     async def scenario() -> list[str]:
-        desk = HandoffDesk(factory, RasaConversations(rasa_url), timeout=timedelta(minutes=30))
+        desk = HandoffDesk(factory, RasaConversations(rasa_url, token=api_params["token"]), timeout=timedelta(minutes=30))
         try:
             await desk.claim(ticket_id, AgentView(agent.id, agent.name))
-            assert tracker(rasa_url, sender)["paused"] is True
+            assert tracker(rasa_url, sender, api_params)["paused"] is True
             assert await desk.resume_timed_out() == []  # within the 30 minutes: nothing happens
             desk.timeout = timedelta(0)
             return await desk.resume_timed_out()
@@ -87,7 +87,7 @@ def test_the_bot_takes_over_when_no_agent_replies_in_time(servers_work):
     with ThreadPoolExecutor(1) as thread:
         resumed = thread.submit(asyncio.run, scenario()).result()
     assert ticket_id in resumed
-    state = tracker(rasa_url, sender)
+    state = tracker(rasa_url, sender, api_params)
     assert state["paused"] is False
     assert "客服暂时没能回复" in [e for e in state["events"] if e["event"] == "bot"][-1]["text"]
     assert say(rasa_url, sender, "你好")
@@ -95,7 +95,7 @@ def test_the_bot_takes_over_when_no_agent_replies_in_time(servers_work):
     assert ticket.handoff_since is None and ticket.events[-1].action == "auto_resumed"
 
 
-def test_ticket_survives_a_restart_of_the_console(servers_work, tmp_path):
+def test_ticket_survives_a_restart_of_the_console(servers_work, tmp_path, api_params):
     """Idempotency across a restart: a new console process on the same file sees the same ticket."""
     from scripts.local_servers import running_console
 
@@ -103,7 +103,9 @@ def test_ticket_survives_a_restart_of_the_console(servers_work, tmp_path):
     sender = new_sender()
     say(rasa_url, sender, "你好")
     first = ticket_from_conversation(rasa_url, work, sender)
-    with running_console(tmp_path, f"sqlite:///{work / 'filing.db'}", rasa_url) as other_console:
+    with running_console(
+        tmp_path, f"sqlite:///{work / 'filing.db'}", rasa_url, rasa_token=api_params["token"]
+    ) as other_console:
         headers = login(other_console)
         shown = httpx.get(f"{other_console}/api/tickets/{first.ticket.id}", headers=headers).json()
         assert shown["id"] == first.ticket.id

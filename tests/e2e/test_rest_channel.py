@@ -121,13 +121,13 @@ def test_keyboard_mash_is_not_taken_for_a_yes(chat, message):
     assert any("\u4e00" <= c <= "\u9fff" for c in reply)
 
 
-def test_a_typed_number_picks_a_button_of_the_last_reply(chat, rest_server):
+def test_a_typed_number_picks_a_button_of_the_last_reply(chat, rest_server, api_params):
     user = sender()
     offered = chat(user, "我想备案")
     first_button = offered[-1]["buttons"][0]
     asked = texts(chat(user, "1"))
     assert "以前办过ICP备案吗" in asked  # "1" answered the goal question with its first button
-    tracker = httpx.get(f"{rest_server}/conversations/{user}/tracker", timeout=30).json()
+    tracker = httpx.get(f"{rest_server}/conversations/{user}/tracker", params=api_params, timeout=30).json()
     typed = [e for e in tracker["events"] if e.get("event") == "user"][-1]
     assert typed["text"] == first_button["payload"] and typed["metadata"]["typed_text"] == "1"
 

@@ -80,7 +80,7 @@ def test_web_chat_answers_and_its_buttons_work(phone_page):
     assert page.locator(".quick-replies button[disabled]").count() >= 1  # a used set of buttons is spent
 
 
-def test_an_agents_reply_appears_in_the_web_chat_without_a_reload(phone_page, rest_server):
+def test_an_agents_reply_appears_in_the_web_chat_without_a_reload(phone_page, rest_server, api_params):
     from playwright.sync_api import expect
 
     page = phone_page
@@ -89,6 +89,6 @@ def test_an_agents_reply_appears_in_the_web_chat_without_a_reload(phone_page, re
     expect(page.locator("#typing")).to_have_count(0, timeout=60_000)
     sender = page.evaluate("localStorage.getItem('icp-webchat-sender')")
     reply = {"event": "bot", "text": "您好，我是客服小李，已经在看您的问题", "metadata": {"handoff": "agent", "agent": "li"}}
-    appended = httpx.post(f"{rest_server}/conversations/{sender}/tracker/events", json=[reply], timeout=30)
+    appended = httpx.post(f"{rest_server}/conversations/{sender}/tracker/events", params=api_params, json=[reply], timeout=30)
     assert appended.status_code == 200, appended.text
     expect(page.locator(".bubble.bot").last).to_have_text(reply["text"], timeout=15_000)

@@ -30,8 +30,8 @@ def answer(user: SimulatedUser, response: httpx.Response, platform, timeout: flo
     raise AssertionError("no passive reply and nothing sent through the API")
 
 
-def user_events(rest_server: str, sender: str) -> list[dict]:
-    tracker = httpx.get(f"{rest_server}/conversations/{sender}/tracker", timeout=30).json()
+def user_events(rest_server: str, sender: str, api_params: dict[str, str]) -> list[dict]:
+    tracker = httpx.get(f"{rest_server}/conversations/{sender}/tracker", params=api_params, timeout=30).json()
     return [e for e in tracker.get("events", []) if e.get("event") == "user"]
 
 
@@ -52,7 +52,7 @@ def test_wecom_quota_question(rest_server, fake_platform):
     assert QUOTA_RULE in answer(user, response, fake_platform)
 
 
-def test_four_deliveries_of_one_message_make_one_turn(rest_server, fake_platform):
+def test_four_deliveries_of_one_message_make_one_turn(rest_server, fake_platform, api_params):
     user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", TOKEN, APP_ID)
     msg_id = new_msg_id()
     xml = user.text("每个IP可以备案几次", msg_id)
@@ -62,20 +62,20 @@ def test_four_deliveries_of_one_message_make_one_turn(rest_server, fake_platform
     replies = [user.reply_content(r.text) for r in responses]
     assert sum(reply is not None for reply in replies) <= 1 and replies.count(None) >= 3
     time.sleep(1)  # let a turn that missed the deadline finish
-    events = user_events(rest_server, user.openid)
+    events = user_events(rest_server, user.openid, api_params)
     assert [e["text"] for e in events] == ["每个IP可以备案几次"]
     assert events[0]["message_id"] == msg_id
 
 
-def test_forged_signature_is_refused_and_reaches_nothing(rest_server):
+def test_forged_signature_is_refused_and_reaches_nothing(rest_server, api_params):
     user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", "forger-token", APP_ID)
     with httpx.Client(timeout=30) as client:
         response = user.send(client, user.text("每个IP可以备案几次"))
     assert response.status_code == 403
-    assert user_events(rest_server, user.openid) == []
+    assert user_events(rest_server, user.openid, api_params) == []
 
 
-def test_a_typed_number_picks_an_option_of_the_last_reply(rest_server, fake_platform):
+def test_a_typed_number_picks_an_option_of_the_last_reply(rest_server, fake_platform, api_params):
     # WeChat shows the bot's buttons as a numbered list; "1" must do what a click on the first does.
     user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", TOKEN, APP_ID)
     with httpx.Client(timeout=30) as client:
@@ -83,11 +83,11 @@ def test_a_typed_number_picks_an_option_of_the_last_reply(rest_server, fake_plat
         assert "1. 需要" in offer and "2. 暂时不用" in offer
         opened = answer(user, user.send(client, user.text("1")), fake_platform)
     assert "TK-" in opened
-    last = user_events(rest_server, user.openid)[-1]
+    last = user_events(rest_server, user.openid, api_params)[-1]
     assert last["text"] == "需要" and last["metadata"]["typed_text"] == "1"
 
 
-def test_an_agents_reply_reaches_a_wechat_user_through_the_send_api(rest_server, fake_platform):
+def test_an_agents_reply_reaches_a_wechat_user_through_the_send_api(rest_server, fake_platform, api_params):
     # The console appends the reply with output_channel=latest: Rasa hands it to our channel's output.
     user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", TOKEN, APP_ID)
     with httpx.Client(timeout=30) as client:
@@ -95,7 +95,7 @@ def test_an_agents_reply_reaches_a_wechat_user_through_the_send_api(rest_server,
     assert "1. 需要" in offer
 
     async def reply_and_release() -> None:
-        rasa = RasaConversations(rest_server)
+        rasa = RasaConversations(rest_server, token=api_params["token"])
         try:
             await rasa.pause(user.openid)
             await rasa.send_agent_message(user.openid, "您好，我是客服小王，正在查看您的环境。", "alice")
@@ -107,4 +107,4 @@ def test_an_agents_reply_reaches_a_wechat_user_through_the_send_api(rest_server,
     assert sent[-1] == "您好，我是客服小王，正在查看您的环境。"
     with httpx.Client(timeout=30) as client:  # "1" now means nothing: the agent's message replaced the list
         assert user.send(client, user.text("1")).text == "success"  # paused: the bot stays quiet
-    assert user_events(rest_server, user.openid)[-1]["text"] == "1"
+    assert user_events(rest_server, user.openid, api_params)[-1]["text"] == "1"

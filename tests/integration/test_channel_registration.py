@@ -77,6 +77,7 @@ def test_rasa_run_with_a_malformed_key_exits_with_a_clear_message(tmp_path):
     env.update(
         RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(ROOT), WECOM_TOKEN="t", WECOM_CORP_ID="ww1",
         WECOM_ENCODING_AES_KEY="not-a-key",
+        ACTION_SERVER_TOKEN="not-called-here",  # endpoints.yml needs it before the channels are built
     )
     rasa = str(Path(sys.executable).with_name("rasa"))
     # Channels are built before the model loads: an empty archive gets past Rasa's "no model" check.

@@ -18,8 +18,10 @@ from sqlalchemy import text
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import agents, service
 from bot.ticketing.lifecycle import TicketStatus
+from bot.console.app import REQUEST_MAX_SIZE
 from scripts.local_servers import running_console
 from tests.integration.rasa_stub import RasaStub
+from tests.raw_http import status_of_declared_body
 
 PASSWORD = "correct horse"
 
@@ -275,6 +277,13 @@ def test_every_response_forbids_framing_and_foreign_scripts(env: Env):
         assert "script-src 'self'" in headers["content-security-policy"]
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+
+
+def test_a_body_over_the_limit_is_413_from_its_content_length_unread(env: Env):
+    before = env.dump()
+    for length in (REQUEST_MAX_SIZE + 1, 50_000_000):
+        assert status_of_declared_body(env.base, "/api/login", length) == 413
+    assert env.dump() == before
 
 
 def test_background_task_gives_the_bot_back_after_the_timeout(tmp_path: Path):
