@@ -130,19 +130,23 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
         except service.InvalidInput as exc:
             return _error(400, str(exc))
         client = request.remote_addr or request.ip or "unknown"
-        wait = await asyncio.to_thread(login_throttle.seconds_until_allowed, factory, name, client, settings.login_limits)
-        if wait:
-            logger.warning("login for %r from %s refused: too many failures", name[:64], client)
-            refusal = _error(429, f"too many failed logins: try again in {wait} s")
-            refusal.headers["Retry-After"] = str(wait)
+        limits = settings.login_limits
+        # Counted before scrypt, atomically: concurrent guesses cannot all pass one check.
+        attempt = await asyncio.to_thread(login_throttle.begin_attempt, factory, name, client, limits)
+        if not attempt.allowed:
+            shown = await asyncio.to_thread(agents.name_for_log, factory, name)
+            logger.warning("login for %s from %s refused: too many failures", shown, client)
+            refusal = _error(429, f"too many failed logins: try again in {attempt.wait} s")
+            refusal.headers["Retry-After"] = str(attempt.wait)
             return refusal
         # scrypt takes ~50 ms of CPU: off the event loop, or every login stalls every other request.
         result = await asyncio.to_thread(agents.log_in, factory, name, password, session_hours=settings.session_hours)
         if result is None:
-            await asyncio.to_thread(login_throttle.record_failure, factory, name, client, settings.login_limits)
-            logger.warning("failed login for %r from %s", name[:64], client)
+            await asyncio.to_thread(login_throttle.record_failure, factory, attempt, limits)
+            shown = await asyncio.to_thread(agents.name_for_log, factory, name)
+            logger.warning("failed login for %s from %s", shown, client)
             return _error(401, "wrong name or password")
-        await asyncio.to_thread(login_throttle.record_success, factory, name, client)
+        await asyncio.to_thread(login_throttle.record_success, factory, attempt)
         logger.info("agent %s logged in", result.agent.name)
         return response.json(
             {"token": result.token, "agent": result.agent.name, "expires_at": iso(result.expires_at)}
