@@ -21,7 +21,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.http_headers import with_security_headers
 from bot.privacy import install_log_masking
-from bot.ticketing import agents, login_throttle, service
+from bot.ticketing import agents, delivery, login_throttle, service
 from bot.ticketing.agents import AgentView
 from bot.ticketing.clock import as_utc, iso, utcnow
 from bot.ticketing.handoff import HandoffDesk, HandoffError
@@ -221,6 +221,9 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
     async def reply(request: Request, agent: AgentView, ticket_id: str) -> response.HTTPResponse:
         text = _text_field(_body(request), "text")
         message = await desk.reply(ticket_id, agent, text)
+        if message.delivery_status == delivery.FAILED:  # stored so the agent sees it, but not received
+            return response.json({"error": "the platform refused the reply: the user did not get it",
+                                  "message": message.to_dict()}, status=502)
         return response.json(message.to_dict(), status=201)
 
     @app.post("/api/tickets/<ticket_id>/status")

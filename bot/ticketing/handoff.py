@@ -18,8 +18,9 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy.orm import sessionmaker
 
-from bot.ticketing import service
+from bot.ticketing import delivery, service
 from bot.ticketing.agents import AgentView
+from bot.ticketing.delivery import DeliveryFailure, parse_failure
 from bot.ticketing.clock import utcnow
 from bot.ticketing.lifecycle import TicketStatus
 from bot.ticketing.service import MessageView, TicketView
@@ -35,6 +36,14 @@ class HandoffError(RuntimeError):
     """The Rasa server could not be reached or refused the request."""
 
 
+class DeliveryRefused(HandoffError):
+    """Rasa took the request but the messenger platform refused to deliver the bot message."""
+
+    def __init__(self, failure: DeliveryFailure) -> None:
+        super().__init__(f"the platform refused the message ({failure})")
+        self.failure = failure
+
+
 def rasa_server_url() -> str:
     return (os.environ.get("RASA_SERVER_URL") or DEFAULT_RASA_URL).rstrip("/")
 
@@ -42,6 +51,15 @@ def rasa_server_url() -> str:
 def handoff_timeout() -> timedelta:
     """How long the bot waits for an agent's reply before it takes the conversation back."""
     return timedelta(minutes=float(os.environ.get("HANDOFF_TIMEOUT_MINUTES") or DEFAULT_TIMEOUT_MINUTES))
+
+
+def _error_message(response: httpx.Response) -> str:
+    """The `message` of Rasa's error body ({"status": "failure", "message": ...}), else the raw text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text
+    return str(body.get("message") or "") if isinstance(body, dict) else response.text
 
 
 def _epoch(at: datetime) -> float:
@@ -68,6 +86,9 @@ class RasaConversations:
         except httpx.HTTPError as exc:
             raise HandoffError(f"Rasa server not reachable at {self.base_url}: {exc}") from exc
         if response.status_code >= 400:
+            failure = parse_failure(_error_message(response)) if response.status_code == 500 else None
+            if failure is not None:
+                raise DeliveryRefused(failure)
             raise HandoffError(f"Rasa server answered {response.status_code}: {response.text[:300]}")
         return response.json()
 
@@ -81,12 +102,22 @@ class RasaConversations:
         """The bot stops answering this conversation (messages are still logged)."""
         await self.append_events(conversation_id, [{"event": "pause"}])
 
-    async def resume(self, conversation_id: str, message: str | None = None) -> None:
-        """The bot answers again, first saying so when `message` is given."""
+    async def resume(self, conversation_id: str, message: str | None = None) -> DeliveryFailure | None:
+        """The bot answers again, first saying so when `message` is given.
+
+        Rasa keeps none of a request's events when a side effect fails, so a user the platform
+        will not reach (45015) would stay paused for good: then the bot resumes without saying
+        so, and the refusal is returned for the ticket's history.
+        """
         events: list[dict[str, Any]] = [{"event": "resume"}]
         if message:
             events.append({"event": "bot", "text": message, "metadata": {"handoff": "resumed"}})
-        await self.append_events(conversation_id, events)
+        try:
+            await self.append_events(conversation_id, events)
+        except DeliveryRefused as exc:
+            await self.append_events(conversation_id, [{"event": "resume"}])
+            return exc.failure
+        return None
 
     async def send_agent_message(self, conversation_id: str, text: str, agent: str) -> None:
         """Put an agent's message in the conversation as a bot utterance marked with the agent."""
@@ -130,15 +161,32 @@ class HandoffDesk:
         return service.claim(self.factory, ticket_id, agent.id)
 
     async def reply(self, ticket_id: str, agent: AgentView, text: str) -> MessageView:
-        """Send `text` to the user, then store it; nothing is stored when delivery fails."""
+        """Send `text` to the user, then store it with its delivery status.
+
+        A reply the platform refused is stored as "failed" with why (the caller answers 502). A
+        Rasa server that cannot be reached or fails otherwise stores no message (HandoffError):
+        nothing left the console, the agent still has the text to send again, and a stored copy
+        would stand in the ticket next to the one sent later; the history notes the attempt.
+        """
         text = (text or "").strip()
         if not text:
             raise service.InvalidInput("reply must be a non-empty text")
         ticket = service.check_can_reply(self.factory, ticket_id, agent.id)
         if ticket.handoff_since is None:  # the bot had taken over (release, timeout): hold it again
             await self._pause(ticket, agent)
-        await self.rasa.send_agent_message(ticket.sender_id, text, agent.name)
-        return service.record_agent_reply(self.factory, ticket_id, agent.id, text)
+        try:
+            await self.rasa.send_agent_message(ticket.sender_id, text, agent.name)
+        except DeliveryRefused as exc:
+            logger.warning("reply on %s not delivered: %s", ticket_id, exc.failure)
+            contacts = delivery.user_contacts(self.factory, ticket_id, self._knowledge_dir)
+            return service.record_agent_reply(
+                self.factory, ticket_id, agent.id, text, delivery_status=delivery.FAILED,
+                delivery_error=delivery.explain(exc.failure, contacts, self._knowledge_dir),
+            )
+        except HandoffError as exc:
+            service.record_event(self.factory, ticket.id, f"agent:{agent.name}", "reply_failed", str(exc))
+            raise
+        return service.record_agent_reply(self.factory, ticket_id, agent.id, text, delivery_status=delivery.SENT)
 
     async def change_status(self, ticket_id: str, agent: AgentView, status: TicketStatus) -> TicketView:
         """Move the ticket; 已完成 / 已关闭 / back to 待响应 hand the conversation back to the bot."""
@@ -182,12 +230,14 @@ class HandoffDesk:
         for ticket in service.handoffs_timed_out(self.factory, self.timeout, now or utcnow()):
             try:
                 await self.sync_user_messages(ticket)
-                await self.rasa.resume(ticket.sender_id, self._text("bot_resumed_no_agent", ticket_id=ticket.id))
+                refused = await self.rasa.resume(
+                    ticket.sender_id, self._text("bot_resumed_no_agent", ticket_id=ticket.id))
             except HandoffError as exc:  # this one waits for the next round; the others go ahead
                 logger.warning("could not resume the bot for %s: %s", ticket.id, exc)
                 continue
             if service.end_handoff(self.factory, ticket.id, actor="system", reason="auto_resumed"):
                 resumed.append(ticket.id)
+                self._note_refused(ticket, "system", refused)
         return resumed
 
     async def run_forever(self, interval: float = 5.0) -> None:
@@ -213,7 +263,15 @@ class HandoffDesk:
 
     async def _resume(self, ticket: TicketView, message: str, actor: str) -> None:
         try:
-            await self.rasa.resume(ticket.sender_id, message)
+            refused = await self.rasa.resume(ticket.sender_id, message)
         except HandoffError as exc:
             service.record_event(self.factory, ticket.id, actor, "resume_failed", str(exc))
             raise
+        self._note_refused(ticket, actor, refused)
+
+    def _note_refused(self, ticket: TicketView, actor: str, refused: DeliveryFailure | None) -> None:
+        """The bot is back but the user was not told (the platform refused the notice)."""
+        if refused is not None:
+            contacts = delivery.user_contacts(self.factory, ticket.id, self._knowledge_dir)
+            service.record_event(self.factory, ticket.id, actor, "resume_notice_not_delivered",
+                                 delivery.explain(refused, contacts, self._knowledge_dir))
