@@ -288,6 +288,7 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
         task = getattr(app.ctx, "background", None)
         if task is not None:
             task.cancel()
+            await asyncio.gather(task, return_exceptions=True)  # its lease is released on the way out
         await desk.rasa.aclose()
 
     return app

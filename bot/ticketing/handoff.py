@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy.orm import sessionmaker
 
-from bot.ticketing import delivery, service
+from bot.ticketing import delivery, duty_lease, service
 from bot.ticketing.agents import AgentView
 from bot.ticketing.delivery import DeliveryFailure, parse_failure
 from bot.ticketing.clock import utcnow
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_RASA_URL = "http://localhost:5005"
 DEFAULT_TIMEOUT_MINUTES = 30.0
+# Longer than a round's slowest step (one Rasa call, 10 s timeout), renewed before each resume.
+DEFAULT_DUTY_LEASE = timedelta(seconds=30)
 
 
 class HandoffError(RuntimeError):
@@ -142,11 +144,14 @@ class HandoffDesk:
     """The agents' actions that touch both the ticket and the live conversation."""
 
     def __init__(self, factory: sessionmaker, rasa: RasaConversations, timeout: timedelta | None = None,
-                 knowledge_dir: str | None = None) -> None:
+                 knowledge_dir: str | None = None, holder: str | None = None,
+                 lease: timedelta = DEFAULT_DUTY_LEASE) -> None:
         self.factory = factory
         self.rasa = rasa
         self.timeout = timeout if timeout is not None else handoff_timeout()
         self._knowledge_dir = knowledge_dir
+        self.holder = holder or duty_lease.new_holder_id()  # this process, for the duty's lease
+        self.lease = lease
 
     def _text(self, key: str, **values: object) -> str:
         return handoff_message(key, self._knowledge_dir, **values)
@@ -224,10 +229,20 @@ class HandoffDesk:
     async def sync_ticket(self, ticket_id: str) -> int:
         return await self.sync_user_messages(service.get_ticket(self.factory, ticket_id))
 
+    def holds_duty(self, now: datetime | None = None) -> bool:
+        """Take or renew the duty's lease: only its holder among the replicas runs the rounds."""
+        return duty_lease.take(self.factory, duty_lease.HANDOFF_DUTY, self.holder, self.lease, now)
+
+    def release_duty(self) -> None:
+        duty_lease.release(self.factory, duty_lease.HANDOFF_DUTY, self.holder)
+
     async def resume_timed_out(self, now: datetime | None = None) -> list[str]:
         """Give the bot back every conversation whose agent stayed silent past the timeout."""
+        now = now or utcnow()
         resumed = []
-        for ticket in service.handoffs_timed_out(self.factory, self.timeout, now or utcnow()):
+        for ticket in service.handoffs_timed_out(self.factory, self.timeout, now):
+            if not self.holds_duty(now):  # renewed before each resume; lost: another replica goes on
+                break
             try:
                 await self.sync_user_messages(ticket)
                 refused = await self.rasa.resume(
@@ -240,19 +255,34 @@ class HandoffDesk:
                 self._note_refused(ticket, "system", refused)
         return resumed
 
+    async def duty_round(self, now: datetime | None = None) -> list[str] | None:
+        """One round of the background duty: the tickets resumed, or None when another replica holds it."""
+        if not self.holds_duty(now):
+            return None
+        for ticket in service.tickets_under_handoff(self.factory):
+            await self.sync_user_messages(ticket)
+        return await self.resume_timed_out(now)
+
     async def run_forever(self, interval: float = 5.0) -> None:
-        """Background duty of the console: sync user messages and resume timed-out handoffs."""
-        while True:
+        """Background duty of the console: sync user messages and resume timed-out handoffs.
+
+        Every replica runs this loop; the lease lets one at a time do the work."""
+        self.lease = max(self.lease, timedelta(seconds=3 * interval))  # a round never outlives it
+        try:
+            while True:
+                try:
+                    for ticket_id in await self.duty_round() or []:
+                        logger.info("handoff of %s timed out; bot resumed", ticket_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # Rasa down or a database hiccup: try again next round
+                    logger.exception("handoff background round failed")
+                await asyncio.sleep(interval)
+        finally:
             try:
-                for ticket in service.tickets_under_handoff(self.factory):
-                    await self.sync_user_messages(ticket)
-                for ticket_id in await self.resume_timed_out():
-                    logger.info("handoff of %s timed out; bot resumed", ticket_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # Rasa down or a database hiccup: try again next round
-                logger.exception("handoff background round failed")
-            await asyncio.sleep(interval)
+                self.release_duty()  # stopping: another replica takes over at once
+            except Exception:
+                logger.exception("could not release the handoff duty's lease")
 
     async def _pause(self, ticket: TicketView, agent: AgentView) -> None:
         try:
