@@ -36,6 +36,7 @@ class FakePlatform:
     lock: threading.Lock = field(default_factory=threading.Lock)
     on_send: object = None  # optional callable(Call), e.g. the simulator's printer
     refused_users: dict = field(default_factory=dict)  # openid / userid -> errcode for every send
+    refused_calls: list[Call] = field(default_factory=list)  # the sends refused that way
 
     def refuse_user(self, user_id: str, code: int = 45015) -> None:
         """Answer every send to `user_id` with `code` (until allow_user)."""
@@ -71,6 +72,7 @@ class FakePlatform:
                     return {"errcode": 40001, "errmsg": "invalid credential"}
                 refused = self.refused_users.get((call.body or {}).get("touser"))
                 if refused is not None:
+                    self.refused_calls.append(call)
                     return {"errcode": refused, "errmsg": f"fake error {refused} for this user"}
                 if self.send_errors:
                     code = self.send_errors.popleft()

@@ -58,8 +58,10 @@ def test_an_agents_reply_outside_the_48_hour_window_is_502_and_shown_as_not_deli
     sent = httpx.post(f"{console}/api/tickets/{ticket_id}/reply", json={"text": "您好，请再看一下"},
                       headers=headers, timeout=30)
     assert sent.status_code == 201 and sent.json()["delivery_status"] == "sent"
-    delivered = [c.body["text"]["content"] for c in fake_platform.sends() if c.body.get("touser") == user.openid]
-    assert "您好，请再看一下" in delivered and "您好，我是客服小王" not in delivered
+    refused_texts = [c.body["text"]["content"] for c in fake_platform.refused_calls if c.body.get("touser") == user.openid]
+    assert refused_texts == ["您好，我是客服小王"]  # tried once, refused, never sent again
+    sent_texts = [c.body["text"]["content"] for c in fake_platform.sends() if c.body.get("touser") == user.openid]
+    assert sent_texts[-1] == "您好，请再看一下"
     stored = service.get_ticket(factory_for(work), ticket_id)
     assert [(m.text, m.delivery_status) for m in stored.transcript if m.author == "agent"] == [
         ("您好，我是客服小王", "failed"), ("您好，请再看一下", "sent")]
