@@ -2,9 +2,10 @@
 
 RasaConversations talks to Rasa: pause / resume a conversation and put an agent's message in
 it. HandoffDesk ties that to the tickets: claiming pauses the bot, replies land in the
-conversation, resolving or releasing resumes it, and so does an agent's silence past the
-timeout. On the REST channel a message appended this way is stored in the tracker but nobody
-pushes it to the user: the web chat polls the console's /api/channel/messages for it.
+conversation (stored with their delivery status), resolving or releasing resumes it, and so
+does an agent's silence past the timeout (run by one replica at a time, see duty_lease.py).
+On the REST channel a message appended this way is stored in the tracker but nobody pushes it
+to the user: the web chat polls the console's /api/channel/messages for it.
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.ticketing import delivery, duty_lease, service
 from bot.ticketing.agents import AgentView
-from bot.ticketing.delivery import DeliveryFailure, parse_failure
 from bot.ticketing.clock import utcnow
+from bot.ticketing.delivery import DeliveryFailure, parse_failure
 from bot.ticketing.lifecycle import TicketStatus
 from bot.ticketing.service import MessageView, TicketView
 from bot.ticketing.texts import handoff_message
