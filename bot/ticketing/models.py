@@ -61,7 +61,8 @@ class AgentSession(Base):
 
 
 class FailedLogin(Base):
-    """A wrong name or password at the console's login, counted to slow down guessing."""
+    """A login attempt counted to slow down guessing: a wrong name or password, or one whose
+    password is being checked right now (login_throttle.py; a success takes its row back)."""
 
     __tablename__ = "failed_logins"
     __table_args__ = (
