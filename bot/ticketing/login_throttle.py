@@ -20,6 +20,7 @@ takes back its own row and that name's earlier failures from that client; a fail
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,7 +44,7 @@ class Attempt:
     """A login attempt counted against the limits: `wait` > 0 means refused for that many seconds."""
 
     id: int | None  # its row while the password is checked; None once refused
-    name: str
+    name: str  # name_key() of the typed name
     client: str
     wait: int = 0
 
@@ -54,6 +55,12 @@ class Attempt:
 
 def _key(value: str) -> str:
     return value.strip()[:64]
+
+
+def name_key(name: str) -> str:
+    """How a typed login name is stored: its SHA-256, so a password typed into the name field
+    is not kept in plain text (the limits only need equal names to match)."""
+    return hashlib.sha256(_key(name).encode("utf-8")).hexdigest()
 
 
 def _rules(name: str, client: str, limits: LoginLimits) -> list[tuple[object, int]]:
@@ -70,7 +77,7 @@ def begin_attempt(
     """Count an attempt before its password is checked; refused (wait > 0) when a limit is reached."""
     now = now or utcnow()
     since = now - limits.window
-    name, client = _key(name), _key(client)
+    name, client = name_key(name), _key(client)
     with factory() as session:
         row = FailedLogin(name=name, client=client, at=now)
         session.add(row)

@@ -71,7 +71,7 @@ class FailedLogin(Base):
     )
 
     id = Column(Integer, primary_key=True, autoincrement=True)
-    name = Column(String(64), nullable=False)  # as typed (cut to 64): unknown names count too
+    name = Column(String(64), nullable=False)  # SHA-256 hex of the name as typed: unknown names count too
     client = Column(String(64), nullable=False)  # the client's IP address
     at = Column(DateTime, nullable=False)
 
