@@ -2,7 +2,8 @@
 
 Serves the access-token calls (/cgi-bin/token, /cgi-bin/gettoken) and the send calls
 (/cgi-bin/message/custom/send, /cgi-bin/message/send), records every call, and can be told
-to answer the next send calls with error codes (40001, 42001, 45015, 45047, ...).
+to answer the next send calls with error codes (40001, 42001, 45015, 45047, ...), or every send
+to one user with a code (`refuse_user(openid)`: 45015, that user last wrote over 48 hours ago).
 """
 from __future__ import annotations
 
@@ -34,6 +35,17 @@ class FakePlatform:
     issued_tokens: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     on_send: object = None  # optional callable(Call), e.g. the simulator's printer
+    refused_users: dict = field(default_factory=dict)  # openid / userid -> errcode for every send
+    refused_calls: list[Call] = field(default_factory=list)  # the sends refused that way
+
+    def refuse_user(self, user_id: str, code: int = 45015) -> None:
+        """Answer every send to `user_id` with `code` (until allow_user)."""
+        with self.lock:
+            self.refused_users[user_id] = code
+
+    def allow_user(self, user_id: str) -> None:
+        with self.lock:
+            self.refused_users.pop(user_id, None)
 
     def fail_next_sends(self, *codes: int) -> None:
         """Answer the next len(codes) send calls with these errcodes."""
@@ -58,6 +70,10 @@ class FakePlatform:
             if call.path in SEND_PATHS:
                 if call.query.get("access_token") not in self.issued_tokens:
                     return {"errcode": 40001, "errmsg": "invalid credential"}
+                refused = self.refused_users.get((call.body or {}).get("touser"))
+                if refused is not None:
+                    self.refused_calls.append(call)
+                    return {"errcode": refused, "errmsg": f"fake error {refused} for this user"}
                 if self.send_errors:
                     code = self.send_errors.popleft()
                     return {"errcode": code, "errmsg": f"fake error {code}"}

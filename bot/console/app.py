@@ -21,7 +21,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.http_headers import with_security_headers
 from bot.privacy import install_log_masking
-from bot.ticketing import agents, login_throttle, service
+from bot.ticketing import agents, delivery, login_throttle, service
 from bot.ticketing.agents import AgentView
 from bot.ticketing.clock import as_utc, iso, utcnow
 from bot.ticketing.handoff import HandoffDesk, HandoffError
@@ -133,19 +133,23 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
         except service.InvalidInput as exc:
             return _error(400, str(exc))
         client = request.remote_addr or request.ip or "unknown"
-        wait = await asyncio.to_thread(login_throttle.seconds_until_allowed, factory, name, client, settings.login_limits)
-        if wait:
-            logger.warning("login for %r from %s refused: too many failures", name[:64], client)
-            refusal = _error(429, f"too many failed logins: try again in {wait} s")
-            refusal.headers["Retry-After"] = str(wait)
+        limits = settings.login_limits
+        # Counted before scrypt, atomically: concurrent guesses cannot all pass one check.
+        attempt = await asyncio.to_thread(login_throttle.begin_attempt, factory, name, client, limits)
+        if not attempt.allowed:
+            shown = await asyncio.to_thread(agents.name_for_log, factory, name)
+            logger.warning("login for %s from %s refused: too many failures", shown, client)
+            refusal = _error(429, f"too many failed logins: try again in {attempt.wait} s")
+            refusal.headers["Retry-After"] = str(attempt.wait)
             return refusal
         # scrypt takes ~50 ms of CPU: off the event loop, or every login stalls every other request.
         result = await asyncio.to_thread(agents.log_in, factory, name, password, session_hours=settings.session_hours)
         if result is None:
-            await asyncio.to_thread(login_throttle.record_failure, factory, name, client, settings.login_limits)
-            logger.warning("failed login for %r from %s", name[:64], client)
+            await asyncio.to_thread(login_throttle.record_failure, factory, attempt, limits)
+            shown = await asyncio.to_thread(agents.name_for_log, factory, name)
+            logger.warning("failed login for %s from %s", shown, client)
             return _error(401, "wrong name or password")
-        await asyncio.to_thread(login_throttle.record_success, factory, name, client)
+        await asyncio.to_thread(login_throttle.record_success, factory, attempt)
         logger.info("agent %s logged in", result.agent.name)
         return response.json(
             {"token": result.token, "agent": result.agent.name, "expires_at": iso(result.expires_at)}
@@ -220,6 +224,9 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
     async def reply(request: Request, agent: AgentView, ticket_id: str) -> response.HTTPResponse:
         text = _text_field(_body(request), "text")
         message = await desk.reply(ticket_id, agent, text)
+        if message.delivery_status == delivery.FAILED:  # stored so the agent sees it, but not received
+            return response.json({"error": "the platform refused the reply: the user did not get it",
+                                  "message": message.to_dict()}, status=502)
         return response.json(message.to_dict(), status=201)
 
     @app.post("/api/tickets/<ticket_id>/status")
@@ -284,6 +291,7 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
         task = getattr(app.ctx, "background", None)
         if task is not None:
             task.cancel()
+            await asyncio.gather(task, return_exceptions=True)  # its lease is released on the way out
         await desk.rasa.aclose()
 
     return app

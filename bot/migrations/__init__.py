@@ -5,15 +5,20 @@ does the same from the command line (revision --autogenerate to write a new migr
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, inspect, text
+from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 BASELINE_REVISION = "0001_filing_baseline"
+# Any fixed 64-bit number; PostgreSQL advisory locks are per database, so every schema shares it.
+MIGRATION_LOCK_KEY = 0x6269_6C69_6E67_0001
+SQLITE_LOCK_WAIT_MS = 120_000
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -37,15 +42,44 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database behind `engine` to `revision`.
 
     A database made before migrations existed (filing tables, no alembic_version) is first
-    stamped at the baseline, which describes exactly those tables.
+    stamped at the baseline, which describes exactly those tables. Processes starting together
+    (replicas, or the console next to the action server) take turns: the first migrates, the
+    others then find the schema current.
     """
-    with engine.begin() as connection:
+    with engine.begin() as connection, _migration_lock(connection):
         config = alembic_config()
         config.attributes["connection"] = connection
         tables = set(inspect(connection).get_table_names())
         if "alembic_version" not in tables and "accounts" in tables:
             command.stamp(config, BASELINE_REVISION)
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _migration_lock(connection: Connection) -> Iterator[None]:
+    """Hold the database's migration lock until the caller's transaction ends.
+
+    Everything after it (the look at the tables included) runs in that one transaction, so a
+    waiting process sees the first one's committed schema. PostgreSQL: a transaction-level
+    advisory lock, released by the commit or rollback. SQLite: BEGIN IMMEDIATE takes the
+    database's write lock up front (pysqlite would otherwise run the DDL outside any transaction,
+    and two processes would both create the same table).
+    """
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        yield
+    elif dialect == "sqlite":
+        # Wait for another process's migration longer than pysqlite's 5 s, on this connection only.
+        usual = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_LOCK_WAIT_MS}")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual)}")
+        yield
+    else:
+        yield
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -155,3 +155,18 @@ def log_out(factory: sessionmaker, token: str) -> None:
     with factory() as session:
         session.execute(delete(AgentSession).where(AgentSession.token_hash == token_digest(token)))
         session.commit()
+
+
+# Keyed per process: an operator can tell repeated unknown names apart in one log, but a short
+# hash of a password typed into the name field cannot be looked up or brute-forced offline.
+_LOG_NAME_KEY = secrets.token_bytes(16)
+
+
+def name_for_log(factory: sessionmaker, name: str) -> str:
+    """How a login name may appear in a log: quoted when it is an agent's, else a keyed short hash."""
+    with factory() as session:  # the exact name log_in looked up, so a typo'd name is not shown
+        known = len(name) <= 64 and session.execute(select(Agent.id).where(Agent.name == name)).first() is not None
+    if known:
+        return repr(name)
+    digest = hmac.new(_LOG_NAME_KEY, name.encode("utf-8"), hashlib.sha256).hexdigest()[:8]
+    return f"an unknown name (#{digest})"

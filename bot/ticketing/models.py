@@ -61,7 +61,8 @@ class AgentSession(Base):
 
 
 class FailedLogin(Base):
-    """A wrong name or password at the console's login, counted to slow down guessing."""
+    """A login attempt counted to slow down guessing: a wrong name or password, or one whose
+    password is being checked right now (login_throttle.py; a success takes its row back)."""
 
     __tablename__ = "failed_logins"
     __table_args__ = (
@@ -70,7 +71,7 @@ class FailedLogin(Base):
     )
 
     id = Column(Integer, primary_key=True, autoincrement=True)
-    name = Column(String(64), nullable=False)  # as typed (cut to 64): unknown names count too
+    name = Column(String(64), nullable=False)  # SHA-256 hex of the name as typed: unknown names count too
     client = Column(String(64), nullable=False)  # the client's IP address
     at = Column(DateTime, nullable=False)
 

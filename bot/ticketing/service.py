@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.privacy import find_personal_data, mask_personal_data
+from bot.ticketing import delivery
 from bot.ticketing.clock import as_utc, iso, utcnow
 from bot.ticketing.lifecycle import (
     FINAL_STATUSES,
@@ -76,6 +77,9 @@ class MessageView:
     text: str  # masked
     at: datetime
     agent: str | None = None
+    delivery_status: str | None = None  # agents' replies: "sent" or "failed" (None before 0006)
+    delivery_error: str | None = None  # why a failed reply did not reach the user, for the agent
+    delivery_label: str | None = None  # 未送达 for a failed reply
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "at": iso(self.at)}
@@ -167,6 +171,9 @@ def _message_view(message: TicketMessage) -> MessageView:
         text=message.text,
         at=message.at,
         agent=message.agent.name if message.agent is not None else None,
+        delivery_status=message.delivery_status,
+        delivery_error=message.delivery_error,
+        delivery_label=delivery.failed_label() if message.delivery_status == delivery.FAILED else None,
     )
 
 
@@ -582,7 +589,9 @@ def agent_messages_for_user(
             .join(Ticket, Ticket.id == TicketMessage.ticket_id)
             .options(selectinload(TicketMessage.agent))
             .where(Ticket.channel == channel, Ticket.sender_id == sender_id,
-                   TicketMessage.author == MessageAuthor.AGENT)
+                   TicketMessage.author == MessageAuthor.AGENT,
+                   # A reply the platform refused is not the user's to see (it is not in the tracker).
+                   or_(TicketMessage.delivery_status.is_(None), TicketMessage.delivery_status != delivery.FAILED))
             .order_by(TicketMessage.at, TicketMessage.id)
         )
         if since is not None:
@@ -639,11 +648,17 @@ def check_can_reply(factory: sessionmaker, ticket_id: str, agent_id: int) -> Tic
 
 
 def record_agent_reply(
-    factory: sessionmaker, ticket_id: str, agent_id: int, text: str, now: datetime | None = None
+    factory: sessionmaker, ticket_id: str, agent_id: int, text: str, now: datetime | None = None,
+    *, delivery_status: str = delivery.SENT, delivery_error: str | None = None,
 ) -> MessageView:
-    """Store a reply the agent sent to the user: 处理中 -> 待反馈, and the agent holds the conversation."""
+    """Store a reply the agent sent to the user: 处理中 -> 待反馈, and the agent holds the conversation.
+
+    A reply the platform refused (delivery_status "failed") is kept with its error so the agent
+    sees it, but it answers nothing: the status stays and the handoff timeout keeps running.
+    """
     now = now or utcnow()
     text = _clean_text(text, "reply")
+    delivered = delivery_status == delivery.SENT
     with factory() as session:
         ticket = _load(session, ticket_id, lock=True)
         agent = _agent(session, agent_id)
@@ -652,13 +667,17 @@ def record_agent_reply(
         _require_holder(ticket, agent)
         masker = _Masker()
         message = TicketMessage(ticket_id=ticket_id, author=MessageAuthor.AGENT, text=masker.text(text), at=now,
-                                agent_id=agent.id)
+                                agent_id=agent.id, delivery_status=delivery_status,
+                                delivery_error=mask_personal_data(delivery_error) if delivery_error else None)
         session.add(message)
-        _event(session, ticket, _actor(agent), "replied", now)
-        if ticket.status == TicketStatus.IN_PROGRESS:
-            _move(session, ticket, TicketStatus.AWAITING_FEEDBACK, _actor(agent), now)
-        ticket.last_agent_reply_at = now
-        if ticket.handoff_since is None:
+        if delivered:
+            _event(session, ticket, _actor(agent), "replied", now)
+            if ticket.status == TicketStatus.IN_PROGRESS:
+                _move(session, ticket, TicketStatus.AWAITING_FEEDBACK, _actor(agent), now)
+            ticket.last_agent_reply_at = now
+        else:
+            _event(session, ticket, _actor(agent), "reply_not_delivered", now, message.delivery_error)
+        if ticket.handoff_since is None:  # the bot was paused for this reply either way
             ticket.handoff_since = now
             _event(session, ticket, _actor(agent), "handoff_started", now)
         masker.save(session, ticket_id, now)

@@ -1,4 +1,4 @@
-"""User-facing texts of the handoff, from data/knowledge/handoff.yml."""
+"""Texts of the handoff, from data/knowledge: users' (handoff.yml) and agents' (console.yml)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,23 +11,32 @@ from bot import config
 from bot.filing.knowledge import KnowledgeError, load_knowledge
 from bot.ticketing.working_hours import WorkingHours
 
-_FILE = "handoff.yml"
-_SECTION = "handoff_messages"
+_HANDOFF = ("handoff.yml", "handoff_messages")
+_CONSOLE = ("console.yml", "console_texts")
 
 
-@lru_cache(maxsize=4)
-def _templates(directory: str) -> dict[str, str]:
-    content = yaml.safe_load((Path(directory) / _FILE).read_text(encoding="utf-8")) or {}
-    return content.get(_SECTION, {})
+@lru_cache(maxsize=8)
+def _templates(directory: str, file: str, section: str) -> dict[str, str]:
+    content = yaml.safe_load((Path(directory) / file).read_text(encoding="utf-8")) or {}
+    return content.get(section, {})
 
 
-def handoff_message(key: str, directory: Path | None = None, **values: object) -> str:
-    """The handoff message `key` rendered with `values` (KnowledgeError when unknown)."""
+def _render(source: tuple[str, str], key: str, directory: Path | str | None, values: dict[str, object]) -> str:
     folder = str(directory or config.knowledge_dir())
-    templates = _templates(folder)
+    templates = _templates(folder, *source)
     if key not in templates:
-        raise KnowledgeError(f"no handoff message {key!r}")
+        raise KnowledgeError(f"no {source[1]} entry {key!r} in {source[0]}")
     return load_knowledge(folder).render(templates[key], **values)
+
+
+def handoff_message(key: str, directory: Path | str | None = None, **values: object) -> str:
+    """The handoff message `key` rendered with `values` (KnowledgeError when unknown)."""
+    return _render(_HANDOFF, key, directory, values)
+
+
+def console_text(key: str, directory: Path | str | None = None, **values: object) -> str:
+    """A text the console shows agents, rendered with `values` (KnowledgeError when unknown)."""
+    return _render(_CONSOLE, key, directory, values)
 
 
 def answer_expectation(hours: WorkingHours, at: datetime, directory: Path | None = None) -> str:

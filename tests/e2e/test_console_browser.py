@@ -11,9 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import service
+from bot.ticketing.agents import add_agent
+from scripts.local_servers import running_console
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
+from tests.integration.rasa_stub import RasaStub
 from tests.service_fixtures import service_unavailable
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
@@ -85,3 +89,36 @@ def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console
     assert any(ticket_id in text for text in delivered[reply_at + 1:])  # then the bot said it is back
     polled = httpx.get(f"{console}/api/channel/messages", params={"sender": sender}).json()
     assert [m["text"] for m in polled["messages"]] == ["您好，请先在控制台购买云托管资源包"]
+
+
+def test_a_reply_the_platform_refuses_shows_as_not_delivered_with_why(browser, tmp_path: Path):
+    # Rasa here is the stand-in answering as rasa/server.py does when the WeChat channel raises (45015).
+    url = f"sqlite:///{tmp_path / 'filing.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    factory = session_factory(engine)
+    add_agent(factory, AGENT_NAME, AGENT_PASSWORD)
+    sender = "wx-openid-silent-for-3-days"
+    ticket_id = service.open_ticket(factory, channel="wechat", sender_id=sender, source_message_id="m-1",
+                                    title="转人工", category="request_human",
+                                    description="用户留了手机 13812345678").ticket.id
+    with RasaStub() as stub, running_console(tmp_path, url, stub.url) as base:
+        stub.refuse_delivery(sender, 45015)
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(base + "/")
+        page.fill("#login-name", AGENT_NAME)
+        page.fill("#login-password", AGENT_PASSWORD)
+        page.click("#login-button")
+        page.click(f"tr.ticket-row[data-id='{ticket_id}']")
+        page.click("#claim-button")
+        page.wait_for_selector("#ticket-status:has-text('处理中')")
+        page.fill("#reply-text", "您好，资源包已续费")
+        page.click("#reply-button")
+        page.wait_for_selector("#messages li.agent.undelivered:has-text('未送达')")
+        shown = page.inner_text("#messages li.undelivered")
+        assert "48 小时" in shown and "138****5678" in shown  # why, and another way to reach the user
+        assert "未送达" in page.inner_text("#action-error")
+        assert page.input_value("#reply-text") == "您好，资源包已续费"  # kept to send again another way
+        page.close()
+    engine.dispose()

@@ -1,7 +1,11 @@
 """Alembic migrations produce exactly the models' schema, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +97,32 @@ def test_create_schema_is_repeatable(sqlite_engine):
     create_schema(sqlite_engine)
     create_schema(sqlite_engine)
     assert current_revision(sqlite_engine) == HEAD
+
+
+# Each process imports everything, then upgrades at the same agreed instant.
+_UPGRADE_AT = """
+import sys, time
+from bot.filing.db import create_schema, make_engine
+engine = make_engine(sys.argv[1])
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+create_schema(engine)
+"""
+
+
+def upgrade_in_processes_at_once(url: str, count: int = 4) -> list[subprocess.CompletedProcess]:
+    start_at = str(time.time() + 8)  # after every interpreter has imported SQLAlchemy and Alembic
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    processes = [subprocess.Popen([sys.executable, "-c", _UPGRADE_AT, url, start_at], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(count)]
+    return [subprocess.CompletedProcess(p.args, p.wait(timeout=120), *p.communicate()) for p in processes]
+
+
+@pytest.mark.parametrize("backend", ["sqlite_engine", "postgres_engine"])
+def test_replicas_migrating_a_fresh_database_at_once_all_start(backend, request):
+    engine = request.getfixturevalue(backend)
+    results = upgrade_in_processes_at_once(engine.url.render_as_string(hide_password=False))
+    assert [r.returncode for r in results] == [0] * len(results), [r.stderr[-800:] for r in results]
+    assert current_revision(engine) == HEAD
+    assert schema_differences(engine) == []
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1

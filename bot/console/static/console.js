@@ -12,6 +12,7 @@ const ACTION_LABELS = {
   created: "创建工单", status: "状态变更", claimed: "认领", replied: "回复用户", note: "内部备注",
   released: "交还机器人", handoff_started: "暂停机器人", handoff_ended: "恢复机器人",
   auto_resumed: "超时未回复，机器人恢复", pause_failed: "暂停机器人失败", resume_failed: "恢复机器人失败",
+  reply_not_delivered: "回复未送达", reply_failed: "回复发送失败", resume_notice_not_delivered: "恢复提示未送达",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -29,7 +30,11 @@ async function api(method, path, body) {
   const res = await fetch(path, options);
   const data = await res.json().catch(() => ({}));
   if (res.status === 401) { logout(false); throw new Error("登录已失效，请重新登录"); }
-  if (!res.ok) throw new Error(data.error || ("请求失败（" + res.status + "）"));
+  if (!res.ok) {
+    const error = new Error(data.error || ("请求失败（" + res.status + "）"));
+    error.data = data;  // e.g. a reply the platform refused: {error, message: {delivery_label, delivery_error}}
+    throw error;
+  }
   return data;
 }
 
@@ -114,7 +119,11 @@ async function loadQueue() {
 }
 $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadQueue().catch(showError); });
 
-function showError(error) { $("action-error").textContent = error.message; }
+function showError(error) {
+  const refused = error.data && error.data.message;
+  $("action-error").textContent = refused && refused.delivery_label
+    ? refused.delivery_label + "：" + (refused.delivery_error || "") : error.message;
+}
 
 function renderHead(t) {
   $("ticket-status").textContent = t.status_label;
@@ -128,8 +137,11 @@ function addMessages(messages) {
   messages.forEach((m) => {
     if (m.id <= lastMessageId) return;
     const who = m.author === "user" ? "用户" : m.author === "agent" ? "客服 " + (m.agent || "") : "机器人";
-    list.append(el("li", { class: m.author, "data-id": String(m.id) },
-      el("span", { class: "meta" }, who + " · " + time(m.at)), m.text));
+    const item = el("li", { class: m.author + (m.delivery_label ? " undelivered" : ""), "data-id": String(m.id) },
+      el("span", { class: "meta" }, who + " · " + time(m.at)), m.text);
+    // The labels and reasons come from the API (data/knowledge/console.yml); shown as text, never HTML.
+    if (m.delivery_label) item.append(el("span", { class: "delivery" }, m.delivery_label + "：" + (m.delivery_error || "")));
+    list.append(item);
     lastMessageId = Math.max(lastMessageId, m.id);
   });
   list.scrollTop = list.scrollHeight;
