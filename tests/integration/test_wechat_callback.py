@@ -43,8 +43,9 @@ def platform():
         yield fake
 
 
-def wechat(store_url: str, platform=None, passive: float = 2.0, **kwargs) -> WeChatInput:
-    settings = wechat_settings(api_base=platform.base_url if platform else "http://127.0.0.1:9")
+def wechat(store_url: str, platform=None, passive: float = 2.0, safe: bool = False, **kwargs) -> WeChatInput:
+    """The Official Account in plain mode (no EncodingAESKey), or in safe mode (`safe=True`)."""
+    settings = wechat_settings(api_base=platform.base_url if platform else "http://127.0.0.1:9", safe=safe)
     return WeChatInput(settings, store_url=store_url, passive_seconds=passive, **kwargs)
 
 
@@ -120,7 +121,7 @@ async def test_the_official_vector_is_stale_on_todays_clock(store_url):
 @pytest.mark.parametrize("make_user", [plain_user, safe_user], ids=["plain", "safe"])
 async def test_text_push_gets_a_passive_reply(store_url, make_user):
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+    async with live_app([wechat(store_url, safe=make_user is safe_user)], bot) as base, httpx.AsyncClient() as client:
         user = make_user(base)
         msg_id = new_msg_id()
         response = await post(client, user.url, *user.push(user.text("每个IP可以备案几次", msg_id)))
@@ -133,7 +134,7 @@ async def test_text_push_gets_a_passive_reply(store_url, make_user):
             assert reply.findtext("ToUserName") == user.openid and reply.findtext("FromUserName") == user.account
             assert reply.findtext("MsgType") == "text"
     [message] = bot.received
-    assert message.sender_id == user.openid and message.message_id == msg_id
+    assert message.sender_id == f"wechat:{user.openid}" and message.message_id == msg_id
     assert message.input_channel == "wechat"
 
 
@@ -204,19 +205,21 @@ async def test_a_message_pushed_outside_a_turn_replaces_the_list(store_url, plat
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
         user = plain_user(base)
         await post(client, user.url, *user.push(user.text("转人工")))
-        await channel.get_output_channel().send_text_message(user.openid, "您好，我是客服小王，请问是第几个环境？")
+        # Rasa hands the output channel the tracker id, which carries the channel's name.
+        await channel.get_output_channel().send_text_message(f"wechat:{user.openid}", "您好，我是客服小王，请问是第几个环境？")
         await post(client, user.url, *user.push(user.text("1")))
     assert bot.received[-1].text == "1"
     assert [send.body["text"]["content"] for send in platform.sends()] == ["您好，我是客服小王，请问是第几个环境？"]
 
 
-async def test_cdata_terminator_in_an_answer_cannot_break_the_reply(store_url):
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe"])
+async def test_cdata_terminator_in_an_answer_cannot_break_the_reply(store_url, safe):
     tricky = "a]]>b<c>&d ]]]]>e"
     bot = ScriptedBot(answer=lambda text: [tricky])
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
-        for user in (plain_user(base), safe_user(base)):
-            response = await post(client, user.url, *user.push(user.text("x")))
-            assert user.reply_content(response.text) == tricky
+    async with live_app([wechat(store_url, safe=safe)], bot) as base, httpx.AsyncClient() as client:
+        user = safe_user(base) if safe else plain_user(base)
+        response = await post(client, user.url, *user.push(user.text("x")))
+        assert user.reply_content(response.text) == tricky
 
 
 @pytest.mark.parametrize(
@@ -274,17 +277,22 @@ async def test_forged_stale_and_missing_signatures_get_403(store_url):
         other_token = SimulatedUser(user.url, "not-our-token", APP_ID)
         wrong_token = await post(client, user.url, *other_token.push(other_token.text("你好")))
         assert [r.status_code for r in (forged, stale, future, missing, wrong_token)] == [403] * 5
-        # A safe-mode push whose Encrypt signature is forged, though the plain one is right.
+    assert bot.received == []
+
+
+async def test_a_safe_mode_push_whose_encrypt_signature_is_forged_gets_403(store_url):
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url, safe=True)], bot) as base, httpx.AsyncClient() as client:
         secret = safe_user(base)
-        query, body = secret.push(secret.text("你好"))
-        bad_msg_signature = await post(client, user.url, {**query, "msg_signature": "0" * 40}, body)
+        query, body = secret.push(secret.text("你好"))  # the plain signature is right, msg_signature is not
+        bad_msg_signature = await post(client, secret.url, {**query, "msg_signature": "0" * 40}, body)
         assert bad_msg_signature.status_code == 403
     assert bot.received == []
 
 
 async def test_ciphertext_for_another_app_id_is_refused(store_url):
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+    async with live_app([wechat(store_url, safe=True)], bot) as base, httpx.AsyncClient() as client:
         stranger = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, "wxsomeoneelse0000", ENCODING_AES_KEY)
         response = await post(client, stranger.url, *stranger.push(stranger.text("你好")))
         assert response.status_code == 403 and "app id" in response.text
@@ -322,17 +330,18 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&x;</Content><MsgId>2</MsgId></xml>"""
 
 
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe"])
 @pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY, b"<xml><Content>unclosed</xml>", b"<other/>"], ids=["entities", "external", "malformed", "root"])
-async def test_entity_laden_and_malformed_bodies_get_400(store_url, body):
+async def test_entity_laden_and_malformed_bodies_get_400(store_url, body, safe):
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
-        user = plain_user(base)
-        query, _ = user.push("")
-        response = await post(client, user.url, query, body)
-        assert response.status_code == 400
-        # Encrypted the same way: the inner document is vetted as strictly.
-        secret = safe_user(base)
-        response = await post(client, secret.url, *secret.push(body.decode("utf-8")))
+    async with live_app([wechat(store_url, safe=safe)], bot) as base, httpx.AsyncClient() as client:
+        if safe:  # encrypted the same way: the inner document is vetted as strictly
+            secret = safe_user(base)
+            response = await post(client, secret.url, *secret.push(body.decode("utf-8")))
+        else:
+            user = plain_user(base)
+            query, _ = user.push("")
+            response = await post(client, user.url, query, body)
         assert response.status_code == 400
     assert bot.received == []
 
@@ -369,7 +378,7 @@ async def test_a_redelivery_after_a_restart_is_not_processed_again(store_url):
 async def test_a_redelivery_whose_answer_was_lost_gets_the_same_reply_again(store_url, safe):
     # Our passive reply reached the platform too late: it retries, and must not meet silence.
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+    async with live_app([wechat(store_url, safe=safe)], bot) as base, httpx.AsyncClient() as client:
         user = safe_user(base) if safe else plain_user(base)
         xml = user.text("每个IP可以备案几次", new_msg_id())
         first = await post(client, user.url, *user.push(xml))
@@ -491,7 +500,7 @@ async def test_the_simulator_prints_replies_and_the_retry_story(store_url, monke
     monkeypatch.setenv("WECHAT_APP_ID", APP_ID)
     monkeypatch.setenv("WECHAT_ENCODING_AES_KEY", ENCODING_AES_KEY)
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base:
+    async with live_app([wechat(store_url, safe=True)], bot) as base:
         code = await asyncio.to_thread(
             wechat_sim.main, ["--server", base, "--safe", "-m", "每个IP可以备案几次", "-m", "/repeat 2 你好", "-m", "/subscribe"]
         )
