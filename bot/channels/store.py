@@ -109,10 +109,9 @@ def open_channel_store(url: str, prefix: str = "channel") -> ChannelStore:
         from bot.channels.redis_store import RedisChannelStore
 
         return RedisChannelStore(url, key_prefix=prefix)
-    from bot.channels.sql_store import SqlChannelStore
-    from bot.filing.db import make_engine
+    from bot.channels.sql_store import SqlChannelStore, channel_engine
 
-    return SqlChannelStore(make_engine(url), table_prefix=prefix)
+    return SqlChannelStore(channel_engine(url), table_prefix=prefix)
 
 
 def options_json(options: list[Option]) -> str:
