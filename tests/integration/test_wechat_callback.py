@@ -152,6 +152,22 @@ async def test_wecom_text_push_gets_an_encrypted_passive_reply(store_url):
         assert response.status_code == 200
         assert user.reply_content(response.text) == "答：你好"
     assert [m.text for m in bot.received] == ["你好"]
+    assert bot.received[0].sender_id == f"wecom:{user.openid}" and bot.received[0].input_channel == "wecom"
+
+
+async def test_a_wecom_signature_replayed_with_another_ciphertext_is_403_and_an_exact_replay_one_turn(store_url):
+    bot = ScriptedBot()
+    channel = WeComInput(wecom_settings(), store_url=store_url, passive_seconds=2.0)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        attacker, victim = wecom_user(base), wecom_user(base)
+        query, body = attacker.push(attacker.text("你好"))
+        _, victims_ciphertext = victim.push(victim.text("我的工单"))
+        first = await post(client, attacker.url, query, body)
+        forged = await post(client, attacker.url, query, victims_ciphertext)
+        replay = await post(client, attacker.url, query, body)
+    assert forged.status_code == 403
+    assert attacker.reply_content(first.text) == attacker.reply_content(replay.text) == "答：你好"
+    assert [m.sender_id for m in bot.received] == [f"wecom:{attacker.openid}"]
 
 
 async def test_a_turns_messages_are_merged_into_one_reply(store_url):
