@@ -21,7 +21,6 @@ import secrets
 import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
@@ -34,6 +33,7 @@ from bot.channels import crypto
 from bot.channels.callback_checks import PushChecks, Push, Rejected, capped_body, query_of
 from bot.channels.delivery import Delivery, PlatformTextOutput
 from bot.channels.platform_api import PlatformApi, masked_user
+from bot.channels.reactions import message_id, reaction_to
 from bot.channels.settings import CallbackSettings, ChannelConfigError, channel_store_url, passive_reply_seconds
 from bot.channels.store import ChannelStore, open_channel_store
 from bot.channels.text_chunks import chosen_option
@@ -63,14 +63,6 @@ def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
     if not 5 <= seconds <= 3600:
         raise ChannelConfigError("CHANNEL_CLAIM_LEASE_SECONDS must be between 5 and 3600 (longer than a turn takes)")
     return seconds
-
-
-@dataclass(frozen=True)
-class Reaction:
-    """What a push asks of us: a Rasa turn on `text`, a canned message, or nothing."""
-
-    text: str | None = None
-    canned: str | None = None  # a messages.yml key
 
 
 def knowledge():
@@ -195,34 +187,6 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
 
     # -- answering a push -----------------------------------------------------------------
 
-    @staticmethod
-    def reaction(message: Any) -> Reaction:
-        """What to do with one message parsed by wechatpy."""
-        kind = getattr(message, "type", "unknown")
-        if kind == "text":
-            return Reaction(text=message.content or "")
-        if kind == "voice":  # Recognition is there only where speech recognition is switched on
-            recognition = (getattr(message, "recognition", None) or "").strip()
-            return Reaction(text=recognition) if recognition else Reaction(canned="channel_voice_unrecognized")
-        if kind == "image":
-            return Reaction(canned="channel_image_received")
-        if kind == "event":
-            event = getattr(message, "event", "")
-            if event in ("subscribe", "subscribe_scan"):
-                return Reaction(canned="channel_welcome")
-            if event == "click" and getattr(message, "key", None):
-                return Reaction(text=message.key)
-            return Reaction()  # unsubscribe, VIEW, SCAN, LOCATION, ...: nothing to say
-        return Reaction(canned="channel_unsupported_message")
-
-    @staticmethod
-    def message_id(fields: dict[str, str]) -> str:
-        """The platform's MsgId; for events, which carry none, user + CreateTime + event (+ key)."""
-        if fields.get("MsgId"):
-            return fields["MsgId"]
-        parts = [fields.get("FromUserName", ""), fields.get("CreateTime", ""), fields.get("Event", ""), fields.get("EventKey", "")]
-        return "event:" + ":".join(parts)
-
     async def answer(self, push: Push, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         fields = push.fields
         user, account = fields.get("FromUserName", ""), fields.get("ToUserName", "")
@@ -232,10 +196,10 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             parsed = self.parse_message(push.xml)
         except Exception as exc:  # defusedxml accepted it, so this is a shape wechatpy cannot read
             return _refusal(self.name(), Rejected(400, f"unreadable message: {type(exc).__name__}"))
-        reaction = self.reaction(parsed)
+        reaction = reaction_to(parsed)
         if reaction.text is None and reaction.canned is None:
             return _success()
-        key = self.message_id(fields)
+        key = message_id(fields)
         claim_key = f"{self.settings.receive_id}:{key}"
         store = await self.store()
         if not await store.claim(claim_key, self.lease_seconds):
