@@ -192,6 +192,8 @@ class PlatformApi(ABC):
                 reason = REFUSAL_REASONS.get(exc.code) or f"the platform refused the message: {exc.message}"
                 level = logging.WARNING if exc.code in REFUSAL_REASONS else logging.ERROR
                 logger.log(level, "%s: cannot reply to %s: %s (%s)", type(self).__name__, masked_user(user_id), reason, exc.code)
+                if sent:  # a long reply is several messages: say that the user saw the first ones
+                    reason = f"{reason} (the first {sent} of its parts went out)"
                 raise DeliveryFailed(exc.code, reason, sent) from None
             sent += 1
         return sent

@@ -708,3 +708,14 @@ async def test_a_late_reply_the_platform_refuses_is_logged_as_not_delivered(stor
     [record] = [r for r in caplog.records if r.name == "bot.channels.delivery"]
     assert record.levelno == logging.WARNING and "not delivered" in record.getMessage() and "45015" in record.getMessage()
     assert user.openid[:6] in record.getMessage() and user.openid not in record.getMessage()
+
+
+async def test_a_long_agent_reply_refused_halfway_says_how_much_went_out(store_url, platform):
+    platform.fail_next_sends(0, 45047)  # the first part goes out, the second meets the reply limit
+    channel = wechat(store_url, platform)
+    async with live_app([channel], ScriptedBot()) as base:
+        user = plain_user(base)
+        with pytest.raises(DeliveryFailed) as failed:
+            await channel.get_output_channel().send_text_message(f"wechat:{user.openid}", "甲" * 1000 + "乙" * 1000)
+    assert str(failed.value) == "[delivery-failed errcode=45047] reply limit reached (the first 1 of its parts went out)"
+    assert failed.value.sent == 1 and len(platform.sends()) == 2
