@@ -209,14 +209,18 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             logger.info("%s: message %s from %s already taken: answering %s", self.name(), key, masked_user(user),
                         "the same reply again" if given else "success")
             return self.passive_reply(push, user, account, given) if given else _success()
-        # Length and pace before any NLU: a pasted novel or a flood gets the polite answer at once.
-        refusal = await self.guard.refusal(self.sender_id(user), reaction.text)
-        if refusal is not None:
-            logger.info("%s: message %s from %s refused before its turn (length or pace)", self.name(), key, masked_user(user))
-            return await self.answer_passively(push, user, account, claim_key, refusal)
-        if reaction.canned is not None:
-            return await self.answer_passively(push, user, account, claim_key, self.message_text(reaction.canned))
-        return await self.run_turn(push, user, account, key, claim_key, reaction.text, on_new_message)
+        try:
+            # Length and pace before any NLU: a pasted novel or a flood gets the polite answer at once.
+            refusal = await self.guard.refusal(self.sender_id(user), reaction.text)
+            if refusal is not None:
+                logger.info("%s: message %s from %s refused before its turn (length or pace)", self.name(), key, masked_user(user))
+                return await self.answer_passively(push, user, account, claim_key, refusal)
+            if reaction.canned is not None:
+                return await self.answer_passively(push, user, account, claim_key, self.message_text(reaction.canned))
+            return await self.run_turn(push, user, account, key, claim_key, reaction.text, on_new_message)
+        except Exception:  # e.g. the store went away: no answer (500), and the platform's retry may run it
+            await _release_quietly(store, claim_key)
+            raise
 
     async def run_turn(
         self, push: Push, user: str, account: str, key: str, claim_key: str, typed: str,
@@ -268,6 +272,13 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             encrypt = self.cipher.encrypt(xml)
             xml = render_encrypted_reply(encrypt, crypto.signature(self.settings.token, timestamp, nonce, encrypt), timestamp, nonce)
         return response.text(xml, content_type="application/xml; charset=utf-8")
+
+
+async def _release_quietly(store: ChannelStore, claim_key: str) -> None:
+    try:
+        await store.release(claim_key)
+    except Exception:  # the store itself failed: the lease runs out on its own
+        logger.exception("could not release the claim of %s", claim_key)
 
 
 def _refusal(channel: str, rejected: Rejected) -> HTTPResponse:

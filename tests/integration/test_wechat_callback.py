@@ -719,3 +719,25 @@ async def test_a_long_agent_reply_refused_halfway_says_how_much_went_out(store_u
             await channel.get_output_channel().send_text_message(f"wechat:{user.openid}", "甲" * 1000 + "乙" * 1000)
     assert str(failed.value) == "[delivery-failed errcode=45047] reply limit reached (the first 1 of its parts went out)"
     assert failed.value.sent == 1 and len(platform.sends()) == 2
+
+
+async def test_a_failure_before_the_turn_gives_the_claim_up_for_the_retry(store_url):
+    # A claim left in flight by an error would make the platform's retries meet `success` for the lease.
+    class BrokenGuard:
+        calls = 0
+
+        async def refusal(self, sender_key, text):
+            BrokenGuard.calls += 1
+            if BrokenGuard.calls == 1:
+                raise RuntimeError("the counter's database went away")
+            return None
+
+    bot = ScriptedBot()
+    channel = wechat(store_url)
+    channel.guard = BrokenGuard()
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = user.text("你好", new_msg_id())
+        assert (await post(client, user.url, *user.push(xml))).status_code == 500
+        retried = await post(client, user.url, *user.push(xml))
+    assert user.reply_content(retried.text) == "答：你好" and len(bot.received) == 1
