@@ -29,8 +29,11 @@ ENCODING_AES_KEY = base64.b64encode(bytes(range(7, 39))).decode("ascii").rstrip(
 AES_KEY = base64.b64decode(ENCODING_AES_KEY + "=")
 
 
-def wechat_settings(api_base: str = "http://127.0.0.1:9", secret: str | None = "app-secret") -> CallbackSettings:
-    return CallbackSettings(token=TOKEN, receive_id=APP_ID, secret=secret, aes_key=AES_KEY, api_base=api_base)
+def wechat_settings(
+    api_base: str = "http://127.0.0.1:9", secret: str | None = "app-secret", safe: bool = True
+) -> CallbackSettings:
+    """An Official Account with an EncodingAESKey (safe mode only), or without one (`safe=False`: plain mode)."""
+    return CallbackSettings(token=TOKEN, receive_id=APP_ID, secret=secret, aes_key=AES_KEY if safe else None, api_base=api_base)
 
 
 def wecom_settings(api_base: str = "http://127.0.0.1:9") -> CallbackSettings:
@@ -53,11 +56,15 @@ class ScriptedBot:
     delay: float = 0.0
     buttons: list[dict] = field(default_factory=list)
     received: list[UserMessage] = field(default_factory=list)
+    failures: int = 0  # the first this many turns raise, as a turn whose database went away does
 
     async def handle_message(self, message: UserMessage) -> None:
         self.received.append(message)
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("the turn failed")
         for text in self.answer(message.text):
             if self.buttons:
                 await message.output_channel.send_text_with_buttons(message.sender_id, text, self.buttons)

@@ -1,19 +1,26 @@
-"""What the Official Account and WeCom callbacks share: checks, dedupe, the 5-second rule.
+"""What the Official Account and WeCom callbacks share: the HTTP routes, the claims, the 5-second rule.
 
 A push is answered passively when the turn finishes within `passive_reply_seconds`;
 otherwise `success` goes back at once and the turn's messages follow through the
 platform's send API. Nothing from a rejected request reaches Rasa: size, signature,
-freshness, XML and ciphertext are checked before a UserMessage exists.
+freshness, replay, XML and ciphertext are checked (callback_checks.py) before a
+UserMessage exists, and so are the message's length and its sender's pace (TurnGuard).
+
+Each message is claimed before its turn: the claim is a lease, `in flight` for
+CHANNEL_CLAIM_LEASE_SECONDS, then `done` once the reply is kept or delivered. A redelivery
+meets the kept reply (done), `success` (in flight), or -- when the lease ran out without a
+reply, because the worker died -- takes the claim over and runs the turn again (tickets
+are idempotent on the message id). A turn that raised gives its claim up.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import time
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
@@ -23,73 +30,46 @@ from sanic.response import HTTPResponse
 
 from bot import config
 from bot.channels import crypto
+from bot.channels.callback_checks import PushChecks, Push, Rejected, capped_body, query_of
+from bot.channels.delivery import Delivery, PlatformTextOutput
 from bot.channels.platform_api import PlatformApi, masked_user
-from bot.channels.settings import CallbackSettings, channel_store_url, passive_reply_seconds
+from bot.channels.reactions import message_id, reaction_to
+from bot.channels.settings import CallbackSettings, ChannelConfigError, channel_store_url, passive_reply_seconds
 from bot.channels.store import ChannelStore, open_channel_store
-from bot.channels.text_chunks import RenderedTurn, chosen_option, render_turn
-from bot.channels.xml_messages import MAX_BODY_BYTES, MalformedXml, parse_document, render_encrypted_reply, render_text_reply
+from bot.channels.text_chunks import chosen_option
+from bot.channels.turn_guard import TurnGuard
+from bot.channels.xml_messages import render_encrypted_reply, render_text_reply
 from bot.filing.knowledge import load_knowledge
+
+__all__ = ["SUCCESS", "CallbackChannel", "PlatformTextOutput", "Push", "Rejected", "claim_lease_seconds"]
 
 logger = logging.getLogger(__name__)
 
 SUCCESS = "success"  # what the platform takes as "no passive reply, all is well"
+# Longer than a turn takes on a loaded server (the model, the action server, the database).
+DEFAULT_CLAIM_LEASE_SECONDS = 30.0
 
 
-class Rejected(Exception):
-    """A request refused with an HTTP status and a reason (never shown to users)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Push:
-    """An authenticated, decrypted push and how to answer it."""
-
-    fields: dict[str, str]  # the inner <xml>'s elements
-    xml: str  # the inner document, for wechatpy's parser
-    encrypted: bool  # answer with an encrypted reply
-
-
-@dataclass(frozen=True)
-class Reaction:
-    """What a push asks of us: a Rasa turn on `text`, a canned message, or nothing."""
-
-    text: str | None = None
-    canned: str | None = None  # a messages.yml key
+def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
+    """CHANNEL_CLAIM_LEASE_SECONDS: how long a claimed message stays `in flight` without a reply (default 30)."""
+    env = os.environ if env is None else env
+    raw = (env.get("CHANNEL_CLAIM_LEASE_SECONDS") or "").strip()
+    if not raw:
+        return DEFAULT_CLAIM_LEASE_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ChannelConfigError(f"CHANNEL_CLAIM_LEASE_SECONDS must be a number of seconds, got {raw!r}") from None
+    if not 5 <= seconds <= 3600:
+        raise ChannelConfigError("CHANNEL_CLAIM_LEASE_SECONDS must be between 5 and 3600 (longer than a turn takes)")
+    return seconds
 
 
 def knowledge():
     return load_knowledge(str(config.knowledge_dir()))
 
 
-def option_hint() -> str:
-    return knowledge().message("channel_option_hint")
-
-
-class PlatformTextOutput(OutputChannel):
-    """Messages pushed outside a callback's turn (an agent's reply, the bot's return), through the platform's API."""
-
-    def __init__(self, channel: CallbackChannel) -> None:
-        self.channel = channel
-
-    def name(self) -> str:  # type: ignore[override]  # instance-level: one class serves both platforms
-        return self.channel.name()
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        rendered = render_turn([message], option_hint())
-        # The newest message decides what a typed number means: an agent's text clears the bot's list.
-        await self.channel.remember_options(recipient_id, rendered)
-        if rendered.texts:
-            await self.channel.api.send_texts(recipient_id, rendered.texts)
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
-
-
-class CallbackChannel(InputChannel):
+class CallbackChannel(PushChecks, Delivery, InputChannel):
     """Base of the two callback channels; subclasses authenticate and read their platform's pushes."""
 
     def __init__(
@@ -99,15 +79,19 @@ class CallbackChannel(InputChannel):
         passive_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
         http_client=None,
+        lease_seconds: float | None = None,
+        guard: TurnGuard | None = None,
     ) -> None:
         self.settings = settings
         self.store_url = store_url or channel_store_url()
         self.passive_seconds = passive_reply_seconds() if passive_seconds is None else passive_seconds
+        self.lease_seconds = claim_lease_seconds() if lease_seconds is None else lease_seconds
         self.clock = clock
         self.cipher = crypto.MessageCipher(settings.aes_key, settings.receive_id) if settings and settings.aes_key else None
         self._store: ChannelStore | None = None
         self._store_lock: asyncio.Lock | None = None
         self.api = self.make_api(settings, http_client) if settings else None
+        self.guard = guard or TurnGuard(self.store)
         self._background: set[asyncio.Task] = set()
 
     @classmethod
@@ -139,6 +123,14 @@ class CallbackChannel(InputChannel):
     def get_output_channel(self) -> OutputChannel | None:
         return PlatformTextOutput(self) if self.api else None
 
+    @staticmethod
+    def option_hint() -> str:
+        return knowledge().message("channel_option_hint")
+
+    @staticmethod
+    def message_text(key: str) -> str:
+        return knowledge().message(key)
+
     async def store(self) -> ChannelStore:
         if self._store is None:
             if self._store_lock is None:
@@ -155,57 +147,6 @@ class CallbackChannel(InputChannel):
             self._store = None
         if self.api is not None:
             await self.api.close()
-
-    async def drain(self, timeout: float | None = None) -> None:
-        """Wait for replies still being delivered through the API (tests, shutdown)."""
-        if self._background:
-            await asyncio.wait(set(self._background), timeout=timeout)
-
-    # -- checks shared by both platforms ------------------------------------------------
-
-    def check_signature(self, given: str | None, timestamp: str | None, nonce: str | None, *extra: str) -> None:
-        try:
-            crypto.verify_signature(self.settings.token, given, timestamp, nonce, *extra, now=self.clock())
-        except crypto.SignatureError as exc:
-            raise Rejected(403, str(exc)) from None
-
-    def check_fresh_and_present(self, given: str | None, timestamp: str | None, nonce: str | None) -> None:
-        """The cheap part of a signature check, done before an encrypted body is parsed."""
-        if not given or not timestamp or not nonce:
-            raise Rejected(403, "signature, timestamp and nonce are required")
-        try:
-            skew = abs(self.clock() - int(timestamp))
-        except ValueError:
-            raise Rejected(403, "timestamp is not a number") from None
-        if skew > crypto.MAX_CLOCK_SKEW_SECONDS:
-            raise Rejected(403, f"timestamp is more than {crypto.MAX_CLOCK_SKEW_SECONDS} s away from the server clock")
-
-    @staticmethod
-    def parse(body: bytes) -> dict[str, str]:
-        try:
-            return parse_document(body)
-        except MalformedXml as exc:
-            raise Rejected(400, str(exc)) from None
-
-    def decrypt(self, encrypt: str) -> str:
-        try:
-            return self.cipher.decrypt(encrypt)
-        except crypto.ReceiveIdError as exc:
-            raise Rejected(403, str(exc)) from None
-        except crypto.DecryptionError as exc:
-            raise Rejected(400, f"cannot decrypt: {exc}") from None
-
-    def read_encrypted(self, query: dict[str, str], body: bytes) -> Push:
-        """Envelope -> msg_signature over Encrypt -> decrypt (receive id checked) -> inner document."""
-        given, timestamp, nonce = query.get("msg_signature"), query.get("timestamp"), query.get("nonce")
-        self.check_fresh_and_present(given, timestamp, nonce)
-        envelope = self.parse(body)
-        encrypt = envelope.get("Encrypt")
-        if not encrypt:
-            raise Rejected(400, "no Encrypt element")
-        self.check_signature(given, timestamp, nonce, encrypt)
-        inner = self.decrypt(encrypt)
-        return Push(self.parse(inner.encode("utf-8")), inner, encrypted=True)
 
     # -- HTTP -----------------------------------------------------------------------------
 
@@ -224,14 +165,16 @@ class CallbackChannel(InputChannel):
         @blueprint.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
             try:
-                return response.text(self.verify_url(_query(request)), content_type="text/plain; charset=utf-8")
+                return response.text(self.verify_url(query_of(request)), content_type="text/plain; charset=utf-8")
             except Rejected as exc:
                 return _refusal(self.name(), exc)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
-                push = self.read_push(_query(request), _capped_body(request))
+                query, body = query_of(request), capped_body(request)
+                push = self.read_push(query, body)
+                await self.check_not_replayed(query, body)
             except Rejected as exc:
                 return _refusal(self.name(), exc)
             return await self.answer(push, on_new_message)
@@ -244,34 +187,6 @@ class CallbackChannel(InputChannel):
 
     # -- answering a push -----------------------------------------------------------------
 
-    @staticmethod
-    def reaction(message: Any) -> Reaction:
-        """What to do with one message parsed by wechatpy."""
-        kind = getattr(message, "type", "unknown")
-        if kind == "text":
-            return Reaction(text=message.content or "")
-        if kind == "voice":  # Recognition is there only where speech recognition is switched on
-            recognition = (getattr(message, "recognition", None) or "").strip()
-            return Reaction(text=recognition) if recognition else Reaction(canned="channel_voice_unrecognized")
-        if kind == "image":
-            return Reaction(canned="channel_image_received")
-        if kind == "event":
-            event = getattr(message, "event", "")
-            if event in ("subscribe", "subscribe_scan"):
-                return Reaction(canned="channel_welcome")
-            if event == "click" and getattr(message, "key", None):
-                return Reaction(text=message.key)
-            return Reaction()  # unsubscribe, VIEW, SCAN, LOCATION, ...: nothing to say
-        return Reaction(canned="channel_unsupported_message")
-
-    @staticmethod
-    def message_id(fields: dict[str, str]) -> str:
-        """The platform's MsgId; for events, which carry none, user + CreateTime + event (+ key)."""
-        if fields.get("MsgId"):
-            return fields["MsgId"]
-        parts = [fields.get("FromUserName", ""), fields.get("CreateTime", ""), fields.get("Event", ""), fields.get("EventKey", "")]
-        return "event:" + ":".join(parts)
-
     async def answer(self, push: Push, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         fields = push.fields
         user, account = fields.get("FromUserName", ""), fields.get("ToUserName", "")
@@ -281,89 +196,73 @@ class CallbackChannel(InputChannel):
             parsed = self.parse_message(push.xml)
         except Exception as exc:  # defusedxml accepted it, so this is a shape wechatpy cannot read
             return _refusal(self.name(), Rejected(400, f"unreadable message: {type(exc).__name__}"))
-        reaction = self.reaction(parsed)
+        reaction = reaction_to(parsed)
         if reaction.text is None and reaction.canned is None:
             return _success()
-        key = self.message_id(fields)
+        key = message_id(fields)
         claim_key = f"{self.settings.receive_id}:{key}"
         store = await self.store()
-        if not await store.claim(claim_key):
+        if not await store.claim(claim_key, self.lease_seconds):
             # Answered already: the platform retries only when our answer did not reach it in
             # time, so the same passive reply goes again. In flight (no reply yet): success.
             given = await store.load_reply(claim_key)
             logger.info("%s: message %s from %s already taken: answering %s", self.name(), key, masked_user(user),
                         "the same reply again" if given else "success")
             return self.passive_reply(push, user, account, given) if given else _success()
-        if reaction.canned is not None:
-            return await self.answer_passively(push, user, account, claim_key, knowledge().message(reaction.canned))
+        try:
+            # Length and pace before any NLU: a pasted novel or a flood gets the polite answer at once.
+            refusal = await self.guard.refusal(self.sender_id(user), reaction.text)
+            if refusal is not None:
+                logger.info("%s: message %s from %s refused before its turn (length or pace)", self.name(), key, masked_user(user))
+                return await self.answer_passively(push, user, account, claim_key, refusal)
+            if reaction.canned is not None:
+                return await self.answer_passively(push, user, account, claim_key, self.message_text(reaction.canned))
+            return await self.run_turn(push, user, account, key, claim_key, reaction.text, on_new_message)
+        except Exception:  # e.g. the store went away: no answer (500), and the platform's retry may run it
+            await _release_quietly(store, claim_key)
+            raise
 
+    async def run_turn(
+        self, push: Push, user: str, account: str, key: str, claim_key: str, typed: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> HTTPResponse:
+        """The Rasa turn of a claimed message, answered passively when it is quick enough."""
+        fields = push.fields
         metadata = {"platform": self.name(), "to_user": account, "msg_type": fields.get("MsgType"), "create_time": fields.get("CreateTime")}
-        text = reaction.text
+        text = typed
+        store = await self.store()
         if fields.get("MsgType") in ("text", "voice"):  # "1" answers the numbered list shown last, as a click would
             chosen = chosen_option(text, await store.load_options(self.options_key(user)))
             if chosen is not None:
-                text, metadata["typed_text"] = chosen.payload, reaction.text
+                text, metadata["typed_text"] = chosen.payload, typed
         collector = CollectingOutputChannel()
-        message = UserMessage(text, collector, user, input_channel=self.name(), message_id=key, metadata=metadata)
+        message = UserMessage(text, collector, self.sender_id(user), input_channel=self.name(), message_id=key, metadata=metadata)
         turn = asyncio.ensure_future(on_new_message(message))
         done, _ = await asyncio.wait({turn}, timeout=self.passive_seconds)
         if not done:
-            self._in_background(self.deliver_later(turn, collector, user))
+            self.in_background(self.deliver_later(turn, collector, user, claim_key))
             return _success()
         if turn.exception() is not None:
             logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), turn.exception())
-            return await self.answer_passively(push, user, account, claim_key, knowledge().message("channel_turn_failed"))
+            # Given up, not kept: a redelivery (our answer lost on the way) runs the turn again
+            # rather than meeting the failure; the user is told now, and can simply send again.
+            await store.release(claim_key)
+            return self.passive_reply(push, user, account, self.message_text("channel_turn_failed"))
         texts = await self.rendered_texts(user, collector)
         if not texts:
+            await store.finish(claim_key)
             return _success()
         if len(texts) > 1:  # a passive reply carries one message; the rest follow through the API
-            self._in_background(self.send(user, texts[1:]))
+            self.in_background(self.send(user, texts[1:]))
         return await self.answer_passively(push, user, account, claim_key, texts[0])
 
     async def answer_passively(self, push: Push, user: str, account: str, claim_key: str, text: str) -> HTTPResponse:
-        """The passive reply, kept for a minute so a redelivery gets it again."""
+        """The passive reply, kept for a minute so a redelivery gets it again; the claim is done."""
         try:
             await (await self.store()).save_reply(claim_key, text)
-        except Exception:  # a redelivery then gets success: the reply itself still goes out
+        except Exception:  # a redelivery then gets success or a second turn: the reply itself still goes out
             logger.exception("%s: could not keep the reply to %s", self.name(), masked_user(user))
         return self.passive_reply(push, user, account, text)
-
-    async def deliver_later(self, turn: asyncio.Future, collector: CollectingOutputChannel, user: str) -> None:
-        try:
-            await turn
-        except Exception as exc:  # the turn's own failure: tell the user rather than stay silent
-            logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), exc)
-            await self.send(user, [knowledge().message("channel_turn_failed")])
-            return
-        texts = await self.rendered_texts(user, collector)
-        if texts:
-            await self.send(user, texts)
-
-    def options_key(self, user: str) -> str:
-        return f"{self.settings.receive_id}:{user}"
-
-    async def remember_options(self, user: str, rendered: RenderedTurn) -> None:
-        try:
-            await (await self.store()).save_options(self.options_key(user), rendered.options)
-        except Exception:  # a typed number then reaches the NLU as text: worse, but the reply still goes out
-            logger.exception("%s: could not store the options shown to %s", self.name(), masked_user(user))
-
-    async def rendered_texts(self, user: str, collector: CollectingOutputChannel) -> list[str]:
-        """The turn's messages as WeChat texts; its numbered options are stored before anyone can see them."""
-        rendered = render_turn(collector.messages, option_hint())
-        await self.remember_options(user, rendered)
-        return rendered.texts
-
-    async def send(self, user: str, texts: list[str]) -> None:
-        try:
-            await self.api.send_texts(user, texts)
-        except Exception:  # token fetch failures etc.: logged, never raised into the loop
-            logger.exception("%s: could not deliver a reply to %s", self.name(), masked_user(user))
-
-    def _in_background(self, coroutine: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._background.add(task)  # keep a reference until done, or the task may vanish
-        task.add_done_callback(self._background.discard)
 
     def passive_reply(self, push: Push, user: str, account: str, text: str) -> HTTPResponse:
         # `text` was merged/split to 2048 bytes by the caller; canned texts are short.
@@ -375,18 +274,11 @@ class CallbackChannel(InputChannel):
         return response.text(xml, content_type="application/xml; charset=utf-8")
 
 
-def _query(request: Request) -> dict[str, str]:
-    return {key: values[0] for key, values in request.args.items() if values}
-
-
-def _capped_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise Rejected(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    body = request.body or b""
-    if len(body) > MAX_BODY_BYTES:
-        raise Rejected(413, f"body larger than {MAX_BODY_BYTES} bytes")
-    return body  # an empty body is malformed XML: 400 once the signature has been checked
+async def _release_quietly(store: ChannelStore, claim_key: str) -> None:
+    try:
+        await store.release(claim_key)
+    except Exception:  # the store itself failed: the lease runs out on its own
+        logger.exception("could not release the claim of %s", claim_key)
 
 
 def _refusal(channel: str, rejected: Rejected) -> HTTPResponse:

@@ -3,7 +3,8 @@
 One client per channel, on httpx.AsyncClient (never a blocking client on the event loop).
 The access token is cached in memory and in the shared ChannelStore, so every worker uses
 the one token a single fetch produced; a token the platform calls invalid or expired
-(40001/40014/42001) is replaced once and the call retried.
+(40001/40014/42001) is replaced once and the call retried. A message the platform does not
+take raises DeliveryFailed, whose text carries a marker other processes parse (see there).
 """
 from __future__ import annotations
 
@@ -37,6 +38,32 @@ class PlatformApiError(Exception):
         super().__init__(f"errcode {code}: {message}")
         self.code = code
         self.message = message
+
+
+class DeliveryFailed(Exception):
+    """A message did not reach the user: the platform refused it (or could not be reached).
+
+    The text starts with a machine-readable marker, `[delivery-failed errcode=<int>] <reason>`,
+    e.g. `[delivery-failed errcode=45015] outside the 48-hour window`. An agent's reply goes out
+    through Rasa's POST /conversations/<id>/tracker/events?execute_side_effects=true, whose
+    500 answer carries this text in its JSON `message`: the console finds the marker there
+    (DELIVERY_FAILED_PATTERN) and shows the reply as not delivered, with the reason.
+    errcode -1 means no answer from the platform (network, no app secret, token fetch).
+    """
+
+    def __init__(self, code: int, reason: str, sent: int = 0) -> None:
+        super().__init__(f"[delivery-failed errcode={code}] {reason}")
+        self.code = code
+        self.reason = reason
+        self.sent = sent  # messages of the same batch that did go out before the failure
+
+
+# How a reader finds the marker in any text that contains DeliveryFailed's message.
+DELIVERY_FAILED_PATTERN = r"\[delivery-failed errcode=(-?\d+)\] ([^\"]*)"
+REFUSAL_REASONS = {
+    OUTSIDE_REPLY_WINDOW: "outside the 48-hour window",
+    REPLY_LIMIT_REACHED: "reply limit reached",
+}
 
 
 def masked_user(user_id: str) -> str:
@@ -154,21 +181,20 @@ class PlatformApi(ABC):
     async def send_texts(self, user_id: str, texts: list[str]) -> int:
         """Send `texts` (merged and split to the size limit) in order; returns how many messages went out.
 
-        Stops at the first failure: 45015 (48-hour window closed) and 45047 (reply limit)
-        mean nothing more can reach this user now, so they are logged, not retried.
+        Stops at the first failure and raises DeliveryFailed: 45015 (48-hour window closed) and
+        45047 (reply limit) mean nothing more can reach this user now, so they are not retried.
         """
         sent = 0
         for chunk in merge_messages(texts):
             try:
                 await self._send_one(user_id, chunk)
             except PlatformApiError as exc:
-                if exc.code == OUTSIDE_REPLY_WINDOW:
-                    logger.warning("%s: cannot reply to %s: outside the 48-hour window (45015)", type(self).__name__, masked_user(user_id))
-                elif exc.code == REPLY_LIMIT_REACHED:
-                    logger.warning("%s: cannot reply to %s: reply limit reached (45047)", type(self).__name__, masked_user(user_id))
-                else:
-                    logger.error("%s: sending to %s failed: %s", type(self).__name__, masked_user(user_id), exc)
-                return sent
+                reason = REFUSAL_REASONS.get(exc.code) or f"the platform refused the message: {exc.message}"
+                level = logging.WARNING if exc.code in REFUSAL_REASONS else logging.ERROR
+                logger.log(level, "%s: cannot reply to %s: %s (%s)", type(self).__name__, masked_user(user_id), reason, exc.code)
+                if sent:  # a long reply is several messages: say that the user saw the first ones
+                    reason = f"{reason} (the first {sent} of its parts went out)"
+                raise DeliveryFailed(exc.code, reason, sent) from None
             sent += 1
         return sent
 

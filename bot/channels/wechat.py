@@ -1,9 +1,10 @@
 """WeChat Official Account (公众号) server callback at /webhooks/wechat/webhook.
 
 Plain mode: the `signature` query parameter signs (token, timestamp, nonce) and is checked
-before the body is read. Safe mode (encrypt_type=aes, WECHAT_ENCODING_AES_KEY set): the
-`msg_signature` signs the Encrypt element too, and the reply goes back encrypted. The mode
-follows each request, as the platform's "compatible" setting switches between them.
+before the body is read; it does not cover the body, so plain mode is accepted only while no
+WECHAT_ENCODING_AES_KEY is set. Safe mode (encrypt_type=aes): the `msg_signature` signs the
+Encrypt element too, and the reply goes back encrypted. With the key set, anything but
+encrypt_type=aes is 403 (the platform's "compatible" mode sends encrypt_type=aes too).
 """
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ class WeChatInput(CallbackChannel):
         # The plain signature comes in both modes and needs no body: check it first.
         self.check_signature(query.get("signature"), query.get("timestamp"), query.get("nonce"))
         encrypt_type = (query.get("encrypt_type") or "raw").lower()
+        if self.cipher is not None and encrypt_type != "aes":
+            # A plain signature says nothing about the body: with a key set, only ciphertext is trusted.
+            raise Rejected(403, "WECHAT_ENCODING_AES_KEY is set: only encrypt_type=aes pushes are accepted")
         if encrypt_type == "raw":
             try:
                 text = body.decode("utf-8")

@@ -81,7 +81,9 @@ class RasaConversations:
         await self._client.aclose()
 
     def _url(self, conversation_id: str, tail: str) -> str:
-        return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{tail}"
+        # Rasa's Sanic routes do not unquote path parameters: "wechat%3Ao..." would name another,
+        # empty conversation, so the ':' of channel-qualified ids ("wechat:<openid>") stays as is.
+        return f"{self.base_url}/conversations/{quote(conversation_id, safe=':')}/{tail}"
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> Any:
         try:

@@ -1,4 +1,4 @@
-"""The channels' shared store on SQLite, PostgreSQL and Redis: one claim per message, shared tokens."""
+"""The channels' shared store on SQLite, PostgreSQL and Redis: leased claims, used signatures, shared tokens."""
 from __future__ import annotations
 
 import asyncio
@@ -9,16 +9,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.channels.store import OFFERED_OPTIONS_TTL_SECONDS, CachedToken, SqlChannelStore, open_channel_store
+from bot.channels.sql_store import SqlChannelStore, channel_engine
+from bot.channels.store import OFFERED_OPTIONS_TTL_SECONDS, CachedToken, open_channel_store
 from bot.channels.text_chunks import Option
 from bot.filing.db import make_engine
 
 
 async def exercise(store) -> None:
     key = f"msg:{secrets.token_hex(6)}"
-    assert await store.claim(key) is True
-    assert await store.claim(key) is False
-    assert await store.claim(key + "-other") is True
+    assert await store.claim(key, 30) is True
+    assert await store.claim(key, 30) is False  # in flight
+    assert await store.claim(key + "-other", 30) is True
     assert await store.load_token("app") is None
     await store.save_token("app", CachedToken("t-1", time.time() + 7200))
     await store.save_token("app", CachedToken("t-2", time.time() + 7200))
@@ -38,6 +39,46 @@ async def exercise(store) -> None:
     assert await store.load_reply(key) is None
     await store.save_reply(key, "答：你好]]>")
     assert await store.load_reply(key) == "答：你好]]>" and await store.load_reply(key + "-other") is None
+    await exercise_claims(store)
+    await exercise_signatures(store)
+
+
+async def exercise_claims(store) -> None:
+    """A claim is a lease: taken over once it runs out, given up when its turn raised, done for good."""
+    dead, raised, kept, sent = (f"msg:{name}:{secrets.token_hex(4)}" for name in ("dead", "raised", "kept", "sent"))
+    assert await store.claim(dead, 0.2) is True  # ... and the worker holding it dies
+    assert await store.claim(dead, 30) is False
+    await asyncio.sleep(0.3)
+    assert await store.claim(dead, 30) is True  # the lease ran out with no reply: taken over
+    assert await store.claim(dead, 30) is False
+    assert await store.claim(raised, 30) is True
+    await store.release(raised)
+    assert await store.claim(raised, 30) is True  # the next redelivery retries
+    assert await store.claim(kept, 0.2) is True
+    await store.save_reply(kept, "答")  # keeping the reply marks the message done
+    await store.release(kept)  # a late release cannot undo that
+    await asyncio.sleep(0.3)
+    assert await store.claim(kept, 30) is False and await store.load_reply(kept) == "答"
+    assert await store.claim(sent, 0.2) is True
+    await store.finish(sent)  # delivered through the API
+    await asyncio.sleep(0.3)
+    assert await store.claim(sent, 30) is False
+
+
+async def exercise_signatures(store) -> None:
+    """A used signature comes back only with the same body (a redelivery), never with another."""
+    signature, other = secrets.token_hex(32), secrets.token_hex(32)
+    fresh_until = time.time() + 300
+    assert await store.note_signature(signature, "body-1", fresh_until) is True
+    assert await store.note_signature(signature, "body-1", fresh_until) is True
+    assert await store.note_signature(signature, "body-2", fresh_until) is False
+    assert await store.note_signature(other, "body-2", fresh_until) is True
+
+
+async def race_for_a_claim(stores, key: str) -> int:
+    """How many of `stores` (separate connections, as workers have) win the same claim at once."""
+    results = await asyncio.gather(*(store.claim(key, 30) for store in stores))
+    return sum(results)
 
 
 def test_sqlite_store(tmp_path):
@@ -55,7 +96,7 @@ def test_claims_survive_a_restart(tmp_path):
     async def claim(key: str) -> bool:
         store = open_channel_store(url)
         try:
-            return await store.claim(key)
+            return await store.claim(key, 30)
         finally:
             await store.close()
 
@@ -69,7 +110,7 @@ def test_concurrent_workers_claim_a_message_exactly_once(tmp_path):
     stores = [SqlChannelStore(make_engine(url)) for _ in range(4)]
     keys = [f"msg:{n}" for n in range(25)]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda job: job[0]._claim(job[1]), [(s, k) for k in keys for s in stores]))
+        results = list(pool.map(lambda job: job[0]._claim(job[1], 30), [(s, k) for k in keys for s in stores]))
     assert sum(results) == len(keys)
     for store in stores:
         store.engine.dispose()
@@ -93,7 +134,7 @@ def test_workers_starting_together_on_a_fresh_database_all_open_the_store(tmp_pa
     for round_ in range(15):
         url = f"sqlite:///{tmp_path / f'channels-{round_}.db'}"
         stores = open_together(url, workers=4)
-        assert sum(store._claim("msg:first") for store in stores) == 1
+        assert sum(store._claim("msg:first", 30) for store in stores) == 1
         for store in stores:
             store.engine.dispose()
 
@@ -102,9 +143,10 @@ def test_workers_starting_together_on_postgres_all_open_the_store(postgres_url):
     for _ in range(5):
         prefix = f"t{secrets.token_hex(4)}"
         stores = open_together(postgres_url, workers=4, prefix=prefix)
-        assert sum(store._claim("msg:first") for store in stores) == 1
+        assert sum(store._claim("msg:first", 30) for store in stores) == 1
         with stores[0].engine.begin() as connection:
-            for table in ("seen_messages", "token_leases", "access_tokens", "offered_options", "passive_replies"):
+            for table in ("message_claims", "used_signatures", "token_leases", "access_tokens", "offered_options",
+                          "passive_replies", "rate_counters"):
                 connection.exec_driver_sql(f"DROP TABLE {prefix}_{table}")
         for store in stores:
             store.engine.dispose()
@@ -151,3 +193,68 @@ def test_redis_store(redis_url):
             await store.close()
 
     asyncio.run(run())
+
+
+def test_workers_racing_for_an_expired_lease_on_postgres_take_it_over_once(postgres_url):
+    async def run():
+        prefix = f"t{secrets.token_hex(4)}"
+        stores = [open_channel_store(postgres_url, prefix=prefix) for _ in range(4)]
+        try:
+            assert await race_for_a_claim(stores, "msg:raced") == 1
+            assert await stores[0].claim("msg:lapsing", 0.2)
+            await asyncio.sleep(0.3)
+            assert await race_for_a_claim(stores, "msg:lapsing") == 1
+        finally:
+            for store in stores:
+                await store.close()
+
+    asyncio.run(run())
+
+
+def test_workers_racing_for_an_expired_lease_on_redis_take_it_over_once(redis_url):
+    async def run():
+        prefix = f"test-channels-{secrets.token_hex(6)}"
+        stores = [open_channel_store(redis_url, prefix=prefix) for _ in range(4)]
+        try:
+            assert await race_for_a_claim(stores, "msg:raced") == 1
+            assert await stores[0].claim("msg:lapsing", 0.2)
+            await asyncio.sleep(0.3)
+            assert await race_for_a_claim(stores, "msg:lapsing") == 1
+        finally:
+            keys = await stores[0].redis.keys(f"{prefix}:*")
+            if keys:
+                await stores[0].redis.delete(*keys)
+            for store in stores:
+                await store.close()
+
+    asyncio.run(run())
+
+
+def test_a_used_signature_is_forgotten_once_its_timestamp_is_stale(tmp_path):
+    store = SqlChannelStore(make_engine(f"sqlite:///{tmp_path / 'channels.db'}"))
+    assert store._note_signature("sig", "body-1", time.time() - 1)  # expired, not yet swept
+    store._writes = -1  # the next write sweeps
+    assert store._note_signature("other", "body-1", time.time() + 300)
+    assert store._note_signature("sig", "body-2", time.time() + 300)  # a stale signature is refused by its timestamp anyway
+    store.engine.dispose()
+
+
+def test_the_sqlite_store_keeps_its_connections_and_writes_ahead(tmp_path):
+    # A refusal of a 16,000-character text spent over 100 ms in fsyncs of four one-row commits.
+    store = open_channel_store(f"sqlite:///{tmp_path / 'var' / 'channels.db'}")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    assert type(store.engine.pool).__name__ == "QueuePool"  # not a new connection (and WAL reset) per use
+    store.engine.dispose()
+
+
+def test_workers_with_pooled_sqlite_connections_claim_a_message_exactly_once(tmp_path):
+    url = f"sqlite:///{tmp_path / 'channels.db'}"
+    stores = [SqlChannelStore(channel_engine(url)) for _ in range(4)]
+    keys = [f"msg:{n}" for n in range(25)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda job: job[0]._claim(job[1], 30), [(s, k) for k in keys for s in stores]))
+    assert sum(results) == len(keys)
+    for store in stores:
+        store.engine.dispose()

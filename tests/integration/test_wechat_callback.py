@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 import defusedxml.ElementTree as safe_xml
@@ -15,9 +16,13 @@ import pytest
 from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
 
 from bot.channels.callback import SUCCESS
+from bot.channels.platform_api import DELIVERY_FAILED_PATTERN, DeliveryFailed
+from bot.channels.sql_store import SqlChannelStore
 from bot.channels.store import PASSIVE_REPLY_TTL_SECONDS
+from bot.channels.turn_guard import GuardSettings, TurnGuard
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
+from bot.filing.db import make_engine
 from bot.filing.knowledge import load_knowledge
 from bot import config
 from scripts.fake_wechat_platform import FakePlatformServer
@@ -43,8 +48,9 @@ def platform():
         yield fake
 
 
-def wechat(store_url: str, platform=None, passive: float = 2.0, **kwargs) -> WeChatInput:
-    settings = wechat_settings(api_base=platform.base_url if platform else "http://127.0.0.1:9")
+def wechat(store_url: str, platform=None, passive: float = 2.0, safe: bool = False, **kwargs) -> WeChatInput:
+    """The Official Account in plain mode (no EncodingAESKey), or in safe mode (`safe=True`)."""
+    settings = wechat_settings(api_base=platform.base_url if platform else "http://127.0.0.1:9", safe=safe)
     return WeChatInput(settings, store_url=store_url, passive_seconds=passive, **kwargs)
 
 
@@ -120,7 +126,7 @@ async def test_the_official_vector_is_stale_on_todays_clock(store_url):
 @pytest.mark.parametrize("make_user", [plain_user, safe_user], ids=["plain", "safe"])
 async def test_text_push_gets_a_passive_reply(store_url, make_user):
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+    async with live_app([wechat(store_url, safe=make_user is safe_user)], bot) as base, httpx.AsyncClient() as client:
         user = make_user(base)
         msg_id = new_msg_id()
         response = await post(client, user.url, *user.push(user.text("每个IP可以备案几次", msg_id)))
@@ -133,7 +139,7 @@ async def test_text_push_gets_a_passive_reply(store_url, make_user):
             assert reply.findtext("ToUserName") == user.openid and reply.findtext("FromUserName") == user.account
             assert reply.findtext("MsgType") == "text"
     [message] = bot.received
-    assert message.sender_id == user.openid and message.message_id == msg_id
+    assert message.sender_id == f"wechat:{user.openid}" and message.message_id == msg_id
     assert message.input_channel == "wechat"
 
 
@@ -146,6 +152,22 @@ async def test_wecom_text_push_gets_an_encrypted_passive_reply(store_url):
         assert response.status_code == 200
         assert user.reply_content(response.text) == "答：你好"
     assert [m.text for m in bot.received] == ["你好"]
+    assert bot.received[0].sender_id == f"wecom:{user.openid}" and bot.received[0].input_channel == "wecom"
+
+
+async def test_a_wecom_signature_replayed_with_another_ciphertext_is_403_and_an_exact_replay_one_turn(store_url):
+    bot = ScriptedBot()
+    channel = WeComInput(wecom_settings(), store_url=store_url, passive_seconds=2.0)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        attacker, victim = wecom_user(base), wecom_user(base)
+        query, body = attacker.push(attacker.text("你好"))
+        _, victims_ciphertext = victim.push(victim.text("我的工单"))
+        first = await post(client, attacker.url, query, body)
+        forged = await post(client, attacker.url, query, victims_ciphertext)
+        replay = await post(client, attacker.url, query, body)
+    assert forged.status_code == 403
+    assert attacker.reply_content(first.text) == attacker.reply_content(replay.text) == "答：你好"
+    assert [m.sender_id for m in bot.received] == [f"wecom:{attacker.openid}"]
 
 
 async def test_a_turns_messages_are_merged_into_one_reply(store_url):
@@ -204,19 +226,21 @@ async def test_a_message_pushed_outside_a_turn_replaces_the_list(store_url, plat
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
         user = plain_user(base)
         await post(client, user.url, *user.push(user.text("转人工")))
-        await channel.get_output_channel().send_text_message(user.openid, "您好，我是客服小王，请问是第几个环境？")
+        # Rasa hands the output channel the tracker id, which carries the channel's name.
+        await channel.get_output_channel().send_text_message(f"wechat:{user.openid}", "您好，我是客服小王，请问是第几个环境？")
         await post(client, user.url, *user.push(user.text("1")))
     assert bot.received[-1].text == "1"
     assert [send.body["text"]["content"] for send in platform.sends()] == ["您好，我是客服小王，请问是第几个环境？"]
 
 
-async def test_cdata_terminator_in_an_answer_cannot_break_the_reply(store_url):
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe"])
+async def test_cdata_terminator_in_an_answer_cannot_break_the_reply(store_url, safe):
     tricky = "a]]>b<c>&d ]]]]>e"
     bot = ScriptedBot(answer=lambda text: [tricky])
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
-        for user in (plain_user(base), safe_user(base)):
-            response = await post(client, user.url, *user.push(user.text("x")))
-            assert user.reply_content(response.text) == tricky
+    async with live_app([wechat(store_url, safe=safe)], bot) as base, httpx.AsyncClient() as client:
+        user = safe_user(base) if safe else plain_user(base)
+        response = await post(client, user.url, *user.push(user.text("x")))
+        assert user.reply_content(response.text) == tricky
 
 
 @pytest.mark.parametrize(
@@ -274,17 +298,22 @@ async def test_forged_stale_and_missing_signatures_get_403(store_url):
         other_token = SimulatedUser(user.url, "not-our-token", APP_ID)
         wrong_token = await post(client, user.url, *other_token.push(other_token.text("你好")))
         assert [r.status_code for r in (forged, stale, future, missing, wrong_token)] == [403] * 5
-        # A safe-mode push whose Encrypt signature is forged, though the plain one is right.
+    assert bot.received == []
+
+
+async def test_a_safe_mode_push_whose_encrypt_signature_is_forged_gets_403(store_url):
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url, safe=True)], bot) as base, httpx.AsyncClient() as client:
         secret = safe_user(base)
-        query, body = secret.push(secret.text("你好"))
-        bad_msg_signature = await post(client, user.url, {**query, "msg_signature": "0" * 40}, body)
+        query, body = secret.push(secret.text("你好"))  # the plain signature is right, msg_signature is not
+        bad_msg_signature = await post(client, secret.url, {**query, "msg_signature": "0" * 40}, body)
         assert bad_msg_signature.status_code == 403
     assert bot.received == []
 
 
 async def test_ciphertext_for_another_app_id_is_refused(store_url):
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+    async with live_app([wechat(store_url, safe=True)], bot) as base, httpx.AsyncClient() as client:
         stranger = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, "wxsomeoneelse0000", ENCODING_AES_KEY)
         response = await post(client, stranger.url, *stranger.push(stranger.text("你好")))
         assert response.status_code == 403 and "app id" in response.text
@@ -322,17 +351,18 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
 <xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>&x;</Content><MsgId>2</MsgId></xml>"""
 
 
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe"])
 @pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY, b"<xml><Content>unclosed</xml>", b"<other/>"], ids=["entities", "external", "malformed", "root"])
-async def test_entity_laden_and_malformed_bodies_get_400(store_url, body):
+async def test_entity_laden_and_malformed_bodies_get_400(store_url, body, safe):
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
-        user = plain_user(base)
-        query, _ = user.push("")
-        response = await post(client, user.url, query, body)
-        assert response.status_code == 400
-        # Encrypted the same way: the inner document is vetted as strictly.
-        secret = safe_user(base)
-        response = await post(client, secret.url, *secret.push(body.decode("utf-8")))
+    async with live_app([wechat(store_url, safe=safe)], bot) as base, httpx.AsyncClient() as client:
+        if safe:  # encrypted the same way: the inner document is vetted as strictly
+            secret = safe_user(base)
+            response = await post(client, secret.url, *secret.push(body.decode("utf-8")))
+        else:
+            user = plain_user(base)
+            query, _ = user.push("")
+            response = await post(client, user.url, query, body)
         assert response.status_code == 400
     assert bot.received == []
 
@@ -369,7 +399,7 @@ async def test_a_redelivery_after_a_restart_is_not_processed_again(store_url):
 async def test_a_redelivery_whose_answer_was_lost_gets_the_same_reply_again(store_url, safe):
     # Our passive reply reached the platform too late: it retries, and must not meet silence.
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+    async with live_app([wechat(store_url, safe=safe)], bot) as base, httpx.AsyncClient() as client:
         user = safe_user(base) if safe else plain_user(base)
         xml = user.text("每个IP可以备案几次", new_msg_id())
         first = await post(client, user.url, *user.push(xml))
@@ -491,7 +521,7 @@ async def test_the_simulator_prints_replies_and_the_retry_story(store_url, monke
     monkeypatch.setenv("WECHAT_APP_ID", APP_ID)
     monkeypatch.setenv("WECHAT_ENCODING_AES_KEY", ENCODING_AES_KEY)
     bot = ScriptedBot()
-    async with live_app([wechat(store_url)], bot) as base:
+    async with live_app([wechat(store_url, safe=True)], bot) as base:
         code = await asyncio.to_thread(
             wechat_sim.main, ["--server", base, "--safe", "-m", "每个IP可以备案几次", "-m", "/repeat 2 你好", "-m", "/subscribe"]
         )
@@ -508,3 +538,206 @@ async def test_an_unsigned_empty_body_is_403_and_a_signed_one_400(store_url):
         assert (await post(client, user.url, {}, b"")).status_code == 403
         query, _ = user.push("")
         assert (await post(client, user.url, query, b"")).status_code == 400
+
+
+# -- safe to expose (issue 9): replays, leases, limits before the turn, truthful delivery ---------
+
+
+async def test_a_plain_push_is_403_when_an_encoding_aes_key_is_set(store_url):
+    # The plain signature does not cover the body: with a key set, only ciphertext is trusted.
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url, safe=True)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        query, body = user.push(user.text("我的工单"))
+        plain = await post(client, user.url, query, body)
+        other = await post(client, user.url, {**query, "encrypt_type": "rot13"}, body)
+        assert (plain.status_code, other.status_code) == (403, 403)
+        assert "encrypt_type=aes" in plain.text
+    assert bot.received == []
+
+
+async def test_a_replayed_signature_with_a_forged_body_is_403(store_url):
+    # The attack: a captured signature/timestamp/nonce reused with a body naming another openid.
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        victim, attacker = plain_user(base), plain_user(base)
+        query, body = attacker.push(attacker.text("查工单", new_msg_id()))
+        assert (await post(client, attacker.url, query, body)).status_code == 200
+        forged = victim.text("查工单", new_msg_id()).encode("utf-8")
+        replayed = await post(client, attacker.url, query, forged)
+        assert replayed.status_code == 403 and "already used" in replayed.text
+    assert [m.sender_id for m in bot.received] == [f"wechat:{attacker.openid}"]
+
+
+async def test_a_replayed_signature_is_refused_by_every_worker(store_url):
+    # Two channel instances over one store stand for two workers behind a load balancer.
+    first_bot, second_bot = ScriptedBot(), ScriptedBot()
+    async with live_app([wechat(store_url)], first_bot) as base_a, live_app([wechat(store_url)], second_bot) as base_b:
+        async with httpx.AsyncClient() as client:
+            attacker, victim = plain_user(base_a), plain_user(base_b)
+            query, body = attacker.push(attacker.text("你好"))
+            assert (await post(client, attacker.url, query, body)).status_code == 200
+            forged = victim.text("我的工单").encode("utf-8")
+            assert (await post(client, victim.url, query, forged)).status_code == 403
+    assert second_bot.received == []
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe"])
+async def test_an_exact_replay_of_a_push_is_one_turn_and_gets_the_kept_reply(store_url, safe):
+    # Same signature, same body: what a redelivery may look like, so it is not refused.
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url, safe=safe)], bot) as base, httpx.AsyncClient() as client:
+        user = safe_user(base) if safe else plain_user(base)
+        query, body = user.push(user.text("每个IP可以备案几次", new_msg_id()))
+        answers = [await post(client, user.url, query, body) for _ in range(3)]
+    assert [r.status_code for r in answers] == [200] * 3
+    assert {user.reply_content(r.text) for r in answers} == {"答：每个IP可以备案几次"}
+    assert len(bot.received) == 1
+
+
+async def test_a_message_whose_worker_died_after_claiming_is_run_by_a_redelivery_after_the_lease(store_url):
+    # The attack review killed a worker right after its claim: every redelivery got `success`.
+    bot = ScriptedBot()
+    channel = wechat(store_url, lease_seconds=0.5)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        msg_id = new_msg_id()
+        dead_worker = SqlChannelStore(make_engine(store_url), table_prefix="wechat")
+        assert await dead_worker.claim(f"{APP_ID}:{msg_id}", 0.5)  # ... and then the worker was killed
+        await dead_worker.close()
+        xml = user.text("每个IP可以备案几次", msg_id)
+        while_leased = await post(client, user.url, *user.push(xml))
+        assert while_leased.text == SUCCESS and bot.received == []
+        await asyncio.sleep(0.6)
+        after_lease = await post(client, user.url, *user.push(xml))
+        assert user.reply_content(after_lease.text) == "答：每个IP可以备案几次"
+        again = await post(client, user.url, *user.push(xml))  # done now: the kept reply, no third turn
+        assert user.reply_content(again.text) == "答：每个IP可以备案几次"
+    assert len(bot.received) == 1
+
+
+async def test_a_turn_that_raised_is_run_again_by_the_next_redelivery(store_url):
+    # The attack review saw a raised turn make every redelivery answer channel_turn_failed.
+    bot = ScriptedBot(failures=1)
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = user.text("每个IP可以备案几次", new_msg_id())
+        failed = await post(client, user.url, *user.push(xml))
+        assert user.reply_content(failed.text) == KB.message("channel_turn_failed")
+        retried = await post(client, user.url, *user.push(xml))
+        assert user.reply_content(retried.text) == "答：每个IP可以备案几次"
+    assert len(bot.received) == 2
+
+
+async def test_a_slow_turn_that_raised_is_run_again_by_the_next_redelivery(store_url, platform):
+    bot = ScriptedBot(delay=0.4, failures=1)
+    channel = wechat(store_url, platform, passive=0.1)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = user.text("你好", new_msg_id())
+        assert (await post(client, user.url, *user.push(xml))).text == SUCCESS
+        await channel.drain(timeout=10)  # failed in the background: the user is told through the API
+        assert [s.body["text"]["content"] for s in platform.sends()] == [KB.message("channel_turn_failed")]
+        assert (await post(client, user.url, *user.push(xml))).text == SUCCESS
+        await channel.drain(timeout=10)
+    assert [s.body["text"]["content"] for s in platform.sends()][-1] == "答：你好"
+    assert len(bot.received) == 2
+
+
+async def test_a_16000_character_message_gets_the_polite_answer_without_a_turn(store_url):
+    # 16,000 characters took 9.4 s and 4.7 GB of NLU before the 500-character gate.
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = user.text("备" * 16_000, new_msg_id())
+        refused = await post(client, user.url, *user.push(xml))
+        again = await post(client, user.url, *user.push(xml))  # the refusal is kept: the claim is done
+        fine = await post(client, user.url, *user.push(user.text("你好")))
+    polite = KB.message("input_too_long", max_chars=500)
+    assert user.reply_content(refused.text) == polite and user.reply_content(again.text) == polite
+    assert user.reply_content(fine.text) == "答：你好"
+    assert [m.text for m in bot.received] == ["你好"]
+
+
+async def test_a_sender_flooding_messages_is_slowed_without_turns_while_others_are_answered(store_url):
+    bot = ScriptedBot()
+    channel = wechat(store_url)
+    channel.guard = TurnGuard(channel.store, GuardSettings(messages_per_minute=3))
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        flooder, other = plain_user(base), plain_user(base)
+        flood = [await post(client, flooder.url, *flooder.push(flooder.text(f"第{n}条"))) for n in range(5)]
+        calm = await post(client, other.url, *other.push(other.text("你好")))
+    assert [flooder.reply_content(r.text) for r in flood[3:]] == [KB.message("channel_rate_limited")] * 2
+    assert other.reply_content(calm.text) == "答：你好"
+    assert [m.text for m in bot.received] == ["第0条", "第1条", "第2条", "你好"]
+    assert {m.sender_id for m in bot.received} == {f"wechat:{flooder.openid}", f"wechat:{other.openid}"}
+
+
+@pytest.mark.parametrize(("code", "reason"), [(45015, "outside the 48-hour window"), (45047, "reply limit reached")])
+async def test_an_agent_reply_the_platform_refuses_raises_delivery_failed(store_url, platform, code, reason):
+    # The attack review saw a 45015 recorded as sent: the console said 201, the user got nothing.
+    platform.fail_next_sends(code)
+    channel = wechat(store_url, platform)
+    async with live_app([channel], ScriptedBot()) as base:
+        user = plain_user(base)
+        with pytest.raises(DeliveryFailed) as failed:
+            await channel.get_output_channel().send_text_message(f"wechat:{user.openid}", "您好，我是客服小王。")
+    assert str(failed.value) == f"[delivery-failed errcode={code}] {reason}"
+    assert re.search(DELIVERY_FAILED_PATTERN, f'{{"message": "An unexpected error occurred. Error: {failed.value}"}}').groups() == (str(code), reason)
+
+
+async def test_another_channels_conversation_is_never_sent_to_a_wechat_user(store_url, platform):
+    channel = wechat(store_url, platform)
+    async with live_app([channel], ScriptedBot()):
+        with pytest.raises(DeliveryFailed):
+            await channel.get_output_channel().send_text_message("rest:o_sim_123456", "您好")
+    assert platform.sends() == []
+
+
+async def test_a_late_reply_the_platform_refuses_is_logged_as_not_delivered(store_url, platform, caplog):
+    platform.fail_next_sends(45015)
+    channel = wechat(store_url, platform, passive=0.1)
+    with caplog.at_level(logging.WARNING, logger="bot.channels.delivery"):
+        async with live_app([channel], ScriptedBot(delay=0.3)) as base, httpx.AsyncClient() as client:
+            user = plain_user(base)
+            xml = user.text("你好", new_msg_id())
+            await post(client, user.url, *user.push(xml))
+            await channel.drain(timeout=10)
+            # Done although undelivered: a redelivery does not run the turn a second time.
+            assert (await post(client, user.url, *user.push(xml))).text == SUCCESS
+    [record] = [r for r in caplog.records if r.name == "bot.channels.delivery"]
+    assert record.levelno == logging.WARNING and "not delivered" in record.getMessage() and "45015" in record.getMessage()
+    assert user.openid[:6] in record.getMessage() and user.openid not in record.getMessage()
+
+
+async def test_a_long_agent_reply_refused_halfway_says_how_much_went_out(store_url, platform):
+    platform.fail_next_sends(0, 45047)  # the first part goes out, the second meets the reply limit
+    channel = wechat(store_url, platform)
+    async with live_app([channel], ScriptedBot()) as base:
+        user = plain_user(base)
+        with pytest.raises(DeliveryFailed) as failed:
+            await channel.get_output_channel().send_text_message(f"wechat:{user.openid}", "甲" * 1000 + "乙" * 1000)
+    assert str(failed.value) == "[delivery-failed errcode=45047] reply limit reached (the first 1 of its parts went out)"
+    assert failed.value.sent == 1 and len(platform.sends()) == 2
+
+
+async def test_a_failure_before_the_turn_gives_the_claim_up_for_the_retry(store_url):
+    # A claim left in flight by an error would make the platform's retries meet `success` for the lease.
+    class BrokenGuard:
+        calls = 0
+
+        async def refusal(self, sender_key, text):
+            BrokenGuard.calls += 1
+            if BrokenGuard.calls == 1:
+                raise RuntimeError("the counter's database went away")
+            return None
+
+    bot = ScriptedBot()
+    channel = wechat(store_url)
+    channel.guard = BrokenGuard()
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = user.text("你好", new_msg_id())
+        assert (await post(client, user.url, *user.push(xml))).status_code == 500
+        retried = await post(client, user.url, *user.push(xml))
+    assert user.reply_content(retried.text) == "答：你好" and len(bot.received) == 1

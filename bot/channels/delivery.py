@@ -1,0 +1,120 @@
+"""Messages that go out through the platform's send API rather than as a passive reply.
+
+An agent's reply (through Rasa's output channel), the rest of a long turn, and a turn slower
+than the passive deadline. A message the platform refuses raises DeliveryFailed out of
+PlatformTextOutput, so Rasa's event endpoint fails and the console learns it; the bot's own
+late replies that fail are logged as not delivered.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
+
+from bot.channels.platform_api import DeliveryFailed, PlatformApi, masked_user
+from bot.channels.store import ChannelStore
+from bot.channels.text_chunks import RenderedTurn, render_turn
+
+if TYPE_CHECKING:
+    from bot.channels.callback import CallbackChannel
+
+logger = logging.getLogger(__name__)
+
+
+class PlatformTextOutput(OutputChannel):
+    """Messages pushed outside a callback's turn (an agent's reply, the bot's return), through the platform's API."""
+
+    def __init__(self, channel: CallbackChannel) -> None:
+        self.channel = channel
+
+    def name(self) -> str:  # type: ignore[override]  # instance-level: one class serves both platforms
+        return self.channel.name()
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Send one bot message to the tracker `recipient_id`; raises DeliveryFailed when it does not arrive."""
+        user = self.channel.platform_user(recipient_id)
+        rendered = render_turn([message], self.channel.option_hint())
+        # The newest message decides what a typed number means: an agent's text clears the bot's list.
+        await self.channel.remember_options(user, rendered)
+        if rendered.texts:
+            await self.channel.api.send_texts(user, rendered.texts)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
+class Delivery:
+    """Sending through the API for a callback channel; the channel provides `api`, `store()` and the texts."""
+
+    api: PlatformApi | None
+    settings: Any
+    _background: set[asyncio.Task]
+
+    def sender_id(self, user: str) -> str:
+        """The tracker id of a platform user: the openid / userid qualified by the channel's name."""
+        return f"{self.name()}:{user}"
+
+    def platform_user(self, sender_id: str) -> str:
+        """The bare openid / userid the platform's API needs, from a tracker id."""
+        prefix = f"{self.name()}:"
+        if sender_id.startswith(prefix):
+            return sender_id[len(prefix):]
+        if ":" in sender_id:  # another channel's conversation: never send it to a WeChat user
+            raise DeliveryFailed(-1, f"not a {self.name()} conversation")
+        return sender_id  # a tracker from before ids carried the channel
+
+    def options_key(self, user: str) -> str:
+        return f"{self.settings.receive_id}:{user}"
+
+    async def remember_options(self, user: str, rendered: RenderedTurn) -> None:
+        try:
+            await (await self.store()).save_options(self.options_key(user), rendered.options)
+        except Exception:  # a typed number then reaches the NLU as text: worse, but the reply still goes out
+            logger.exception("%s: could not store the options shown to %s", self.name(), masked_user(user))
+
+    async def rendered_texts(self, user: str, collector: CollectingOutputChannel) -> list[str]:
+        """The turn's messages as WeChat texts; its numbered options are stored before anyone can see them."""
+        rendered = render_turn(collector.messages, self.option_hint())
+        await self.remember_options(user, rendered)
+        return rendered.texts
+
+    async def send(self, user: str, texts: list[str]) -> bool:
+        """The bot's own messages through the API; False (and a WARNING naming the errcode) when they did not arrive."""
+        try:
+            await self.api.send_texts(user, texts)
+            return True
+        except DeliveryFailed as exc:
+            logger.warning("%s: reply to %s not delivered (errcode %s, %d of the messages sent): %s",
+                           self.name(), masked_user(user), exc.code, exc.sent, exc.reason)
+        except Exception:  # store failures etc.: logged, never raised into the loop
+            logger.exception("%s: could not deliver a reply to %s", self.name(), masked_user(user))
+        return False
+
+    async def deliver_later(self, turn: asyncio.Future, collector: CollectingOutputChannel, user: str, claim_key: str) -> None:
+        """The end of a turn slower than the passive deadline: its messages go through the API."""
+        store: ChannelStore = await self.store()
+        try:
+            await turn
+        except Exception as exc:  # the turn's own failure: tell the user rather than stay silent
+            logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), exc)
+            await store.release(claim_key)  # a redelivery, if one comes, runs the turn again
+            await self.send(user, [self.message_text("channel_turn_failed")])
+            return
+        texts = await self.rendered_texts(user, collector)
+        # Done even when the platform refused the messages: the turn ran, a rerun would repeat it.
+        await store.finish(claim_key)
+        if texts:
+            await self.send(user, texts)
+
+    def in_background(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background.add(task)  # keep a reference until done, or the task may vanish
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for replies still being delivered through the API (tests, shutdown)."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout)

@@ -1,0 +1,101 @@
+"""The channel store on Redis: claims and signatures are SET NX with an expiry."""
+from __future__ import annotations
+
+import math
+import time
+
+from bot.channels.store import (
+    OFFERED_OPTIONS_TTL_SECONDS, PASSIVE_REPLY_TTL_SECONDS, SEEN_MESSAGE_TTL_SECONDS, CachedToken, ChannelStore,
+    options_from_json, options_json,
+)
+from bot.channels.text_chunks import Option
+
+IN_FLIGHT, DONE = b"in_flight", b"done"
+# Delete the claim only while it is in flight: a claim that became done stays done.
+_RELEASE_IN_FLIGHT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisChannelStore(ChannelStore):
+    """An in-flight claim is a key that expires with its lease, so a dead worker's claim frees itself."""
+
+    def __init__(self, url: str, key_prefix: str = "channel") -> None:
+        import redis.asyncio as redis_asyncio
+
+        self.redis = redis_asyncio.Redis.from_url(url)
+        self.prefix = key_prefix
+
+    def _claim_key(self, message_key: str) -> str:
+        return f"{self.prefix}:claim:{message_key}"
+
+    async def claim(self, message_key: str, lease_seconds: float) -> bool:
+        lease_ms = max(1, int(lease_seconds * 1000))
+        return bool(await self.redis.set(self._claim_key(message_key), IN_FLIGHT, nx=True, px=lease_ms))
+
+    async def finish(self, message_key: str) -> None:
+        await self.redis.set(self._claim_key(message_key), DONE, ex=SEEN_MESSAGE_TTL_SECONDS)
+
+    async def release(self, message_key: str) -> None:
+        await self.redis.eval(_RELEASE_IN_FLIGHT, 1, self._claim_key(message_key), IN_FLIGHT)
+
+    async def note_signature(self, signature_key: str, body_digest: str, expires_at: float) -> bool:
+        key = f"{self.prefix}:signature:{signature_key}"
+        seconds = max(1, math.ceil(expires_at - time.time()))
+        if await self.redis.set(key, body_digest, nx=True, ex=seconds):
+            return True
+        seen = await self.redis.get(key)
+        return seen is None or seen.decode("ascii") == body_digest  # None: it expired in between
+
+    async def load_token(self, app_key: str) -> CachedToken | None:
+        values = await self.redis.hmget(f"{self.prefix}:token:{app_key}", "token", "expires_at")
+        if not values or values[0] is None or values[1] is None:
+            return None
+        return CachedToken(values[0].decode("utf-8"), float(values[1]))
+
+    async def save_token(self, app_key: str, token: CachedToken) -> None:
+        key = f"{self.prefix}:token:{app_key}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"token": token.token, "expires_at": str(token.expires_at)})
+            pipe.expireat(key, max(int(token.expires_at), int(time.time()) + 1))
+            await pipe.execute()
+
+    async def take_refresh_lease(self, app_key: str, seconds: float) -> bool:
+        return bool(await self.redis.set(f"{self.prefix}:lease:{app_key}", "1", nx=True, px=int(seconds * 1000)))
+
+    async def release_refresh_lease(self, app_key: str) -> None:
+        await self.redis.delete(f"{self.prefix}:lease:{app_key}")
+
+    async def save_options(self, user_key: str, options: list[Option]) -> None:
+        key = f"{self.prefix}:options:{user_key}"
+        if options:
+            await self.redis.set(key, options_json(options), ex=OFFERED_OPTIONS_TTL_SECONDS)
+        else:
+            await self.redis.delete(key)
+
+    async def load_options(self, user_key: str) -> list[Option]:
+        stored = await self.redis.get(f"{self.prefix}:options:{user_key}")
+        return options_from_json(stored.decode("utf-8")) if stored else []
+
+    async def save_reply(self, message_key: str, text: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:  # the reply and the claim's `done` together
+            pipe.set(f"{self.prefix}:reply:{message_key}", text, ex=PASSIVE_REPLY_TTL_SECONDS)
+            pipe.set(self._claim_key(message_key), DONE, ex=SEEN_MESSAGE_TTL_SECONDS)
+            await pipe.execute()
+
+    async def load_reply(self, message_key: str) -> str | None:
+        stored = await self.redis.get(f"{self.prefix}:reply:{message_key}")
+        return stored.decode("utf-8") if stored is not None else None
+
+    async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
+        window_start = int(time.time()) // window_seconds * window_seconds
+        key = f"{self.prefix}:count:{counter_key}:{window_start}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, window_seconds * 2)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def close(self) -> None:
+        await self.redis.close()

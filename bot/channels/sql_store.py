@@ -1,0 +1,336 @@
+"""The channel store on SQL (SQLite by default, PostgreSQL in production): primary keys decide races."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from pathlib import Path
+
+from sqlalchemy import (
+    Column, Float, Integer, MetaData, String, Table, Text, case, create_engine, delete, event, insert, select, update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from bot.channels.store import (
+    OFFERED_OPTIONS_TTL_SECONDS, PASSIVE_REPLY_TTL_SECONDS, SEEN_MESSAGE_TTL_SECONDS, CachedToken, ChannelStore,
+    options_from_json, options_json,
+)
+from bot.channels.text_chunks import Option
+from bot.filing.db import make_engine
+
+IN_FLIGHT, DONE = "in_flight", "done"
+# Forget expired claims and signatures every so many writes; the tables stay small.
+_SWEEP_EVERY = 200
+# Seven tables and three indexes: each lost race leaves one object fewer to create.
+_CREATE_ATTEMPTS = 11
+
+
+def _create_tables_racing_other_workers(metadata: MetaData, engine: Engine) -> None:
+    """create_all that tolerates workers starting together on a fresh database.
+
+    create_all checks, then creates: another worker can create a table or index in between,
+    and our CREATE then fails with "already exists". Checking again skips what now exists.
+    """
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            metadata.create_all(engine)
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # PostgreSQL reports a concurrent CREATE TABLE as a unique violation in pg_type.
+            if attempt == _CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def channel_engine(url: str) -> Engine:
+    """The store's engine; an SQLite file gets pooled connections and the write-ahead log.
+
+    Every callback writes a few rows (signature, claim, counter, reply). With SQLAlchemy 1.4's
+    default for SQLite files (a new connection per use) and the rollback journal, each commit
+    and each close waited for an fsync, ~25 ms apiece here: refusing a 16,000-character text
+    took over 100 ms, all of it in the store. Kept connections and WAL with synchronous=NORMAL
+    take under a millisecond; a crashed process loses nothing, a power cut may lose the last
+    commits -- for this state (a minute of replies, minutes of signatures) an acceptable loss.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return make_engine(url)
+    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    # Connections move between the to_thread workers, one thread at a time (the pool's checkout).
+    engine = create_engine(url, future=True, poolclass=QueuePool, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_write_ahead_log)
+    return engine
+
+
+def _sqlite_write_ahead_log(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class SqlChannelStore(ChannelStore):
+    """Claims and signatures are rows with a primary key: the database decides who was first."""
+
+    def __init__(self, engine: Engine, table_prefix: str = "channel") -> None:
+        self.engine = engine
+        metadata = MetaData()
+        # A new table rather than the old `seen_messages` (key, seen_at): claims now have a state.
+        self.claims = Table(
+            f"{table_prefix}_message_claims",
+            metadata,
+            Column("message_key", String(255), primary_key=True),
+            Column("state", String(16), nullable=False),  # IN_FLIGHT or DONE
+            Column("until", Float, nullable=False, index=True),  # the lease's end, or when a done claim is forgotten
+        )
+        self.signatures = Table(
+            f"{table_prefix}_used_signatures",
+            metadata,
+            Column("signature_key", String(64), primary_key=True),
+            Column("body_digest", String(64), nullable=False),
+            Column("expires_at", Float, nullable=False, index=True),
+        )
+        self.leases = Table(
+            f"{table_prefix}_token_leases",
+            metadata,
+            Column("app_key", String(255), primary_key=True),
+            Column("expires_at", Float, nullable=False),
+        )
+        self.tokens = Table(
+            f"{table_prefix}_access_tokens",
+            metadata,
+            Column("app_key", String(255), primary_key=True),
+            Column("token", String(1024), nullable=False),
+            Column("expires_at", Float, nullable=False),
+        )
+        self.offered = Table(
+            f"{table_prefix}_offered_options",
+            metadata,
+            Column("user_key", String(255), primary_key=True),
+            Column("options", Text, nullable=False),  # JSON: [[title, payload], ...]
+            Column("offered_at", Float, nullable=False),
+        )
+        self.replies = Table(
+            f"{table_prefix}_passive_replies",
+            metadata,
+            Column("message_key", String(255), primary_key=True),
+            Column("text", Text, nullable=False),
+            Column("saved_at", Float, nullable=False, index=True),
+        )
+        self.counters = Table(
+            f"{table_prefix}_rate_counters",
+            metadata,
+            Column("counter_key", String(255), primary_key=True),
+            Column("window_start", Float, nullable=False),
+            Column("count", Integer, nullable=False),
+        )
+        _create_tables_racing_other_workers(metadata, engine)
+        self._writes = 0
+
+    def _sweep_now_and_then(self, now: float) -> None:
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY:
+            return
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.claims).where(self.claims.c.until < now))
+            connection.execute(delete(self.signatures).where(self.signatures.c.expires_at < now))
+
+    # -- message claims -----------------------------------------------------------------------
+
+    def _claim(self, message_key: str, lease_seconds: float) -> bool:
+        now = time.time()
+        claims = self.claims
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(claims).values(message_key=message_key, state=IN_FLIGHT, until=now + lease_seconds))
+        except IntegrityError:
+            # Taken before. Only an in-flight claim whose lease ran out can be taken over, and
+            # the WHERE makes exactly one of several racing workers the new holder. A done claim
+            # past its day is stale too: the sweep may not have removed it yet.
+            with self.engine.begin() as connection:
+                taken = connection.execute(
+                    update(claims)
+                    .where(claims.c.message_key == message_key, claims.c.until < now)
+                    .values(state=IN_FLIGHT, until=now + lease_seconds)
+                ).rowcount
+            return taken == 1
+        self._sweep_now_and_then(now)
+        return True
+
+    async def claim(self, message_key: str, lease_seconds: float) -> bool:
+        # Off the event loop: a database round trip must not hold up other callbacks.
+        return await asyncio.to_thread(self._claim, message_key, lease_seconds)
+
+    def _mark_done(self, connection, message_key: str, now: float) -> None:
+        claims = self.claims
+        values = {"state": DONE, "until": now + SEEN_MESSAGE_TTL_SECONDS}
+        if not connection.execute(update(claims).where(claims.c.message_key == message_key).values(**values)).rowcount:
+            connection.execute(insert(claims).values(message_key=message_key, **values))
+
+    def _finish(self, message_key: str) -> None:
+        with self.engine.begin() as connection:
+            self._mark_done(connection, message_key, time.time())
+
+    async def finish(self, message_key: str) -> None:
+        await asyncio.to_thread(self._finish, message_key)
+
+    def _release(self, message_key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.claims).where(self.claims.c.message_key == message_key, self.claims.c.state == IN_FLIGHT))
+
+    async def release(self, message_key: str) -> None:
+        await asyncio.to_thread(self._release, message_key)
+
+    # -- used signatures ------------------------------------------------------------------------
+
+    def _note_signature(self, signature_key: str, body_digest: str, expires_at: float) -> bool:
+        now = time.time()
+        signatures = self.signatures
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(signatures).values(signature_key=signature_key, body_digest=body_digest, expires_at=expires_at))
+        except IntegrityError:
+            with self.engine.connect() as connection:
+                seen = connection.execute(
+                    select(signatures.c.body_digest).where(signatures.c.signature_key == signature_key)
+                ).scalar_one_or_none()
+            return seen is None or seen == body_digest  # None: swept in between, so it had expired
+        self._sweep_now_and_then(now)
+        return True
+
+    async def note_signature(self, signature_key: str, body_digest: str, expires_at: float) -> bool:
+        return await asyncio.to_thread(self._note_signature, signature_key, body_digest, expires_at)
+
+    # -- access tokens ----------------------------------------------------------------------------
+
+    def _load_token(self, app_key: str) -> CachedToken | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(self.tokens.c.token, self.tokens.c.expires_at).where(self.tokens.c.app_key == app_key)
+            ).first()
+        return CachedToken(row.token, row.expires_at) if row else None
+
+    async def load_token(self, app_key: str) -> CachedToken | None:
+        return await asyncio.to_thread(self._load_token, app_key)
+
+    def _save_token(self, app_key: str, token: CachedToken) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.tokens).where(self.tokens.c.app_key == app_key))
+            connection.execute(insert(self.tokens).values(app_key=app_key, token=token.token, expires_at=token.expires_at))
+
+    async def save_token(self, app_key: str, token: CachedToken) -> None:
+        await asyncio.to_thread(self._save_token, app_key, token)
+
+    def _take_lease(self, app_key: str, seconds: float) -> bool:
+        now = time.time()
+        with self.engine.begin() as connection:  # a lease left by a crashed worker expires
+            connection.execute(delete(self.leases).where(self.leases.c.app_key == app_key, self.leases.c.expires_at < now))
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(self.leases).values(app_key=app_key, expires_at=now + seconds))
+        except IntegrityError:
+            return False
+        return True
+
+    async def take_refresh_lease(self, app_key: str, seconds: float) -> bool:
+        return await asyncio.to_thread(self._take_lease, app_key, seconds)
+
+    def _release_lease(self, app_key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.leases).where(self.leases.c.app_key == app_key))
+
+    async def release_refresh_lease(self, app_key: str) -> None:
+        await asyncio.to_thread(self._release_lease, app_key)
+
+    # -- offered options and kept replies ---------------------------------------------------------
+
+    def _save_options(self, user_key: str, options: list[Option]) -> None:
+        with self.engine.begin() as connection:
+            if not options:
+                connection.execute(delete(self.offered).where(self.offered.c.user_key == user_key))
+                return
+            values = {"options": options_json(options), "offered_at": time.time()}
+            if connection.execute(update(self.offered).where(self.offered.c.user_key == user_key).values(**values)).rowcount:
+                return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(self.offered).values(user_key=user_key, **values))
+        except IntegrityError:  # another worker inserted first: the newer list wins
+            with self.engine.begin() as connection:
+                connection.execute(update(self.offered).where(self.offered.c.user_key == user_key).values(**values))
+
+    async def save_options(self, user_key: str, options: list[Option]) -> None:
+        await asyncio.to_thread(self._save_options, user_key, options)
+
+    def _load_options(self, user_key: str) -> list[Option]:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(self.offered.c.options).where(
+                    self.offered.c.user_key == user_key,
+                    self.offered.c.offered_at >= time.time() - OFFERED_OPTIONS_TTL_SECONDS,
+                )
+            ).first()
+        return options_from_json(row.options) if row else []
+
+    async def load_options(self, user_key: str) -> list[Option]:
+        return await asyncio.to_thread(self._load_options, user_key)
+
+    def _save_reply(self, message_key: str, text: str) -> None:
+        now = time.time()
+        with self.engine.begin() as connection:  # the reply and the claim's `done` in one transaction
+            # Replies outlive their use within a minute: each save clears the expired ones.
+            connection.execute(delete(self.replies).where(self.replies.c.saved_at < now - PASSIVE_REPLY_TTL_SECONDS))
+            connection.execute(delete(self.replies).where(self.replies.c.message_key == message_key))
+            connection.execute(insert(self.replies).values(message_key=message_key, text=text, saved_at=now))
+            self._mark_done(connection, message_key, now)
+
+    async def save_reply(self, message_key: str, text: str) -> None:
+        await asyncio.to_thread(self._save_reply, message_key, text)
+
+    def _load_reply(self, message_key: str) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(self.replies.c.text).where(
+                    self.replies.c.message_key == message_key,
+                    self.replies.c.saved_at >= time.time() - PASSIVE_REPLY_TTL_SECONDS,
+                )
+            ).scalar_one_or_none()
+
+    async def load_reply(self, message_key: str) -> str | None:
+        return await asyncio.to_thread(self._load_reply, message_key)
+
+    # -- counters -----------------------------------------------------------------------------
+
+    def _count_in_window(self, counter_key: str, window_seconds: int) -> int:
+        window_start = float(int(time.time()) // window_seconds * window_seconds)
+        counters = self.counters
+        bump = (
+            update(counters)
+            .where(counters.c.counter_key == counter_key)
+            .values(
+                # A new window starts the count again; the same window adds one.
+                count=case((counters.c.window_start == window_start, counters.c.count + 1), else_=1),
+                window_start=window_start,
+            )
+        )
+        for _ in range(3):
+            with self.engine.begin() as connection:
+                if connection.execute(bump).rowcount:
+                    return connection.execute(
+                        select(counters.c.count).where(counters.c.counter_key == counter_key)
+                    ).scalar_one()
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(insert(counters).values(counter_key=counter_key, window_start=window_start, count=1))
+                return 1
+            except IntegrityError:  # another worker inserted the row first: bump it instead
+                continue
+        raise RuntimeError(f"could not count {counter_key}")
+
+    async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
+        return await asyncio.to_thread(self._count_in_window, counter_key, window_seconds)
+
+    async def close(self) -> None:
+        self.engine.dispose()
