@@ -11,7 +11,8 @@ from sqlalchemy.orm import sessionmaker
 from bot.filing import services
 from bot.filing.seed import DEMO_ACCOUNT_ID
 from bot.filing.diagnosis import Diagnosis, Finding
-from bot.filing.models import Base, OrderStatus
+from bot.filing.domains import DomainOutcome
+from bot.filing.models import Account, Base, OrderStatus, SubjectType
 from bot.filing.quota import IpQuota, NoIpReason, QuotaReport, QuotaState
 from bot.filing.services import OrderView
 from bot.filing.unit_of_work import UnitOfWork
@@ -158,3 +159,48 @@ def test_services_leave_the_database_as_it_was(seeded_factory: sessionmaker, uow
     services.order_status(uow, "BA-DEMO-0001", DEMO_ACCOUNT_ID)
 
     assert counts() == before
+
+
+# --- ownership: details only for the sender's own account -----------------------------------
+
+OTHER_ACCOUNT = "acct-other"
+
+
+@pytest.fixture
+def other_account(seeded_factory: sessionmaker) -> str:
+    """A second account holding nothing: the demo records are not its own."""
+    with seeded_factory() as session:
+        session.add(Account(id=OTHER_ACCOUNT, subject_name="另一家公司", subject_type=SubjectType.ORGANISATION))
+        session.commit()
+    return OTHER_ACCOUNT
+
+
+@pytest.mark.parametrize("account", [OTHER_ACCOUNT, None], ids=["another account", "unbound"])
+def test_another_accounts_records_read_exactly_as_unknown_ones(uow: UnitOfWork, other_account: str, account: str | None) -> None:
+    for env_id in ("env-demo-ok", "env-demo-full", "env-demo-blocked"):
+        assert services.check_quota(uow, env_id, account) is None
+        assert services.diagnose_environment(uow, env_id, account, NOW) is None
+        assert services.filings_holding_slots(uow, env_id, account) == []
+        assert services.owns_environment(uow, env_id, account) is False
+    for order_id in ("BA-DEMO-0001", "BA-DEMO-0006"):
+        assert services.order_status(uow, order_id, account) is None
+        assert services.owns_order(uow, order_id, account) is False
+
+
+def test_the_owner_sees_its_own_records(uow: UnitOfWork) -> None:
+    assert services.owns_environment(uow, "env-demo-full", DEMO_ACCOUNT_ID)
+    assert services.owns_order(uow, "BA-DEMO-0006", DEMO_ACCOUNT_ID)
+    assert services.filings_holding_slots(uow, "env-demo-full", DEMO_ACCOUNT_ID) == [
+        ("example.cn", "粤ICP备2026012345号-1"), ("docs.example.com.cn", "粤ICP备2026012345号-2"),
+    ]
+
+
+@pytest.mark.parametrize("account", [OTHER_ACCOUNT, None], ids=["another account", "unbound"])
+def test_the_domain_check_counts_only_the_accounts_own_orders(uow: UnitOfWork, other_account: str, account: str | None) -> None:
+    own = services.check_domain_filing(uow, "photo-example.cn", DEMO_ACCOUNT_ID)
+    foreign = services.check_domain_filing(uow, "photo-example.cn", account)
+
+    assert (own.outcome, own.order_id) == (DomainOutcome.REJECTED, "BA-DEMO-0006")
+    assert (foreign.outcome, foreign.order_id, foreign.order_status) == (DomainOutcome.NOT_FILED, None, None)
+    # The public filing record is public: it reads the same for everyone.
+    assert services.check_domain_filing(uow, "example-ali.cn", account).outcome == DomainOutcome.FILED_ELSEWHERE
