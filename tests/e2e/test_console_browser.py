@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.ticketing import service
+from scripts.local_servers import bind_to_demo_account, rest_tracker_id
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
 from tests.service_fixtures import service_unavailable
@@ -44,6 +45,7 @@ def browser(chromium: Path):
 def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console):
     rasa_url, work = servers_work
     sender = new_sender()
+    bind_to_demo_account(f"sqlite:///{work / 'filing.db'}", rest_tracker_id(sender))  # the checks need the environment's owner
     say(rasa_url, sender, "env-demo-noservice 选不了云托管")
     ticket_id = ticket_from_conversation(rasa_url, work, sender).ticket.id
 
