@@ -29,8 +29,10 @@ DEMO_ACCOUNT_ID = "acct-demo"
 # The simulator's default user (scripts/wechat_sim.py), the same id on WeChat and WeCom.
 DEMO_SIMULATOR_USER = "o_sim_demo"
 # Conversations the seed binds to the demo account, so the README's examples show details:
-# the web chat's demo session, the README's curl sender and the simulator's user.
-DEMO_SENDERS = ("webchat:demo", "rest:me", f"wechat:{DEMO_SIMULATOR_USER}", f"wecom:{DEMO_SIMULATOR_USER}")
+# the web chat's demo session, the README's curl sender, the simulator's user and `make shell`.
+DEMO_SENDERS = (
+    "webchat:demo", "rest:me", f"wechat:{DEMO_SIMULATOR_USER}", f"wecom:{DEMO_SIMULATOR_USER}", "shell:demo",
+)
 _PURCHASED = datetime(2026, 1, 5, 10, 0)
 _EXPIRES = datetime(2099, 1, 5, 10, 0)
 

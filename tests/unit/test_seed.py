@@ -171,7 +171,7 @@ def bound_senders(factory: sessionmaker) -> dict[str, str]:
 
 
 def test_the_seed_binds_the_documented_demo_senders_to_the_demo_account(seeded_factory: sessionmaker) -> None:
-    documented = ("webchat:demo", "rest:me", "wechat:o_sim_demo", "wecom:o_sim_demo")  # README, demo data
+    documented = ("webchat:demo", "rest:me", "wechat:o_sim_demo", "wecom:o_sim_demo", "shell:demo")  # README, demo data
 
     assert bound_senders(seeded_factory) == {sender: DEMO_ACCOUNT_ID for sender in documented}
 
