@@ -104,15 +104,12 @@ def redeem_code(uow: UnitOfWork, sender_id: str, text: str, now: datetime) -> Re
     if code is None:
         return Redemption(RedeemOutcome.UNKNOWN)
     hashed = code_hash(code)
-    for attempt in range(2):
-        try:
-            return _redeem(uow, sender_id, hashed, now)
-        except IntegrityError:
-            # The sender's first binding raced another redeem of the same sender: all rolled
-            # back (the code is unused again), and the second pass finds the row to update.
-            if attempt == 1:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return _redeem(uow, sender_id, hashed, now)
+    except IntegrityError:
+        # The sender's first binding raced another redeem by the same sender: all of it rolled
+        # back (the code is unused again), and this second pass finds the binding to update.
+        return _redeem(uow, sender_id, hashed, now)
 
 
 def _redeem(uow: UnitOfWork, sender_id: str, hashed: str, now: datetime) -> Redemption:
