@@ -133,7 +133,7 @@ def send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> li
     return reply.events
 
 
-def binding_needed(lead_key: str, general_key: str, **values: object) -> "Reply":
+def binding_needed(lead_key: str, general_key: str, **values: object) -> Reply:
     """For a conversation bound to no account: why no details, the general answer, how to bind."""
     kb = knowledge()
     return Reply("\n".join((kb.message(lead_key, **values), kb.message(general_key), kb.message("account_bind_how"))))

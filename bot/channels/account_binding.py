@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import lru_cache
 
+from sqlalchemy.orm import sessionmaker
+
 from bot import config
 from bot.channels.store import ChannelStore
 from bot.filing import accounts
@@ -64,7 +66,8 @@ class AccountBinding:
             return kb.message("account_bind_how")
         # Every attempt counts, before the lookup and atomically in the shared store, so
         # concurrent guesses cannot slip past the limit (and a success costs one try too).
-        tries = await (await self._store()).count_in_window(f"bind-attempts:{sender_key}", ATTEMPT_WINDOW_SECONDS)
+        # "bind:" is as long as the guard's "rate:": a tracker id that fits its key fits this one.
+        tries = await (await self._store()).count_in_window(f"bind:{sender_key}", ATTEMPT_WINDOW_SECONDS)
         if tries > MAX_REDEEM_ATTEMPTS:
             return kb.message("account_too_many_tries")
         result = await asyncio.to_thread(accounts.redeem_code, self._units(), sender_key, code, self._clock())
@@ -74,7 +77,7 @@ class AccountBinding:
 
 
 @lru_cache(maxsize=4)
-def _sessions(url: str):
+def _sessions(url: str) -> sessionmaker:
     # No migrations here: the seed (make run) and the action server bring the schema up, and
     # one fewer process racing to migrate a fresh database is one fewer collision.
     return session_factory(make_engine(url))

@@ -3,6 +3,7 @@ a real SQLite filing core, a real SQL channel store counting the attempts."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
@@ -23,14 +24,26 @@ def kb() -> KnowledgeBase:
 
 
 @pytest.fixture
-def store(tmp_path):
-    channel_store = open_channel_store(f"sqlite:///{tmp_path / 'channels.db'}")
+def loop():
+    # One loop for the whole test: the Redis client's connections belong to the loop that made them.
+    event_loop = asyncio.new_event_loop()
+    yield event_loop
+    event_loop.close()
+
+
+@pytest.fixture(params=["sql", "redis"])
+def store(request, tmp_path, loop):
+    """The channel store counting the attempts: SQLite, or Redis under a prefix of its own."""
+    if request.param == "sql":
+        channel_store = open_channel_store(f"sqlite:///{tmp_path / 'channels.db'}")
+    else:
+        channel_store = open_channel_store(request.getfixturevalue("redis_url"), prefix=f"test-{uuid.uuid4().hex}")
     yield channel_store
-    asyncio.run(channel_store.close())
+    loop.run_until_complete(channel_store.close())
 
 
 @pytest.fixture
-def say(tmp_path, monkeypatch, store):
+def say(tmp_path, monkeypatch, store, loop):
     """Send `text` as `sender` through the default guard; its answer, or None for a Rasa turn."""
     monkeypatch.setenv("FILING_DB_URL", seeded_sqlite(tmp_path / "filing.db"))
 
@@ -38,7 +51,7 @@ def say(tmp_path, monkeypatch, store):
         return store
 
     guard = default_guard(current_store)
-    return lambda sender, text: asyncio.run(guard.answer_before_turn(sender, text))
+    return lambda sender, text: loop.run_until_complete(guard.answer_before_turn(sender, text))
 
 
 def new_code(account: str = DEMO_ACCOUNT_ID, now: datetime | None = None) -> str:
@@ -116,12 +129,12 @@ def test_other_messages_are_left_to_the_assistant(say, text: str) -> None:
     assert say("rest:asker", text) is None
 
 
-def test_the_binding_command_is_alone_a_command_object_of_the_guard(store, tmp_path, monkeypatch, kb) -> None:
+def test_the_binding_command_is_alone_a_command_object_of_the_guard(store, loop, tmp_path, monkeypatch, kb) -> None:
     monkeypatch.setenv("FILING_DB_URL", seeded_sqlite(tmp_path / "filing.db"))
 
     async def current_store():
         return store
 
     command = AccountBinding(current_store, filing_units)
-    assert asyncio.run(command("rest:x", "绑定账号")) == kb.message("account_bind_how")
-    assert asyncio.run(command("rest:x", "env-demo-ok")) is None
+    assert loop.run_until_complete(command("rest:x", "绑定账号")) == kb.message("account_bind_how")
+    assert loop.run_until_complete(command("rest:x", "env-demo-ok")) is None
