@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import config
+from bot.filing import accounts
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.knowledge import KnowledgeBase, load_knowledge
 from bot.filing.unit_of_work import UnitOfWork
@@ -35,6 +36,11 @@ def filing_sessions():
 def unit_of_work() -> UnitOfWork:
     """A unit of work on the filing core's database (FILING_DB_URL)."""
     return UnitOfWork(filing_sessions())
+
+
+def sender_account(tracker: Tracker) -> str | None:
+    """The account this conversation is bound to (bot.filing.accounts), or None."""
+    return accounts.account_of(unit_of_work(), tracker.sender_id)
 
 
 def now() -> datetime:
@@ -125,3 +131,9 @@ def send(dispatcher: CollectingDispatcher, tracker: Tracker, reply: Reply) -> li
     """Utter the reply (never the previous message word for word) and return its events."""
     say(dispatcher, tracker, reply.text, reply.buttons)
     return reply.events
+
+
+def binding_needed(lead_key: str, general_key: str, **values: object) -> Reply:
+    """For a conversation bound to no account: why no details, the general answer, how to bind."""
+    kb = knowledge()
+    return Reply("\n".join((kb.message(lead_key, **values), kb.message(general_key), kb.message("account_bind_how"))))

@@ -8,7 +8,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_knowledge
-from actions.common import Reply, buttons, entity_or_slot, knowledge, say, send, unit_of_work
+from actions.common import Reply, buttons, entity_or_slot, knowledge, say, send, sender_account, unit_of_work
 from actions.escalation import offering_ticket
 from actions.guide import RECOMMENDED_SLOT, start_guide
 from actions.lookups import AskForIdUnlessInvited
@@ -37,8 +37,8 @@ def number_line(kb: KnowledgeBase, check: DomainCheck) -> str | None:
     return kb.walk(key, number=number, recorded=check.website_number or "")
 
 
-def domain_reply(kb: KnowledgeBase, check: DomainCheck, tracker: Tracker) -> Reply:
-    """The outcome for the domain and the walk's next step."""
+def domain_reply(kb: KnowledgeBase, check: DomainCheck, tracker: Tracker, account_id: str | None) -> Reply:
+    """The outcome for the domain and the walk's next step (orders: the account's own only)."""
     values = {"domain": check.domain, "number": check.website_number or "", "provider": check.provider or ""}
     facts = {"walk": "domain", "domain": check.domain, "outcome": check.outcome.value,
              "checks": [kb.walk("domain_check_line", domain=check.domain, state=kb.walk(f"domain_state_{check.outcome.value}"),
@@ -59,11 +59,14 @@ def domain_reply(kb: KnowledgeBase, check: DomainCheck, tracker: Tracker) -> Rep
         text = with_line(kb.walk("domain_in_review", order_id=check.order_id, status=status, **values))
         return Reply(text, [], [SlotSet(STEP_SLOT, None), remember])
     if outcome == DomainOutcome.REJECTED:
-        walk = order_reply(check.order_id)
+        walk = order_reply(check.order_id, account_id)
         text = f"{kb.walk('domain_rejected', order_id=check.order_id, **values)}\n{walk.text}"
         return Reply(text, walk.buttons, [*walk.events, SlotSet("order_id", check.order_id)])
     # Not filed: a valid number the records lack means a filing elsewhere; else ask about the 主体.
     text = with_line(kb.walk("domain_not_filed", **values))
+    if account_id is None:
+        # Said to every unbound sender, whether or not some account has an order for the domain.
+        text = f"{text}\n{kb.message('account_domain_orders_hint')}"
     if check.number_check == NumberCheck.NOT_ON_RECORD:
         return Reply(text, [], [SlotSet(RECOMMENDED_SLOT, "access_filing"), remember])
     guide = start_guide(tracker, {"filing_goal": Goal.HOST_SITE.value, "website_filed": False})
@@ -73,11 +76,13 @@ def domain_reply(kb: KnowledgeBase, check: DomainCheck, tracker: Tracker) -> Rep
 def answer_domain(dispatcher: CollectingDispatcher, tracker: Tracker, domain_text: str) -> list[EventType]:
     kb = knowledge()
     number = tracker.get_slot("icp_number")
-    check = services.check_domain_filing(unit_of_work(), domain_text, number)
+    account = sender_account(tracker)
+    check = services.check_domain_filing(unit_of_work(), domain_text, account, number)
     if check is None:
         say(dispatcher, tracker, kb.walk("domain_invalid", text=domain_text))
         return []
-    return [SlotSet(DOMAIN_SLOT, check.domain), *send(dispatcher, tracker, offering_ticket(domain_reply(kb, check, tracker), tracker))]
+    reply = domain_reply(kb, check, tracker, account)
+    return [SlotSet(DOMAIN_SLOT, check.domain), *send(dispatcher, tracker, offering_ticket(reply, tracker))]
 
 
 class ActionNoFilingImpact(Action):

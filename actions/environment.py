@@ -8,7 +8,18 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Reply, buttons, entity_or_slot, knowledge, now, say, send, unit_of_work
+from actions.common import (
+    Reply,
+    binding_needed,
+    buttons,
+    entity_or_slot,
+    knowledge,
+    now,
+    say,
+    send,
+    sender_account,
+    unit_of_work,
+)
 from actions.escalation import offering_ticket
 from actions.lookups import AskForIdUnlessInvited
 from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step, checks_summary
@@ -61,18 +72,22 @@ def quota_options(kb: KnowledgeBase) -> list[dict[str, str]]:
     ]
 
 
-def quota_walk(kb: KnowledgeBase, env_id: str, ip: str, used: int, total: int, checks: list[str]) -> Reply:
+def quota_walk(
+    kb: KnowledgeBase, env_id: str, account_id: str, ip: str, used: int, total: int, checks: list[str]
+) -> Reply:
     """Quota used up: how quota comes and the ways forward, as choices."""
     filings = [
         kb.walk("quota_filing_line", domain=domain, number=number or "审核中")
-        for domain, number in services.filings_holding_slots(unit_of_work(), env_id)
+        for domain, number in services.filings_holding_slots(unit_of_work(), env_id, account_id)
     ]
     facts = {"walk": "quota", "env": env_id, "ip": ip, "filings": filings, "checks": checks}
     text = kb.walk("quota_ways_forward", env_id=env_id, ip=ip, used=used, total=total)
     return Reply(text, quota_options(kb), [SlotSet(STEP_SLOT, Step.QUOTA_OPTIONS), SlotSet(FACTS_SLOT, facts)])
 
 
-def troubleshoot_reply(kb: KnowledgeBase, diagnosis: Diagnosis, previous: dict[str, Any] | None) -> Reply:
+def troubleshoot_reply(
+    kb: KnowledgeBase, diagnosis: Diagnosis, account_id: str, previous: dict[str, Any] | None
+) -> Reply:
     """The finding with its fix, and the walk's next step."""
     env_id = diagnosis.environment_id
     checks = [kb.check_label(name, passed) for name, passed in diagnosis.checks]
@@ -81,7 +96,7 @@ def troubleshoot_reply(kb: KnowledgeBase, diagnosis: Diagnosis, previous: dict[s
     same_again = bool(previous) and previous.get("env") == env_id and previous.get("finding") == finding.value
     if finding == Finding.QUOTA_EXHAUSTED:
         ip = diagnosis.ip
-        return quota_walk(kb, env_id, ip.address, ip.used, ip.total, checks)
+        return quota_walk(kb, env_id, account_id, ip.address, ip.used, ip.total, checks)
     text = diagnosis_text(kb, diagnosis)
     remember = SlotSet(FACTS_SLOT, facts)
     if finding in (Finding.NO_SERVICE, Finding.NO_IP) or (same_again and finding in (Finding.OK, Finding.BLOCKED)):
@@ -99,19 +114,27 @@ def troubleshoot_reply(kb: KnowledgeBase, diagnosis: Diagnosis, previous: dict[s
 
 
 def environment_reply(query: str, env_id: str, tracker: Tracker) -> Reply:
-    """Answer `query` for the environment from the filing core."""
+    """Answer `query` for the environment of the sender's account from the filing core.
+
+    As for orders (actions/orders.py): unbound, the general answer whether or not the
+    environment exists; bound, another account's environment reads as not found.
+    """
+    account = sender_account(tracker)
+    if account is None:
+        general = "account_troubleshoot_general" if query == TROUBLESHOOT else "quota_rule"
+        return binding_needed("account_environment_needs_binding", general, env_id=env_id)
     kb = knowledge()
     if query == TROUBLESHOOT:
-        diagnosis = services.diagnose_environment(unit_of_work(), env_id, now())
+        diagnosis = services.diagnose_environment(unit_of_work(), env_id, account, now())
         if diagnosis is None:
             return Reply(kb.message("environment_not_found", env_id=env_id))
-        return troubleshoot_reply(kb, diagnosis, tracker.get_slot(FACTS_SLOT))
-    report = services.check_quota(unit_of_work(), env_id)
+        return troubleshoot_reply(kb, diagnosis, account, tracker.get_slot(FACTS_SLOT))
+    report = services.check_quota(unit_of_work(), env_id, account)
     if report is None:
         return Reply(kb.message("environment_not_found", env_id=env_id))
     if report.state == QuotaState.EXHAUSTED:
         ip = max(report.ips, key=lambda i: i.used)
-        return quota_walk(kb, env_id, ip.address, report.used, report.total, [])
+        return quota_walk(kb, env_id, account, ip.address, report.used, report.total, [])
     return Reply(quota_text(kb, report))
 
 
@@ -166,7 +189,7 @@ class ActionAskCloudbaseEnv(AskForIdUnlessInvited):
 
 
 class ValidateEnvironmentForm(FormValidationAction):
-    """Accepts only environment ids the filing core knows."""
+    """Accepts the account's own environment ids; unbound, any id (the answer then says how to bind)."""
 
     def name(self) -> str:
         return "validate_environment_form"
@@ -175,9 +198,8 @@ class ValidateEnvironmentForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         env_id = str(value or "").strip().lower()
-        with unit_of_work() as uow:
-            exists = uow.environments.get(env_id) is not None
-        if exists:
+        account = sender_account(tracker)
+        if account is None or services.owns_environment(unit_of_work(), env_id, account):
             return {ENV_SLOT: env_id}
         say(dispatcher, tracker, knowledge().message("environment_not_found", env_id=env_id))
         return {ENV_SLOT: None}

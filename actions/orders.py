@@ -7,7 +7,17 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Reply, buttons, entity_or_slot, knowledge, say, send, unit_of_work
+from actions.common import (
+    Reply,
+    binding_needed,
+    buttons,
+    entity_or_slot,
+    knowledge,
+    say,
+    send,
+    sender_account,
+    unit_of_work,
+)
 from actions.escalation import offering_ticket
 from actions.lookups import AskForIdUnlessInvited
 from actions.walks import FACTS_SLOT, STEP_SLOT, Step
@@ -26,10 +36,18 @@ _STATUS_MESSAGES = {
 }
 
 
-def order_reply(order_id: str) -> Reply:
-    """The order's status and next step from the filing core; a rejection starts its walk."""
+def order_reply(order_id: str, account_id: str | None) -> Reply:
+    """The order's status and next step for the sender's account; a rejection starts its walk.
+
+    Unbound, the answer is the same whether or not the order exists: we cannot know it is the
+    sender's, and "not found" would confirm which ids exist. Bound, an id absent from the
+    account is "not found in your account" whether it is mistyped or another account's: what
+    the owner expects (check the id), and it says nothing about other accounts.
+    """
+    if account_id is None:
+        return binding_needed("account_order_needs_binding", "account_order_general", order_id=order_id)
     kb = knowledge()
-    view = services.order_status(unit_of_work(), order_id)
+    view = services.order_status(unit_of_work(), order_id, account_id)
     if view is None:
         return Reply(kb.message("order_not_found", order_id=order_id))
     scenario = kb.scenarios.get(view.scenario)
@@ -74,7 +92,8 @@ class ActionFilingOrderStatus(Action):
     ) -> list[dict[str, Any]]:
         order_id = entity_or_slot(tracker, ORDER_SLOT)
         if order_id:
-            return [SlotSet(ORDER_SLOT, order_id), *send(dispatcher, tracker, offering_ticket(order_reply(order_id), tracker))]
+            reply = order_reply(order_id, sender_account(tracker))
+            return [SlotSet(ORDER_SLOT, order_id), *send(dispatcher, tracker, offering_ticket(reply, tracker))]
         return [ActiveLoop(FORM)]
 
 
@@ -88,7 +107,7 @@ class ActionAskOrderId(AskForIdUnlessInvited):
 
 
 class ValidateOrderForm(FormValidationAction):
-    """Accepts only order ids the filing core knows."""
+    """Accepts the account's own order ids; unbound, any id (the answer then says how to bind)."""
 
     def name(self) -> str:
         return "validate_order_form"
@@ -97,9 +116,8 @@ class ValidateOrderForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         order_id = str(value or "").strip().upper()
-        with unit_of_work() as uow:
-            exists = uow.orders.get(order_id) is not None
-        if exists:
+        account = sender_account(tracker)
+        if account is None or services.owns_order(unit_of_work(), order_id, account):
             return {ORDER_SLOT: order_id}
         say(dispatcher, tracker, knowledge().message("order_not_found", order_id=order_id))
         return {ORDER_SLOT: None}
@@ -116,5 +134,5 @@ class ActionAnswerOrder(Action):
     ) -> list[dict[str, Any]]:
         order_id = tracker.get_slot(ORDER_SLOT)
         if order_id:
-            return send(dispatcher, tracker, offering_ticket(order_reply(order_id), tracker))
+            return send(dispatcher, tracker, offering_ticket(order_reply(order_id, sender_account(tracker)), tracker))
         return []

@@ -19,7 +19,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.local_servers import running_servers  # noqa: E402
+from scripts.local_servers import bind_to_demo_account, rest_tracker_id, running_servers  # noqa: E402
 
 # A realistic mix: FAQ, scenarios, core lookups, numbers, chit-chat and noise.
 MESSAGES = [
@@ -98,6 +98,8 @@ def main() -> None:
     args = parser.parse_args()
     model = ROOT / "models" / "filing-assistant.tar.gz"
     with tempfile.TemporaryDirectory() as work, running_servers(model, Path(work)) as servers:
+        # The simulated users act for the demo account, so the lookups answer with the details.
+        bind_to_demo_account(f"sqlite:///{Path(work) / 'filing.db'}", *(rest_tracker_id(f"bench-{u}") for u in range(20)))
         print(f"model load (server start to /status 200): {servers.model_load_seconds:.1f} s")
         print(f"memory after load: rasa {rss_mb(servers.rasa_pid):.0f} MiB, actions {rss_mb(servers.action_pid):.0f} MiB")
         asyncio.run(run_load(servers.base_url, 2, 5))  # warm-up, not counted

@@ -11,15 +11,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 
+from bot.filing import accounts
 from bot.filing.db import create_schema, make_engine, session_factory
-from bot.filing.seed import seed_demo_data
+from bot.filing.seed import DEMO_ACCOUNT_ID, seed_demo_data
+from bot.filing.unit_of_work import UnitOfWork
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as endpoints.yml names it
@@ -66,15 +69,36 @@ def wait_until_ready(
     raise RuntimeError(f"{url} not ready after {timeout}s; log:\n{log.read_text()[-3000:]}")
 
 
-def seeded_sqlite(path: Path) -> str:
-    """A fresh SQLite filing core with the demo data; returns its URL."""
+def seeded_sqlite(path: Path, bound: Iterable[str] = ()) -> str:
+    """A fresh SQLite filing core with the demo data, `bound` tracker ids bound to the demo account; its URL."""
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     create_schema(engine)
     with session_factory(engine)() as session:
         seed_demo_data(session)
     engine.dispose()
+    bind_to_demo_account(url, *bound)
     return url
+
+
+def rest_tracker_id(sender: str) -> str:
+    """The tracker id the REST channel gives `sender` ("rest:<sender>" once bot.channels.rest has tracker_id)."""
+    from bot.channels import rest
+
+    # The channel prefix lands from another branch; until then a REST sender is its own tracker id.
+    tracker_id = getattr(rest, "tracker_id", None)
+    return tracker_id(sender) if tracker_id is not None else sender
+
+
+def bind_to_demo_account(url: str, *sender_ids: str) -> None:
+    """Bind these tracker ids (e.g. "rest:<sender>") to the demo account, as a redeemed code would."""
+    if not sender_ids:
+        return
+    engine = make_engine(url)
+    uow = UnitOfWork(session_factory(engine))
+    for sender_id in sender_ids:
+        accounts.bind(uow, sender_id, DEMO_ACCOUNT_ID, datetime.utcnow())
+    engine.dispose()
 
 
 @contextmanager

@@ -31,6 +31,8 @@ from wechatpy.utils import WeChatSigner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.filing.seed import DEMO_SIMULATOR_USER  # noqa: E402  (the user the seed binds to the demo account)
+
 
 def _cdata(value: str) -> str:
     return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
@@ -131,14 +133,16 @@ def user_from_env(args: argparse.Namespace) -> SimulatedUser:
         if not (token and receive_id and key):
             sys.exit("set WECOM_TOKEN, WECOM_CORP_ID and WECOM_ENCODING_AES_KEY (the server's values)")
         url = args.url or f"{args.server}/webhooks/wecom/webhook"
-        return SimulatedUser(url, token, receive_id, key, wecom=True, agent_id=env.get("WECOM_AGENT_ID", "1000002"))
+        return SimulatedUser(
+            url, token, receive_id, key, wecom=True, openid=args.openid, agent_id=env.get("WECOM_AGENT_ID", "1000002")
+        )
     token, receive_id = env.get("WECHAT_TOKEN"), env.get("WECHAT_APP_ID")
     if not (token and receive_id):
         sys.exit("set WECHAT_TOKEN and WECHAT_APP_ID (the server's values)")
     key = env.get("WECHAT_ENCODING_AES_KEY") if args.safe else None
     if args.safe and not key:
         sys.exit("--safe needs WECHAT_ENCODING_AES_KEY")
-    return SimulatedUser(args.url or f"{args.server}/webhooks/wechat/webhook", token, receive_id, key)
+    return SimulatedUser(args.url or f"{args.server}/webhooks/wechat/webhook", token, receive_id, key, openid=args.openid)
 
 
 HELP = """Type a message and press Enter. Commands:
@@ -194,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--safe", action="store_true", help="Official Account safe mode (encrypted)")
     parser.add_argument("--wecom", action="store_true", help="play a WeCom app user")
     parser.add_argument("-m", "--message", action="append", help="send these messages and exit")
+    parser.add_argument(
+        "--openid", default=DEMO_SIMULATOR_USER,
+        help=f"the user's openid / WeCom userid (default {DEMO_SIMULATOR_USER}, bound to the demo account by the seed)",
+    )
     parser.add_argument("--platform-port", type=int, help="also serve the platform's send API here and print what arrives")
     args = parser.parse_args(argv)
     user = user_from_env(args)

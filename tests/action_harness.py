@@ -7,6 +7,9 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+# The tracker id of the harness's conversations; tests bind it to the demo account
+# (scripts/local_servers.seeded_sqlite(..., bound=[BOUND_SENDER])) to see the demo records.
+BOUND_SENDER = "rest:action-tests"
 
 def tracker(
     intent: str = "greet",
@@ -16,6 +19,7 @@ def tracker(
     events: list[dict[str, Any]] | None = None,
     intent_ranking: list[dict[str, Any]] | None = None,
     active_loop: dict[str, Any] | None = None,
+    sender_id: str = BOUND_SENDER,
 ) -> Tracker:
     latest = {
         "text": text,
@@ -25,7 +29,7 @@ def tracker(
     }
     user_event = {"event": "user", "text": text, "parse_data": latest}
     return Tracker(
-        sender_id="test-user",
+        sender_id=sender_id,
         slots=slots or {},
         latest_message=latest,
         events=events if events is not None else [user_event],

@@ -79,3 +79,12 @@ class TurnGuard:
         if len((text or "").strip()) > self.settings.max_chars:
             return kb.message("input_too_long", max_chars=self.settings.max_chars)
         return None
+
+
+def default_guard(
+    store: Callable[[], Awaitable[ChannelStore]], settings: GuardSettings | None = None
+) -> TurnGuard:
+    """The guard every channel uses: the refusals, then the account-binding commands (绑定账号 ...)."""
+    from bot.channels.account_binding import account_binding  # late: it reaches into the filing core
+
+    return TurnGuard(store, settings, commands=[account_binding(store)])

@@ -1,10 +1,12 @@
-"""Repositories: how the core reads environments and orders."""
+"""Repositories: how the core reads environments, orders, filings and sender bindings."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from bot.filing.models import Environment, FilingIp, FilingOrder, WebsiteFiling
+from bot.filing.models import Account, BindingCode, Environment, FilingIp, FilingOrder, SenderBinding, WebsiteFiling
 
 
 class EnvironmentRepository:
@@ -70,3 +72,76 @@ class WebsiteFilingRepository:
     def add(self, filing: WebsiteFiling) -> None:
         """Track a new filing record."""
         self.session.add(filing)
+
+
+class AccountRepository:
+    """Cloud accounts."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def exists(self, account_id: str) -> bool:
+        """Whether the account is stored."""
+        return self.session.get(Account, account_id) is not None
+
+
+class BindingRepository:
+    """Which sender (tracker id) acts for which account."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, sender_id: str) -> SenderBinding | None:
+        """The sender's binding, or None."""
+        return self.session.get(SenderBinding, sender_id)
+
+    def bind(self, sender_id: str, account_id: str, now: datetime) -> None:
+        """Bind the sender to the account, replacing an earlier binding."""
+        binding = self.get(sender_id)
+        if binding is None:
+            self.session.add(SenderBinding(sender_id=sender_id, account_id=account_id, bound_at=now))
+        else:
+            binding.account_id, binding.bound_at = account_id, now
+        self.session.flush()
+
+    def remove(self, sender_id: str) -> bool:
+        """Drop the sender's binding; returns whether there was one."""
+        binding = self.get(sender_id)
+        if binding is None:
+            return False
+        self.session.delete(binding)
+        self.session.flush()
+        return True
+
+    def all(self) -> list[SenderBinding]:
+        """Every binding, by account then sender."""
+        statement = select(SenderBinding).order_by(SenderBinding.account_id, SenderBinding.sender_id)
+        return list(self.session.execute(statement).scalars())
+
+
+class BindingCodeRepository:
+    """One-time binding codes, stored by their hash."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, code: BindingCode) -> None:
+        """Track a new code."""
+        self.session.add(code)
+
+    def get(self, code_hash: str) -> BindingCode | None:
+        """The code with this hash, or None."""
+        return self.session.get(BindingCode, code_hash)
+
+    def claim(self, code_hash: str, sender_id: str, now: datetime) -> bool:
+        """Mark the code used by the sender if it is unused and unexpired; returns whether this call won.
+
+        One conditional UPDATE: of two concurrent claims the database lets exactly one match.
+        """
+        statement = (
+            update(BindingCode)
+            .where(BindingCode.code_hash == code_hash, BindingCode.used_at.is_(None), BindingCode.expires_at > now)
+            .values(used_at=now, used_by=sender_id)
+            .execution_options(synchronize_session=False)
+        )
+        return self.session.execute(statement).rowcount == 1

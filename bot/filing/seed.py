@@ -19,12 +19,20 @@ from bot.filing.models import (
     HostingService,
     OrderStatus,
     ResourcePack,
+    SenderBinding,
     ServiceFilingStatus,
     SubjectType,
     WebsiteFiling,
 )
 
 DEMO_ACCOUNT_ID = "acct-demo"
+# The simulator's default user (scripts/wechat_sim.py), the same id on WeChat and WeCom.
+DEMO_SIMULATOR_USER = "o_sim_demo"
+# Conversations the seed binds to the demo account, so the README's examples show details:
+# the web chat's demo session, the README's curl sender, the simulator's user and `make shell`.
+DEMO_SENDERS = (
+    "webchat:demo", "rest:me", f"wechat:{DEMO_SIMULATOR_USER}", f"wecom:{DEMO_SIMULATOR_USER}", "shell:demo",
+)
 _PURCHASED = datetime(2026, 1, 5, 10, 0)
 _EXPIRES = datetime(2099, 1, 5, 10, 0)
 
@@ -54,7 +62,7 @@ def _rejected(order_id: str, reason: str, domain: str, name: str, day: int) -> F
 
 
 def demo_records(now: datetime | None = None) -> list[object]:
-    """The demo account, its environments, orders and filing records, as unsaved objects."""
+    """The demo account, its environments, orders, filing records and bound senders, as unsaved objects."""
     account = Account(
         id=DEMO_ACCOUNT_ID,
         subject_name="示例科技有限公司",
@@ -139,7 +147,8 @@ def demo_records(now: datetime | None = None) -> list[object]:
         WebsiteFiling(domain="example-ali.cn", website_number="浙ICP备2019054321号-1", provider="阿里云"),
     ]
     environments = [ok, full, noservice, blocked, nopack, just_bought, noip]
-    return [account, *environments, *orders, *filings]
+    bound = [SenderBinding(sender_id=s, account_id=DEMO_ACCOUNT_ID, bound_at=now or datetime.utcnow()) for s in DEMO_SENDERS]
+    return [account, *environments, *orders, *filings, *bound]
 
 
 def is_empty(session: Session) -> bool:
@@ -152,6 +161,8 @@ def _exists(session: Session, record: object) -> bool:
     if isinstance(record, WebsiteFiling):
         found = session.execute(select(WebsiteFiling.id).where(WebsiteFiling.domain == record.domain)).first()
         return found is not None
+    if isinstance(record, SenderBinding):
+        return session.get(SenderBinding, record.sender_id) is not None  # a re-bound demo sender stays re-bound
     return session.get(type(record), record.id) is not None
 
 

@@ -1,4 +1,9 @@
-"""Service layer: what the assistant asks of the filing core, in plain values."""
+"""Service layer: what the assistant asks of the filing core, in plain values.
+
+Every lookup of an environment or an order takes the account the asking sender is bound to
+(None when unbound) and answers only for that account's own records: another account's id
+reads exactly as an unknown one, so the answer never tells whether a foreign id exists.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +11,7 @@ from datetime import datetime
 
 from bot.filing.diagnosis import Diagnosis, diagnose_cloudrun
 from bot.filing.domains import DomainCheck, check_domain, registrable_domain
-from bot.filing.models import ORDER_STATUS_LABELS, SLOT_HOLDING_STATUSES, OrderStatus
+from bot.filing.models import ORDER_STATUS_LABELS, SLOT_HOLDING_STATUSES, Environment, FilingOrder, OrderStatus
 from bot.filing.quota import QuotaReport, quota_for
 from bot.filing.rejections import rejection_code
 from bot.filing.unit_of_work import UnitOfWork
@@ -26,24 +31,48 @@ class OrderView:
     issued_numbers: tuple[str, ...]
 
 
-def check_quota(uow: UnitOfWork, environment_id: str) -> QuotaReport | None:
-    """The environment's filing quota, or None when it does not exist."""
+def _own_environment(uow: UnitOfWork, environment_id: str, account_id: str | None) -> Environment | None:
+    environment = uow.environments.get(environment_id) if account_id else None
+    return environment if environment is not None and environment.account_id == account_id else None
+
+
+def _own_order(uow: UnitOfWork, order_id: str, account_id: str | None) -> FilingOrder | None:
+    order = uow.orders.get(order_id) if account_id else None
+    return order if order is not None and order.account_id == account_id else None
+
+
+def owns_environment(uow: UnitOfWork, environment_id: str, account_id: str | None) -> bool:
+    """Whether the environment exists and belongs to the account."""
     with uow:
-        environment = uow.environments.get(environment_id)
+        return _own_environment(uow, environment_id, account_id) is not None
+
+
+def owns_order(uow: UnitOfWork, order_id: str, account_id: str | None) -> bool:
+    """Whether the order exists and belongs to the account."""
+    with uow:
+        return _own_order(uow, order_id, account_id) is not None
+
+
+def check_quota(uow: UnitOfWork, environment_id: str, account_id: str | None) -> QuotaReport | None:
+    """The environment's filing quota, or None when the account has no such environment."""
+    with uow:
+        environment = _own_environment(uow, environment_id, account_id)
         return quota_for(environment) if environment is not None else None
 
 
-def diagnose_environment(uow: UnitOfWork, environment_id: str, now: datetime) -> Diagnosis | None:
-    """Why 云托管 cannot be selected for the environment, or None when it does not exist."""
+def diagnose_environment(
+    uow: UnitOfWork, environment_id: str, account_id: str | None, now: datetime
+) -> Diagnosis | None:
+    """Why 云托管 cannot be selected for the environment, or None when the account has no such environment."""
     with uow:
-        environment = uow.environments.get(environment_id)
+        environment = _own_environment(uow, environment_id, account_id)
         return diagnose_cloudrun(environment, now) if environment is not None else None
 
 
-def order_status(uow: UnitOfWork, order_id: str) -> OrderView | None:
-    """Where the order stands, or None when it does not exist."""
+def order_status(uow: UnitOfWork, order_id: str, account_id: str | None) -> OrderView | None:
+    """Where the order stands, or None when the account has no such order."""
     with uow:
-        order = uow.orders.get(order_id)
+        order = _own_order(uow, order_id, account_id)
         if order is None:
             return None
         numbers = tuple(n for n in (order.subject_number, order.website_number) if n)
@@ -59,20 +88,27 @@ def order_status(uow: UnitOfWork, order_id: str) -> OrderView | None:
         )
 
 
-def check_domain_filing(uow: UnitOfWork, domain_text: str, given_number: str | None = None) -> DomainCheck | None:
-    """What the records say about a domain, or None when the text is no domain."""
+def check_domain_filing(
+    uow: UnitOfWork, domain_text: str, account_id: str | None, given_number: str | None = None
+) -> DomainCheck | None:
+    """What the records say about a domain, or None when the text is no domain.
+
+    The filing record is public (anyone can look a domain up at the authority); orders are
+    not, so only the account's own orders for the domain count.
+    """
     domain = registrable_domain(domain_text)
     if domain is None:
         return None
     with uow:
         filing = uow.website_filings.for_domain(domain)
-        return check_domain(domain, filing, uow.orders.for_domain(domain), given_number)
+        orders = [o for o in uow.orders.for_domain(domain) if account_id and o.account_id == account_id]
+        return check_domain(domain, filing, orders, given_number)
 
 
-def filings_holding_slots(uow: UnitOfWork, environment_id: str) -> list[tuple[str, str | None]]:
-    """(domain, website number) of each order using a filing slot of the environment's IPs."""
+def filings_holding_slots(uow: UnitOfWork, environment_id: str, account_id: str | None) -> list[tuple[str, str | None]]:
+    """(domain, website number) of each order using a filing slot of the account's environment's IPs."""
     with uow:
-        environment = uow.environments.get(environment_id)
+        environment = _own_environment(uow, environment_id, account_id)
         if environment is None:
             return []
         return [

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker
 
-from bot.filing.repository import EnvironmentRepository, OrderRepository, WebsiteFilingRepository
+from bot.filing.repository import (
+    AccountRepository,
+    BindingCodeRepository,
+    BindingRepository,
+    EnvironmentRepository,
+    OrderRepository,
+    WebsiteFilingRepository,
+)
 
 
 class UnitOfWork:
@@ -17,6 +24,9 @@ class UnitOfWork:
         self.environments = EnvironmentRepository(self.session)
         self.orders = OrderRepository(self.session)
         self.website_filings = WebsiteFilingRepository(self.session)
+        self.accounts = AccountRepository(self.session)
+        self.bindings = BindingRepository(self.session)
+        self.binding_codes = BindingCodeRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:

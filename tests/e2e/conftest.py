@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from scripts.fake_wechat_platform import FakePlatform, FakePlatformServer
-from scripts.local_servers import Servers, running_servers
+from scripts.local_servers import Servers, bind_to_demo_account, rest_tracker_id, running_servers
 from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN
 
 # Distinct values, so a test can tell they never reach a log.
@@ -61,18 +61,33 @@ def rest_server(servers_work: tuple[str, Path]) -> str:
     return servers_work[0]
 
 
+def rest_message(rest_server: str, sender: str, text: str) -> list[dict]:
+    """One message as `sender` through the REST channel; the bot's messages."""
+    response = httpx.post(f"{rest_server}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 @pytest.fixture
-def chat(rest_server: str):
-    """Send one message as `sender` through the REST channel; returns the bot's messages."""
+def chat(servers_work: tuple[str, Path]):
+    """Send one message as `sender`, a REST conversation bound to the demo account (as the README's
+    `me`), so the demo records show their details; returns the bot's messages."""
+    rest_server, work = servers_work
+    bound: set[str] = set()
 
     def send(sender: str, text: str) -> list[dict]:
-        response = httpx.post(
-            f"{rest_server}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
+        if sender not in bound:
+            bind_to_demo_account(f"sqlite:///{work / 'filing.db'}", rest_tracker_id(sender))
+            bound.add(sender)
+        return rest_message(rest_server, sender, text)
 
     return send
+
+
+@pytest.fixture
+def stranger_chat(rest_server: str):
+    """Send one message as `sender`, a REST conversation bound to no account."""
+    return lambda sender, text: rest_message(rest_server, sender, text)
 
 
 AGENT_NAME, AGENT_PASSWORD = "e2e-agent", "e2e-agent-password"

@@ -14,7 +14,7 @@ import pytest
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import service
 from bot.ticketing.agents import add_agent
-from scripts.local_servers import running_console
+from scripts.local_servers import bind_to_demo_account, rest_tracker_id, running_console
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
 from tests.integration.rasa_stub import RasaStub
@@ -48,6 +48,7 @@ def browser(chromium: Path):
 def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console, api_params):
     rasa_url, work = servers_work
     sender = new_sender()
+    bind_to_demo_account(f"sqlite:///{work / 'filing.db'}", rest_tracker_id(sender))  # the checks need the environment's owner
     say(rasa_url, sender, "env-demo-noservice 选不了云托管")
     ticket_id = ticket_from_conversation(rasa_url, work, sender).ticket.id
 

@@ -22,13 +22,13 @@ from actions.numbers import ActionExplainNumber
 from actions.lookups import ActionCancelQuery
 from actions.orders import ActionFilingOrderStatus, ValidateOrderForm
 from scripts.local_servers import seeded_sqlite
-from tests.action_harness import entity, run, tracker
+from tests.action_harness import BOUND_SENDER, entity, run, tracker
 
 
 @pytest.fixture(autouse=True)
 def seeded_core(tmp_path, monkeypatch):
     """Every test gets its own seeded SQLite filing core through FILING_DB_URL."""
-    monkeypatch.setenv("FILING_DB_URL", seeded_sqlite(tmp_path / "filing.db"))
+    monkeypatch.setenv("FILING_DB_URL", seeded_sqlite(tmp_path / "filing.db", bound=[BOUND_SENDER]))
 
 
 def test_quota_for_a_full_environment_says_none_remain():

@@ -14,7 +14,7 @@ from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.diagnosis import Finding
 from bot.filing.models import Base, Environment, FilingOrder, OrderStatus
 from bot.filing.quota import IpQuota, NoIpReason, QuotaState
-from bot.filing.seed import seed_demo_data
+from bot.filing.seed import DEMO_ACCOUNT_ID, seed_demo_data
 from bot.filing.unit_of_work import UnitOfWork
 from tests.demo_expectations import DEMO_DIAGNOSIS_FINDINGS
 
@@ -96,24 +96,24 @@ def test_seeding_again_is_a_no_op(factory: sessionmaker) -> None:
 def test_quota_of_each_demo_environment(
     uow: UnitOfWork, env_id: str, state: QuotaState, reason: NoIpReason | None, ips: tuple
 ) -> None:
-    report = services.check_quota(uow, env_id)
+    report = services.check_quota(uow, env_id, DEMO_ACCOUNT_ID)
 
     assert (report.state, report.no_ip_reason, report.ips) == (state, reason, ips)
 
 
 @pytest.mark.parametrize(("env_id", "finding"), DEMO_DIAGNOSIS_FINDINGS)
 def test_diagnosis_of_each_demo_environment(uow: UnitOfWork, env_id: str, finding: Finding) -> None:
-    assert services.diagnose_environment(uow, env_id, NOW).finding == finding
+    assert services.diagnose_environment(uow, env_id, DEMO_ACCOUNT_ID, NOW).finding == finding
 
 
 def test_blocked_environment_reports_its_reason(uow: UnitOfWork) -> None:
-    assert services.diagnose_environment(uow, "env-demo-blocked", NOW).block_reason == "云托管资源包已过期"
+    assert services.diagnose_environment(uow, "env-demo-blocked", DEMO_ACCOUNT_ID, NOW).block_reason == "云托管资源包已过期"
 
 
 def test_order_status_reads_the_demo_orders(uow: UnitOfWork) -> None:
-    review = services.order_status(uow, "BA-DEMO-0001")
-    rejected = services.order_status(uow, "BA-DEMO-0002")
-    approved = services.order_status(uow, "BA-DEMO-0003")
+    review = services.order_status(uow, "BA-DEMO-0001", DEMO_ACCOUNT_ID)
+    rejected = services.order_status(uow, "BA-DEMO-0002", DEMO_ACCOUNT_ID)
+    approved = services.order_status(uow, "BA-DEMO-0003", DEMO_ACCOUNT_ID)
 
     assert (review.status, review.status_label) == (OrderStatus.AUTHORITY_REVIEW, "管局审核")
     assert review.updated_at == datetime(2026, 11, 12, 16, 0)
@@ -122,9 +122,9 @@ def test_order_status_reads_the_demo_orders(uow: UnitOfWork) -> None:
 
 
 def test_unknown_ids_are_none(uow: UnitOfWork) -> None:
-    assert services.check_quota(uow, "env-missing") is None
-    assert services.diagnose_environment(uow, "env-missing", NOW) is None
-    assert services.order_status(uow, "BA-MISSING") is None
+    assert services.check_quota(uow, "env-missing", DEMO_ACCOUNT_ID) is None
+    assert services.diagnose_environment(uow, "env-missing", DEMO_ACCOUNT_ID, NOW) is None
+    assert services.order_status(uow, "BA-MISSING", DEMO_ACCOUNT_ID) is None
 
 
 def test_unit_of_work_rolls_back_uncommitted_work_by_default(factory: sessionmaker) -> None:

@@ -10,12 +10,12 @@ from bot.filing.db import make_engine, session_factory
 from bot.ticketing import service
 from bot.ticketing.models import Ticket, TicketStatus
 from scripts.local_servers import seeded_sqlite
-from tests.action_harness import entity, run, tracker
+from tests.action_harness import BOUND_SENDER, entity, run, tracker
 
 
 @pytest.fixture(autouse=True)
 def core(tmp_path, monkeypatch):
-    url = seeded_sqlite(tmp_path / "filing.db")
+    url = seeded_sqlite(tmp_path / "filing.db", bound=[BOUND_SENDER, "user-a"])  # user-a's walks read the demo environments
     monkeypatch.setenv("FILING_DB_URL", url)
     monkeypatch.setenv("WORKING_HOURS", "Mon-Sun 00:00-23:59")
     engine = make_engine(url)

@@ -19,12 +19,12 @@ from actions.walks import ActionContinueWalk
 from bot.filing.db import make_engine, session_factory
 from bot.filing.seed import seed_demo_data
 from scripts.local_servers import seeded_sqlite
-from tests.action_harness import entity, run, tracker
+from tests.action_harness import BOUND_SENDER, entity, run, tracker
 
 
 @pytest.fixture(autouse=True)
 def seeded_core(tmp_path, monkeypatch):
-    url = seeded_sqlite(tmp_path / "filing.db")
+    url = seeded_sqlite(tmp_path / "filing.db", bound=[BOUND_SENDER])
     monkeypatch.setenv("FILING_DB_URL", url)
     return url
 

@@ -257,6 +257,7 @@ def plausible_values(kb: KnowledgeBase) -> dict[str, object]:
         "applies_when": "适用情形",
         "next_step": "下一步",
         "url": "https://cloud.tencent.com/document/product/243/37405",
+        "account_id": "acct-0123456789abcdef",
     }
 
 

@@ -20,6 +20,7 @@ from bot.filing.models import (
     FilingOrder,
     OrderStatus,
     ResourcePack,
+    SenderBinding,
     WebsiteFiling,
 )
 from bot.filing.seed import DEMO_ACCOUNT_ID, JUST_BOUGHT_ENVIRONMENT_ID, is_empty, seed_demo_data
@@ -162,3 +163,39 @@ def test_seed_module_as_a_command_creates_schema_and_data_once(tmp_path: Path) -
         assert row_counts(factory) == counts
     finally:
         engine.dispose()
+
+
+def bound_senders(factory: sessionmaker) -> dict[str, str]:
+    with factory() as session:
+        return {b.sender_id: b.account_id for b in session.execute(select(SenderBinding)).scalars()}
+
+
+def test_the_seed_binds_the_documented_demo_senders_to_the_demo_account(seeded_factory: sessionmaker) -> None:
+    documented = ("webchat:demo", "rest:me", "wechat:o_sim_demo", "wecom:o_sim_demo", "shell:demo")  # README, demo data
+
+    assert bound_senders(seeded_factory) == {sender: DEMO_ACCOUNT_ID for sender in documented}
+
+
+def test_seeding_again_rebinds_a_missing_demo_sender_and_leaves_a_rebound_one(seeded_factory: sessionmaker) -> None:
+    with seeded_factory() as session:
+        session.add(Account(id="acct-mine", subject_name="我的公司", subject_type="organisation"))
+        session.flush()
+        session.get(SenderBinding, "rest:me").account_id = "acct-mine"
+        session.delete(session.get(SenderBinding, "webchat:demo"))
+        session.commit()
+
+    with seeded_factory() as session:
+        assert seed_demo_data(session) is True
+
+    bound = bound_senders(seeded_factory)
+    assert bound["rest:me"] == "acct-mine" and bound["webchat:demo"] == DEMO_ACCOUNT_ID
+
+
+def test_the_simulators_default_user_is_the_bound_demo_sender() -> None:
+    env = {**os.environ, "WECHAT_TOKEN": "t", "WECHAT_APP_ID": "wx0", "PYTHONPATH": str(ROOT)}
+    played = subprocess.run(
+        [sys.executable, "scripts/wechat_sim.py", "--server", "http://127.0.0.1:9", "-m", "你好"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+    assert played.stdout.startswith("simulating o_sim_demo ->"), played.stdout + played.stderr

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.filing import services
+from bot.filing.seed import DEMO_ACCOUNT_ID
 from bot.filing.diagnosis import Diagnosis, Finding
-from bot.filing.models import Base, OrderStatus
+from bot.filing.domains import DomainOutcome
+from bot.filing.models import Account, Base, OrderStatus, SubjectType
 from bot.filing.quota import IpQuota, NoIpReason, QuotaReport, QuotaState
 from bot.filing.services import OrderView
 from bot.filing.unit_of_work import UnitOfWork
@@ -49,7 +51,7 @@ def uow(seeded_factory: sessionmaker) -> UnitOfWork:
 def test_check_quota_reports_each_demo_environment(
     uow: UnitOfWork, env_id: str, state: QuotaState, reason: NoIpReason | None, remaining: int
 ) -> None:
-    report = services.check_quota(uow, env_id)
+    report = services.check_quota(uow, env_id, DEMO_ACCOUNT_ID)
 
     assert isinstance(report, QuotaReport)
     assert (report.environment_id, report.state, report.no_ip_reason, report.remaining) == (
@@ -59,11 +61,11 @@ def test_check_quota_reports_each_demo_environment(
 
 
 def test_check_quota_of_the_ok_environment_names_its_ip(uow: UnitOfWork) -> None:
-    assert services.check_quota(uow, "env-demo-ok").ips == (IpQuota("203.0.113.10", used=0, total=2),)
+    assert services.check_quota(uow, "env-demo-ok", DEMO_ACCOUNT_ID).ips == (IpQuota("203.0.113.10", used=0, total=2),)
 
 
 def test_check_quota_of_an_unknown_environment_is_none(uow: UnitOfWork) -> None:
-    assert services.check_quota(uow, "env-does-not-exist") is None
+    assert services.check_quota(uow, "env-does-not-exist", DEMO_ACCOUNT_ID) is None
 
 
 # --- diagnose_environment -------------------------------------------------------------
@@ -72,7 +74,7 @@ def test_check_quota_of_an_unknown_environment_is_none(uow: UnitOfWork) -> None:
 def test_diagnose_environment_finds_each_demo_environments_problem(
     uow: UnitOfWork, env_id: str, finding: Finding
 ) -> None:
-    result = services.diagnose_environment(uow, env_id, NOW)
+    result = services.diagnose_environment(uow, env_id, DEMO_ACCOUNT_ID, NOW)
 
     assert isinstance(result, Diagnosis)
     assert (result.environment_id, result.finding) == (env_id, finding)
@@ -80,23 +82,23 @@ def test_diagnose_environment_finds_each_demo_environments_problem(
 
 
 def test_diagnose_environment_passes_the_block_reason_on(uow: UnitOfWork) -> None:
-    assert services.diagnose_environment(uow, "env-demo-blocked", NOW).block_reason == "云托管资源包已过期"
+    assert services.diagnose_environment(uow, "env-demo-blocked", DEMO_ACCOUNT_ID, NOW).block_reason == "云托管资源包已过期"
 
 
 def test_diagnose_environment_uses_the_given_time(uow: UnitOfWork) -> None:
-    result = services.diagnose_environment(uow, "env-demo-noservice", datetime(2026, 1, 5, 10, 1))
+    result = services.diagnose_environment(uow, "env-demo-noservice", DEMO_ACCOUNT_ID, datetime(2026, 1, 5, 10, 1))
 
     assert (result.finding, result.minutes_left) == (Finding.INITIALIZING, 9)
 
 
 def test_diagnose_an_unknown_environment_is_none(uow: UnitOfWork) -> None:
-    assert services.diagnose_environment(uow, "env-does-not-exist", NOW) is None
+    assert services.diagnose_environment(uow, "env-does-not-exist", DEMO_ACCOUNT_ID, NOW) is None
 
 
 # --- order_status ------------------------------------------------------------------------
 
 def test_order_with_the_authority_reports_its_label_and_last_update(uow: UnitOfWork) -> None:
-    assert services.order_status(uow, "BA-DEMO-0001") == OrderView(
+    assert services.order_status(uow, "BA-DEMO-0001", DEMO_ACCOUNT_ID) == OrderView(
         order_id="BA-DEMO-0001",
         scenario="add_website_here",
         status=OrderStatus.AUTHORITY_REVIEW,
@@ -109,7 +111,7 @@ def test_order_with_the_authority_reports_its_label_and_last_update(uow: UnitOfW
 
 
 def test_rejected_order_reports_why(uow: UnitOfWork) -> None:
-    view = services.order_status(uow, "BA-DEMO-0002")
+    view = services.order_status(uow, "BA-DEMO-0002", DEMO_ACCOUNT_ID)
 
     assert (view.status, view.status_label) == (OrderStatus.REJECTED, "驳回")
     assert view.rejection_reason == "网站名称不符合要求"
@@ -117,8 +119,8 @@ def test_rejected_order_reports_why(uow: UnitOfWork) -> None:
 
 
 def test_approved_order_lists_the_numbers_it_was_issued(uow: UnitOfWork) -> None:
-    first = services.order_status(uow, "BA-DEMO-0003")
-    added = services.order_status(uow, "BA-DEMO-0004")
+    first = services.order_status(uow, "BA-DEMO-0003", DEMO_ACCOUNT_ID)
+    added = services.order_status(uow, "BA-DEMO-0004", DEMO_ACCOUNT_ID)
 
     assert (first.status, first.status_label) == (OrderStatus.APPROVED, "已通过")
     assert first.issued_numbers == ("粤ICP备2026012345号", "粤ICP备2026012345号-1")
@@ -126,18 +128,18 @@ def test_approved_order_lists_the_numbers_it_was_issued(uow: UnitOfWork) -> None
 
 
 def test_order_in_initial_review_is_labelled_as_such(uow: UnitOfWork) -> None:
-    assert services.order_status(uow, "BA-DEMO-0005").status_label == "初审"
+    assert services.order_status(uow, "BA-DEMO-0005", DEMO_ACCOUNT_ID).status_label == "初审"
 
 
 def test_order_status_returns_plain_values(uow: UnitOfWork) -> None:
-    view = services.order_status(uow, "BA-DEMO-0003")
+    view = services.order_status(uow, "BA-DEMO-0003", DEMO_ACCOUNT_ID)
 
     assert_plain(view)
     assert type(view.updated_at) is datetime
 
 
 def test_order_status_of_an_unknown_order_is_none(uow: UnitOfWork) -> None:
-    assert services.order_status(uow, "BA-DOES-NOT-EXIST") is None
+    assert services.order_status(uow, "BA-DOES-NOT-EXIST", DEMO_ACCOUNT_ID) is None
 
 
 # --- services only read ---------------------------------------------------------------------
@@ -152,8 +154,53 @@ def test_services_leave_the_database_as_it_was(seeded_factory: sessionmaker, uow
 
     before = counts()
     for env_id in ("env-demo-ok", "env-demo-full", "env-missing"):
-        services.check_quota(uow, env_id)
-        services.diagnose_environment(uow, env_id, NOW)
-    services.order_status(uow, "BA-DEMO-0001")
+        services.check_quota(uow, env_id, DEMO_ACCOUNT_ID)
+        services.diagnose_environment(uow, env_id, DEMO_ACCOUNT_ID, NOW)
+    services.order_status(uow, "BA-DEMO-0001", DEMO_ACCOUNT_ID)
 
     assert counts() == before
+
+
+# --- ownership: details only for the sender's own account -----------------------------------
+
+OTHER_ACCOUNT = "acct-other"
+
+
+@pytest.fixture
+def other_account(seeded_factory: sessionmaker) -> str:
+    """A second account holding nothing: the demo records are not its own."""
+    with seeded_factory() as session:
+        session.add(Account(id=OTHER_ACCOUNT, subject_name="另一家公司", subject_type=SubjectType.ORGANISATION))
+        session.commit()
+    return OTHER_ACCOUNT
+
+
+@pytest.mark.parametrize("account", [OTHER_ACCOUNT, None], ids=["another account", "unbound"])
+def test_another_accounts_records_read_exactly_as_unknown_ones(uow: UnitOfWork, other_account: str, account: str | None) -> None:
+    for env_id in ("env-demo-ok", "env-demo-full", "env-demo-blocked"):
+        assert services.check_quota(uow, env_id, account) is None
+        assert services.diagnose_environment(uow, env_id, account, NOW) is None
+        assert services.filings_holding_slots(uow, env_id, account) == []
+        assert services.owns_environment(uow, env_id, account) is False
+    for order_id in ("BA-DEMO-0001", "BA-DEMO-0006"):
+        assert services.order_status(uow, order_id, account) is None
+        assert services.owns_order(uow, order_id, account) is False
+
+
+def test_the_owner_sees_its_own_records(uow: UnitOfWork) -> None:
+    assert services.owns_environment(uow, "env-demo-full", DEMO_ACCOUNT_ID)
+    assert services.owns_order(uow, "BA-DEMO-0006", DEMO_ACCOUNT_ID)
+    assert services.filings_holding_slots(uow, "env-demo-full", DEMO_ACCOUNT_ID) == [
+        ("example.cn", "粤ICP备2026012345号-1"), ("docs.example.com.cn", "粤ICP备2026012345号-2"),
+    ]
+
+
+@pytest.mark.parametrize("account", [OTHER_ACCOUNT, None], ids=["another account", "unbound"])
+def test_the_domain_check_counts_only_the_accounts_own_orders(uow: UnitOfWork, other_account: str, account: str | None) -> None:
+    own = services.check_domain_filing(uow, "photo-example.cn", DEMO_ACCOUNT_ID)
+    foreign = services.check_domain_filing(uow, "photo-example.cn", account)
+
+    assert (own.outcome, own.order_id) == (DomainOutcome.REJECTED, "BA-DEMO-0006")
+    assert (foreign.outcome, foreign.order_id, foreign.order_status) == (DomainOutcome.NOT_FILED, None, None)
+    # The public filing record is public: it reads the same for everyone.
+    assert services.check_domain_filing(uow, "example-ali.cn", account).outcome == DomainOutcome.FILED_ELSEWHERE
