@@ -37,7 +37,7 @@ from bot.channels.reactions import message_id, reaction_to
 from bot.channels.settings import CallbackSettings, ChannelConfigError, channel_store_url, passive_reply_seconds
 from bot.channels.store import ChannelStore, open_channel_store
 from bot.channels.text_chunks import chosen_option
-from bot.channels.turn_guard import TurnGuard
+from bot.channels.turn_guard import TurnGuard, default_guard
 from bot.channels.xml_messages import render_encrypted_reply, render_text_reply
 from bot.filing.knowledge import load_knowledge
 
@@ -47,11 +47,13 @@ logger = logging.getLogger(__name__)
 
 SUCCESS = "success"  # what the platform takes as "no passive reply, all is well"
 # Longer than a turn takes on a loaded server (the model, the action server, the database).
-DEFAULT_CLAIM_LEASE_SECONDS = 30.0
+# Short enough that the platform's last retry (about 15 s after the push) finds a dead worker's
+# lease run out; a live worker renews it every third of the lease while the turn runs.
+DEFAULT_CLAIM_LEASE_SECONDS = 10.0
 
 
 def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
-    """CHANNEL_CLAIM_LEASE_SECONDS: how long a claimed message stays `in flight` without a reply (default 30)."""
+    """CHANNEL_CLAIM_LEASE_SECONDS: how long a claim stays `in flight` unless its worker renews it (default 10)."""
     env = os.environ if env is None else env
     raw = (env.get("CHANNEL_CLAIM_LEASE_SECONDS") or "").strip()
     if not raw:
@@ -91,7 +93,7 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         self._store: ChannelStore | None = None
         self._store_lock: asyncio.Lock | None = None
         self.api = self.make_api(settings, http_client) if settings else None
-        self.guard = guard or TurnGuard(self.store)
+        self.guard = guard or default_guard(self.store)
         self._background: set[asyncio.Task] = set()
 
     @classmethod
@@ -211,10 +213,10 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             return self.passive_reply(push, user, account, given) if given else _success()
         try:
             # Length and pace before any NLU: a pasted novel or a flood gets the polite answer at once.
-            refusal = await self.guard.refusal(self.sender_id(user), reaction.text)
-            if refusal is not None:
-                logger.info("%s: message %s from %s refused before its turn (length or pace)", self.name(), key, masked_user(user))
-                return await self.answer_passively(push, user, account, claim_key, refusal)
+            before_turn = await self.guard.answer_before_turn(self.sender_id(user), reaction.text)
+            if before_turn is not None:
+                logger.info("%s: message %s from %s answered before any turn (length, pace or a command)", self.name(), key, masked_user(user))
+                return await self.answer_passively(push, user, account, claim_key, before_turn)
             if reaction.canned is not None:
                 return await self.answer_passively(push, user, account, claim_key, self.message_text(reaction.canned))
             return await self.run_turn(push, user, account, key, claim_key, reaction.text, on_new_message)
@@ -238,6 +240,7 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         collector = CollectingOutputChannel()
         message = UserMessage(text, collector, self.sender_id(user), input_channel=self.name(), message_id=key, metadata=metadata)
         turn = asyncio.ensure_future(on_new_message(message))
+        self.in_background(self.keep_claimed(store, claim_key, turn))
         done, _ = await asyncio.wait({turn}, timeout=self.passive_seconds)
         if not done:
             self.in_background(self.deliver_later(turn, collector, user, claim_key))
@@ -255,6 +258,19 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         if len(texts) > 1:  # a passive reply carries one message; the rest follow through the API
             self.in_background(self.send(user, texts[1:]))
         return await self.answer_passively(push, user, account, claim_key, texts[0])
+
+    async def keep_claimed(self, store: ChannelStore, claim_key: str, turn: asyncio.Future) -> None:
+        """Renew the claim while its turn runs, so only a dead worker's claim runs out."""
+        interval = self.lease_seconds / 3
+        while True:
+            done, _ = await asyncio.wait({turn}, timeout=interval)
+            if done:
+                return
+            try:
+                if not await store.renew(claim_key, self.lease_seconds):
+                    return  # finished or released meanwhile
+            except Exception:  # the store hiccupped: try again next round, the lease has margin
+                logger.exception("could not renew the claim of %s", claim_key)
 
     async def answer_passively(self, push: Push, user: str, account: str, claim_key: str, text: str) -> HTTPResponse:
         """The passive reply, kept for a minute so a redelivery gets it again; the claim is done."""

@@ -17,6 +17,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+_RENEW_IN_FLIGHT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
 
 class RedisChannelStore(ChannelStore):
     """An in-flight claim is a key that expires with its lease, so a dead worker's claim frees itself."""
@@ -33,6 +38,10 @@ class RedisChannelStore(ChannelStore):
     async def claim(self, message_key: str, lease_seconds: float) -> bool:
         lease_ms = max(1, int(lease_seconds * 1000))
         return bool(await self.redis.set(self._claim_key(message_key), IN_FLIGHT, nx=True, px=lease_ms))
+
+    async def renew(self, message_key: str, lease_seconds: float) -> bool:
+        lease_ms = max(1, int(lease_seconds * 1000))
+        return bool(await self.redis.eval(_RENEW_IN_FLIGHT, 1, self._claim_key(message_key), IN_FLIGHT, lease_ms))
 
     async def finish(self, message_key: str) -> None:
         await self.redis.set(self._claim_key(message_key), DONE, ex=SEEN_MESSAGE_TTL_SECONDS)

@@ -163,6 +163,18 @@ class SqlChannelStore(ChannelStore):
         # Off the event loop: a database round trip must not hold up other callbacks.
         return await asyncio.to_thread(self._claim, message_key, lease_seconds)
 
+    def _renew(self, message_key: str, lease_seconds: float) -> bool:
+        claims = self.claims
+        with self.engine.begin() as connection:
+            return connection.execute(
+                update(claims)
+                .where(claims.c.message_key == message_key, claims.c.state == IN_FLIGHT)
+                .values(until=time.time() + lease_seconds)
+            ).rowcount == 1
+
+    async def renew(self, message_key: str, lease_seconds: float) -> bool:
+        return await asyncio.to_thread(self._renew, message_key, lease_seconds)
+
     def _mark_done(self, connection, message_key: str, now: float) -> None:
         claims = self.claims
         values = {"state": DONE, "until": now + SEEN_MESSAGE_TTL_SECONDS}

@@ -48,6 +48,10 @@ class ChannelStore(ABC):
         """
 
     @abstractmethod
+    async def renew(self, message_key: str, lease_seconds: float) -> bool:
+        """Extend an in-flight claim whose turn is still running; False when it is no longer in flight."""
+
+    @abstractmethod
     async def finish(self, message_key: str) -> None:
         """Mark `message_key` done (its answer went out): no redelivery runs it again for a day."""
 

@@ -63,6 +63,14 @@ async def exercise_claims(store) -> None:
     await store.finish(sent)  # delivered through the API
     await asyncio.sleep(0.3)
     assert await store.claim(sent, 30) is False
+    renewed = f"msg:renewed:{secrets.token_hex(4)}"
+    assert await store.claim(renewed, 0.3) is True
+    for _ in range(3):  # a live worker renews its claim while the turn runs past the first lease
+        await asyncio.sleep(0.15)
+        assert await store.renew(renewed, 0.3) is True
+    assert await store.claim(renewed, 30) is False
+    await store.finish(renewed)
+    assert await store.renew(renewed, 0.3) is False  # done: nothing left to renew
 
 
 async def exercise_signatures(store) -> None:

@@ -6,6 +6,7 @@ tests check our server against the library's idea of the protocol, not against i
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 import logging
 import re
 import time
@@ -726,7 +727,7 @@ async def test_a_failure_before_the_turn_gives_the_claim_up_for_the_retry(store_
     class BrokenGuard:
         calls = 0
 
-        async def refusal(self, sender_key, text):
+        async def answer_before_turn(self, sender_key, text):
             BrokenGuard.calls += 1
             if BrokenGuard.calls == 1:
                 raise RuntimeError("the counter's database went away")
@@ -741,3 +742,36 @@ async def test_a_failure_before_the_turn_gives_the_claim_up_for_the_retry(store_
         assert (await post(client, user.url, *user.push(xml))).status_code == 500
         retried = await post(client, user.url, *user.push(xml))
     assert user.reply_content(retried.text) == "答：你好" and len(bot.received) == 1
+
+
+async def test_a_turn_longer_than_its_lease_keeps_its_claim_and_runs_once(store_url, platform):
+    # The lease is short so a dead worker's message is retried in time; a live worker renews it.
+    bot = ScriptedBot(delay=1.2)
+    channel = wechat(store_url, platform, passive=0.1, lease_seconds=0.6)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        xml = user.text("每个IP可以备案几次", new_msg_id())
+        assert (await post(client, user.url, *user.push(xml))).text == SUCCESS
+        await asyncio.sleep(0.9)  # past the lease, the turn still running
+        assert (await post(client, user.url, *user.push(xml))).text == SUCCESS
+        await channel.drain(timeout=10)
+    assert len(bot.received) == 1
+    assert [s.body["text"]["content"] for s in platform.sends()] == ["答：每个IP可以备案几次"]
+
+
+async def test_a_wechat_user_binds_the_account_by_its_code_without_a_turn(store_url, tmp_path, monkeypatch):
+    # 绑定账号 CODE is the channel's own command: the openid's conversation acts for the account.
+    from bot.channels.account_binding import filing_units
+    from bot.filing import accounts
+    from bot.filing.seed import DEMO_ACCOUNT_ID
+    from scripts.local_servers import seeded_sqlite
+
+    monkeypatch.setenv("FILING_DB_URL", seeded_sqlite(tmp_path / "filing.db"))
+    code = accounts.create_code(filing_units(), DEMO_ACCOUNT_ID, datetime.utcnow())[0]
+    bot = ScriptedBot()
+    async with live_app([wechat(store_url)], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        bound = await post(client, user.url, *user.push(user.text(f"绑定账号 {code}", new_msg_id())))
+        assert bound.status_code == 200 and user.reply_content(bound.text)
+    assert bot.received == []
+    assert accounts.account_of(filing_units(), f"wechat:{user.openid}") == DEMO_ACCOUNT_ID
