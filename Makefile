@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 LOCK := requirements/lock.txt
+TEST_LOCK := requirements/test-lock.txt
 STAMP := $(VENV)/.installed
 
 export RASA_TELEMETRY_ENABLED := false
@@ -24,11 +25,12 @@ help:
 # Python 3.10 (Rasa 3.6 refuses newer): PATH first, then pyenv's install.
 PYTHON310 := $(shell scripts/find-python310)
 
-$(STAMP): $(LOCK)
+$(STAMP): $(LOCK) $(TEST_LOCK)
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (Rasa 3.6 needs 3.10)"; exit 1; }
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check pip==24.0
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(TEST_LOCK)
 	touch $(STAMP)
 
 install: $(STAMP) chromium
