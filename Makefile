@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install chromium wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
+.PHONY: help install chromium wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
@@ -80,6 +80,10 @@ test-integration: install
 test-e2e: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) -m pytest -q tests/e2e
+
+# The seeded fuzz runs of `make test`, FUZZ_RUNS_SCALE (default 20) times longer.
+fuzz: install
+	FUZZ_RUNS_SCALE=$${FUZZ_RUNS_SCALE:-20} $(PY) -m pytest -q tests/fuzz
 
 rasa-test: install
 	$(PY) scripts/train_if_needed.py
