@@ -81,6 +81,10 @@ test-e2e: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) -m pytest -q tests/e2e
 
+# Deletes the conversations idle for RETENTION_DAYS (180) from the tracker store; ARGS="--dry-run" counts only.
+purge: install
+	$(PY) -m bot.retention purge $(ARGS)
+
 # The seeded fuzz runs of `make test`, FUZZ_RUNS_SCALE (default 20) times longer.
 fuzz: install
 	FUZZ_RUNS_SCALE=$${FUZZ_RUNS_SCALE:-20} $(PY) -m pytest -q tests/fuzz
