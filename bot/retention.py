@@ -79,11 +79,12 @@ def purge(engine: Engine, days: int, *, now: float | None = None, dry_run: bool 
             active = select(_EVENTS.c.sender_id).where(
                 _EVENTS.c.sender_id.in_(senders), _EVENTS.c.timestamp >= cutoff
             )
-            doomed = (_EVENTS.c.sender_id.in_(senders), _EVENTS.c.sender_id.not_in(active))
-            conversations += connection.execute(
-                select(func.count(func.distinct(_EVENTS.c.sender_id))).where(*doomed)
-            ).scalar_one()
-            events += connection.execute(delete(_EVENTS).where(*doomed)).rowcount
+            deleted = connection.execute(
+                delete(_EVENTS).where(_EVENTS.c.sender_id.in_(senders), _EVENTS.c.sender_id.not_in(active))
+            )
+            kept = select(func.count(func.distinct(_EVENTS.c.sender_id))).where(_EVENTS.c.sender_id.in_(senders))
+            conversations += len(senders) - connection.execute(kept).scalar_one()
+            events += deleted.rowcount
     return PurgeResult(conversations, events, cutoff)
 
 

@@ -14,7 +14,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from bot import retention
@@ -105,6 +105,26 @@ def test_more_idle_conversations_than_one_batch_are_all_deleted(store, monkeypat
         write_conversation(store, f"rest:old-{n}", 365)
     assert purge(store.engine, 180, now=NOW).conversations == 5
     assert event_count(store, "webchat:recent") == 3 and event_count(store, "wechat:o-back-again") == 6
+
+
+def test_a_conversation_that_gets_a_new_event_during_the_purge_is_kept_whole(store, store_url):
+    purging = create_engine(store_url, future=True)
+
+    def user_writes_just_before_the_delete(conn, cursor, statement, *_):
+        if statement.lstrip().upper().startswith("DELETE") and not written:
+            written.append(True)  # Rasa saves a new turn of the idle user, on its own connection
+            tracker = asyncio.run(store.retrieve("rest:idle"))
+            tracker.update(UserUttered("我又回来了", timestamp=NOW))
+            asyncio.run(store.save(tracker))
+
+    written: list[bool] = []
+    event.listen(purging, "before_cursor_execute", user_writes_just_before_the_delete)
+    try:
+        result = purge(purging, 180, now=NOW)
+    finally:
+        purging.dispose()
+    assert written and (result.conversations, result.events) == (0, 0)
+    assert event_count(store, "rest:idle") == 7
 
 
 def test_an_empty_store_has_nothing_to_purge(tmp_path):
