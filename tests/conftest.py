@@ -18,7 +18,7 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 # flaky), with no example database in the tree and no timing checks on the shared CPU.
 # HYPOTHESIS_PROFILE=thorough searches longer and at random, to run by hand.
 _QUIET = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("project", max_examples=150, derandomize=True, print_blob=True, **_QUIET)
+settings.register_profile("project", max_examples=100, derandomize=True, print_blob=True, **_QUIET)
 settings.register_profile("thorough", max_examples=5000, **_QUIET)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "project"))
 
