@@ -28,14 +28,15 @@ HARNESSES = {"xml": 40_000, "numbers": 4_000}
 def test_a_seeded_fuzz_run_finds_no_crash(name: str, tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(HERE / "corpus" / name, corpus)
-    runs = HARNESSES[name] * int(os.environ.get("FUZZ_RUNS_SCALE", "1"))
+    scale = int(os.environ.get("FUZZ_RUNS_SCALE", "1"))
+    runs = HARNESSES[name] * scale
     command = [
         sys.executable, str(HERE / f"fuzz_{name}.py"), f"-runs={runs}", f"-seed={SEED}",
-        "-max_total_time=60", "-max_len=2048", f"-dict={HERE / f'{name}.dict'}",
+        f"-max_total_time={60 * scale}", "-max_len=2048", f"-dict={HERE / f'{name}.dict'}",
         f"-artifact_prefix={tmp_path}/", "-print_final_stats=1", str(corpus),
     ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
-    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60 + 90 * scale)
     report = done.stderr[-4000:]
     assert done.returncode == 0, f"fuzz_{name} crashed (input in {tmp_path}):\n{report}"
     assert re.search(r"^Done \d+ runs", done.stderr, re.M), f"fuzz_{name} did not run:\n{report}"
