@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 LOCK := requirements/lock.txt
+TEST_LOCK := requirements/test-lock.txt
 STAMP := $(VENV)/.installed
 
 export RASA_TELEMETRY_ENABLED := false
@@ -14,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
+.PHONY: help install chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
@@ -25,11 +26,12 @@ help:
 # Python 3.10 (Rasa 3.6 refuses newer): PATH first, then pyenv's install.
 PYTHON310 := $(shell scripts/find-python310)
 
-$(STAMP): $(LOCK)
+$(STAMP): $(LOCK) $(TEST_LOCK)
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (Rasa 3.6 needs 3.10)"; exit 1; }
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check pip==24.0
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(TEST_LOCK)
 	touch $(STAMP)
 
 install: $(STAMP) chromium nginx
@@ -93,6 +95,14 @@ test-integration: install
 test-e2e: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) -m pytest -q tests/e2e
+
+# Deletes the conversations idle for RETENTION_DAYS (180) from the tracker store; ARGS="--dry-run" counts only.
+purge: install
+	$(PY) -m bot.retention purge $(ARGS)
+
+# The seeded fuzz runs of `make test`, FUZZ_RUNS_SCALE (default 20) times longer.
+fuzz: install
+	FUZZ_RUNS_SCALE=$${FUZZ_RUNS_SCALE:-20} $(PY) -m pytest -q tests/fuzz
 
 rasa-test: install
 	$(PY) scripts/train_if_needed.py

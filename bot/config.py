@@ -25,6 +25,14 @@ def tracker_store_url() -> str:
     return os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{var_dir() / 'tracker.db'}"
 
 
+def retention_days() -> int:
+    """How many days a conversation is kept in the tracker store after its last event (RETENTION_DAYS)."""
+    raw = os.environ.get("RETENTION_DAYS") or "180"
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"RETENTION_DAYS must be a whole number of days, at least 1 (got {raw!r})")
+    return int(raw)
+
+
 def knowledge_dir() -> Path:
     """Directory holding the structured knowledge base."""
     return Path(os.environ.get("KNOWLEDGE_DIR") or PROJECT_ROOT / "data" / "knowledge")

@@ -1,4 +1,4 @@
-"""Masks personal data (ID-card and mobile numbers) before it reaches a log."""
+"""Masks personal data (ID-card and mobile numbers) in logs and in the texts tickets keep."""
 from __future__ import annotations
 
 import logging
@@ -6,23 +6,59 @@ import re
 
 from bot.log_redaction import SANIC_LOGGERS, quiet_http_clients, redact_secrets
 
-# 18-digit resident ID (last char may be X) and mainland mobile numbers, not inside longer digit runs.
-_ID_CARD = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# Chinese input methods type full-width digits and signs: numbers are matched on a copy with
+# them folded to ASCII (one char for one, so the spans fit the original text).
+_FOLD = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)}, "\uff0b": "+", "\uff0d": "-",
+                      "\u3000": " ", "\u00a0": " "})
+# Where a number may begin or end: not next to a digit (it would be part of a longer number)
+# nor next to a star (a masked middle: so masking twice changes nothing). The lookahead first
+# lets the scan skip every other character cheaply.
+_START = r"(?=[+0-9])(?<![0-9*])"
+_END = r"(?![0-9*])"
+# Groups may be split by one space or hyphen, as people write them (138 1234 5678, 138-1234-5678).
+_SEP = r"[ -]?"
+# 18-digit resident ID (last char may be X), any digits: a mistyped ID is still an ID.
+_ID_18 = rf"(?P<id18_head>[0-9]{{6}}){_SEP}(?P<id18_mid>[0-9]{{8}}){_SEP}(?P<id18_tail>[0-9]{{3}}[0-9Xx])"
+# 15-digit first-generation ID: a province code, then the birth date as YYMMDD. Both are checked,
+# since other 15-digit numbers turn up in texts (dates with a suffix, order numbers).
+_PROVINCE = r"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])"
+_YYMMDD = r"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+_ID_15 = rf"(?P<id15_head>{_PROVINCE}[0-9]{{4}}){_SEP}(?P<id15_mid>{_YYMMDD}){_SEP}(?P<id15_tail>[0-9]{{3}})"
+# Mainland mobile, 3-4-4, optionally after the country code (+86, 0086, 86).
+_MOBILE = (
+    rf"(?P<mobile_head>(?:(?:\+|00)?86[ -]?)?1[3-9][0-9]){_SEP}"
+    rf"(?P<mobile_mid>[0-9]{{4}}){_SEP}(?P<mobile_tail>[0-9]{{4}})"
+)
+# One pass, leftmost first; at one position an 18-digit ID wins over a 15-digit one, and both
+# over a mobile, so a mobile is never found inside an ID.
+_PERSONAL = re.compile(
+    rf"{_START}(?:(?P<id_card>{_ID_18})|(?P<id_card_15>{_ID_15})|(?P<mobile>{_MOBILE})){_END}"
+)
+# The group starred by masking, per alternative; the head, the tail and separators stay.
+_MIDDLES = {"id_card": "id18_mid", "id_card_15": "id15_mid", "mobile": "mobile_mid"}
+
+
+def _matches(text: str) -> list[re.Match[str]]:
+    return list(_PERSONAL.finditer(text.translate(_FOLD)))
+
+
+def _middle(match: re.Match[str]) -> tuple[int, int]:
+    return next(match.span(middle) for outer, middle in _MIDDLES.items() if match[outer])
 
 
 def find_personal_data(text: str) -> list[tuple[str, str]]:
     """The ID-card ("id_card") and mobile ("mobile") numbers in `text`, in order, as (kind, value)."""
-    found = [(m.start(), "id_card", m.group(0)) for m in _ID_CARD.finditer(text)]
-    masked_ids = _ID_CARD.sub(lambda m: "#" * len(m.group(0)), text)  # a mobile never matches inside an ID
-    found += [(m.start(), "mobile", m.group(0)) for m in _MOBILE.finditer(masked_ids)]
-    return [(kind, value) for _, kind, value in sorted(found)]
+    return [("mobile" if m["mobile"] else "id_card", text[m.start() : m.end()]) for m in _matches(text)]
 
 
 def mask_personal_data(text: str) -> str:
     """Keep the first and last digits of ID-card and mobile numbers, star the middle."""
-    text = _ID_CARD.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    pieces, done = [], 0
+    for match in _matches(text):
+        start, end = _middle(match)
+        pieces += [text[done:start], "*" * (end - start)]
+        done = end
+    return "".join(pieces) + text[done:]
 
 
 class PersonalDataFilter(logging.Filter):

@@ -1,4 +1,4 @@
-"""Shared fixtures: the project on sys.path and the trained Rasa model."""
+"""Shared fixtures: the project on sys.path, the trained Rasa model, the hypothesis profile."""
 from __future__ import annotations
 
 import os
@@ -7,11 +7,20 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+
+# Property tests run the same examples every time (derandomize: a failure replays, CI is never
+# flaky), with no example database in the tree and no timing checks on the shared CPU.
+# HYPOTHESIS_PROFILE=thorough searches longer and at random, to run by hand.
+_QUIET = dict(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("project", max_examples=100, derandomize=True, print_blob=True, **_QUIET)
+settings.register_profile("thorough", max_examples=5000, **_QUIET)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "project"))
 
 
 @pytest.fixture(scope="session")

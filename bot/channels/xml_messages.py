@@ -32,6 +32,8 @@ def parse_document(body: bytes) -> dict[str, str]:
         raise MalformedXml(f"DTDs and entities are not accepted ({type(exc).__name__})") from None
     except ParseError as exc:
         raise MalformedXml(f"not well-formed XML: {exc}") from None
+    except (LookupError, ValueError) as exc:  # expat on a declared encoding it cannot read (x-unknown, gbk)
+        raise MalformedXml(f"unreadable encoding: {exc}") from None
     if root.tag != "xml":
         raise MalformedXml("the root element must be <xml>")
     return {child.tag: (child.text or "").strip() for child in root}

@@ -151,6 +151,20 @@ def test_personal_data_is_stored_apart_and_masked_everywhere(empty_factory, alic
             assert ID_CARD not in dump and MOBILE not in dump, table
 
 
+def test_a_ticket_keeps_no_mobile_written_with_a_country_code_or_spaces_nor_a_15_digit_id(empty_factory):
+    typed = ["+8613912345678", "138-1234-5678", "138 1234 5678", "110105491231123"]
+    opened = open_for(empty_factory, description="，".join(typed), transcript=[{"who": "user", "text": typed[2]}])
+    ticket_id = opened.ticket.id
+    full = service.get_ticket(empty_factory, ticket_id)
+    assert full.description == "+86139****5678，138-****-5678，138 **** 5678，110105******123"
+    assert sorted(service.personal_data(empty_factory, ticket_id)) == sorted(
+        [("mobile", typed[0]), ("mobile", typed[1]), ("mobile", typed[2]), ("id_card", typed[3])])
+    with empty_factory() as session:
+        for table in ("tickets", "ticket_messages", "ticket_events"):
+            dump = str(session.execute(text(f"SELECT * FROM {table}")).all())
+            assert not any(value in dump for value in typed), table
+
+
 def test_lifecycle_claim_reply_feedback_resolve(empty_factory, alice):
     ticket_id = open_for(empty_factory).ticket.id
     claimed = service.claim(empty_factory, ticket_id, alice.id)
