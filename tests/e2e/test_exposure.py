@@ -12,7 +12,7 @@ from bot.rasa_server import REQUEST_MAX_SIZE
 from bot.ticketing.handoff import RasaConversations
 from scripts.local_servers import Servers
 from scripts.wechat_sim import SimulatedUser
-from tests.channel_helpers import APP_ID, TOKEN
+from tests.channel_helpers import APP_ID, ENCODING_AES_KEY, TOKEN
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD, WECHAT_APP_SECRET, WECOM_SECRET
 from tests.e2e.handoff_helpers import new_sender, say, ticket_from_conversation
 from tests.raw_http import post_big_body, status_of_declared_body
@@ -85,14 +85,14 @@ def test_the_logs_hold_neither_the_app_secret_nor_access_tokens_nor_the_api_toke
     base = servers.base_url
     # A WeChat user's handoff: the agent's reply goes out through the send API, which needs an
     # access token, fetched with the app secret.
-    user = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
+    user = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID, ENCODING_AES_KEY)  # the server has a key: safe mode
     with httpx.Client(timeout=60) as client:
         assert user.send(client, user.text("你好")).status_code == 200
 
     async def agent_reply() -> None:
         rasa = RasaConversations(base, token=servers.api_token)
         try:
-            await rasa.send_agent_message(user.openid, "您好，我是客服小王", "alice")
+            await rasa.send_agent_message(f"wechat:{user.openid}", "您好，我是客服小王", "alice")
         finally:
             await rasa.aclose()
 
