@@ -173,13 +173,14 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            arrived = self.arrival_time(request)
             try:
                 query, body = query_of(request), capped_body(request)
                 push = self.read_push(query, body)
                 await self.check_not_replayed(query, body)
             except Rejected as exc:
                 return _refusal(self.name(), exc)
-            return await self.answer(push, on_new_message)
+            return await self.answer(push, on_new_message, arrived)
 
         @blueprint.listener("after_server_stop")
         async def close(*_: Any) -> None:
@@ -189,7 +190,25 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
 
     # -- answering a push -----------------------------------------------------------------
 
-    async def answer(self, push: Push, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+    def arrival_time(self, request: Request) -> float:
+        """When the push reached us: the passive deadline counts from here, never from the claim.
+
+        Our nginx entry stamps `X-Request-Start: t=<epoch seconds>` when it accepts the request,
+        before a busy event loop here can delay the handler. A stamp in the future or more than a
+        minute old is ignored; an early one only makes us answer `success` sooner.
+        """
+        now = self.clock()
+        stamp = (request.headers.get("x-request-start") or "").removeprefix("t=")
+        try:
+            stamped = float(stamp)
+        except ValueError:
+            return now
+        return stamped if now - 60 <= stamped <= now else now
+
+    async def answer(
+        self, push: Push, on_new_message: Callable[[UserMessage], Awaitable[Any]], arrived: float | None = None
+    ) -> HTTPResponse:
+        deadline = (self.clock() if arrived is None else arrived) + self.passive_seconds
         fields = push.fields
         user, account = fields.get("FromUserName", ""), fields.get("ToUserName", "")
         if not user or not fields.get("MsgType"):
@@ -219,16 +238,20 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
                 return await self.answer_passively(push, user, account, claim_key, before_turn)
             if reaction.canned is not None:
                 return await self.answer_passively(push, user, account, claim_key, self.message_text(reaction.canned))
-            return await self.run_turn(push, user, account, key, claim_key, reaction.text, on_new_message)
+            return await self.run_turn(push, user, account, key, claim_key, reaction.text, on_new_message, deadline)
         except Exception:  # e.g. the store went away: no answer (500), and the platform's retry may run it
             await _release_quietly(store, claim_key)
             raise
 
     async def run_turn(
         self, push: Push, user: str, account: str, key: str, claim_key: str, typed: str,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]], deadline: float,
     ) -> HTTPResponse:
-        """The Rasa turn of a claimed message, answered passively when it is quick enough."""
+        """The Rasa turn of a claimed message, answered passively when it is done before `deadline`.
+
+        The turn outlives its request: when the deadline passes, or the platform hangs up and
+        the handler is cancelled, its answer goes through the send API once it is ready.
+        """
         fields = push.fields
         metadata = {"platform": self.name(), "to_user": account, "msg_type": fields.get("MsgType"), "create_time": fields.get("CreateTime")}
         text = typed
@@ -241,7 +264,11 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         message = UserMessage(text, collector, self.sender_id(user), input_channel=self.name(), message_id=key, metadata=metadata)
         turn = asyncio.ensure_future(on_new_message(message))
         self.in_background(self.keep_claimed(store, claim_key, turn))
-        done, _ = await asyncio.wait({turn}, timeout=self.passive_seconds)
+        try:
+            done, _ = await asyncio.wait({turn}, timeout=max(0.0, deadline - self.clock()))
+        except asyncio.CancelledError:  # the platform hung up: the answer still reaches the user
+            self.in_background(self.deliver_later(turn, collector, user, claim_key))
+            raise
         if not done:
             self.in_background(self.deliver_later(turn, collector, user, claim_key))
             return _success()

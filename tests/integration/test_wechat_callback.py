@@ -775,3 +775,41 @@ async def test_a_wechat_user_binds_the_account_by_its_code_without_a_turn(store_
         assert bound.status_code == 200 and user.reply_content(bound.text)
     assert bot.received == []
     assert accounts.account_of(filing_units(), f"wechat:{user.openid}") == DEMO_ACCOUNT_ID
+
+
+# -- WeChat under load (issue 14): the deadline counts from arrival, a turn outlives its request --
+
+
+async def test_the_passive_deadline_counts_from_the_pushs_arrival_not_from_the_claim(store_url, platform):
+    # Under load the claim came 1-4 s after the push; a 4-second wait from there ended after the
+    # platform's 5 s. Our proxy stamps the arrival: 3.5 s ago leaves half a second for the turn.
+    bot = ScriptedBot(delay=1.0)
+    channel = wechat(store_url, platform, passive=4.0)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        query, body = user.push(user.text("每个IP可以备案几次", new_msg_id()))
+        started = time.monotonic()
+        answered = await client.post(user.url, params=query, content=body,
+                                     headers={"Content-Type": "text/xml", "X-Request-Start": f"t={time.time() - 3.5:.3f}"})
+        waited = time.monotonic() - started
+        await channel.drain(timeout=10)
+    assert answered.text == SUCCESS and waited < 0.9
+    assert [s.body["text"]["content"] for s in platform.sends()] == ["答：每个IP可以备案几次"]
+    assert len(bot.received) == 1
+
+
+async def test_a_turn_whose_platform_hung_up_is_delivered_through_the_send_api(store_url, platform):
+    # The platform gives up on a slow answer; the handler was cancelled and the answer was lost.
+    bot = ScriptedBot(delay=1.0)
+    channel = wechat(store_url, platform, passive=4.0)
+    async with live_app([channel], bot) as base, httpx.AsyncClient(timeout=0.3) as client:
+        user = plain_user(base)
+        xml = user.text("每个IP可以备案几次", new_msg_id())
+        with pytest.raises(httpx.TimeoutException):
+            await post(client, user.url, *user.push(xml))
+        await asyncio.sleep(1.2)
+        await channel.drain(timeout=10)
+        async with httpx.AsyncClient(timeout=5) as retry_client:  # the platform's retry: done, no second turn
+            retried = await post(retry_client, user.url, *user.push(xml))
+    assert [s.body["text"]["content"] for s in platform.sends()] == ["答：每个IP可以备案几次"]
+    assert retried.text == SUCCESS and len(bot.received) == 1
