@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -18,6 +19,9 @@ from bot.filing.seed import seed_demo_data
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA = str(Path(sys.executable).with_name("rasa"))
+# One web chat session secret for every server this process starts (the Rasa server and its
+# console must agree), so none is generated in the project's var/; tests sign sessions with it.
+WEBCHAT_SESSION_SECRET = secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "FILING_DB_URL": seeded_sqlite(work / "filing.db"),
         "TRACKER_STORE_URL": f"sqlite:///{work / 'tracker.db'}",
+        "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
         **(extra_env or {}),
     }
     endpoints = work / "endpoints.yml"
@@ -117,6 +122,7 @@ def running_console(
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "FILING_DB_URL": filing_db_url,
         "RASA_SERVER_URL": rasa_url,
+        "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
         **(extra_env or {}),
     }
     log = work / f"console-{port}.log"

@@ -60,7 +60,9 @@ class RasaConversations:
         await self._client.aclose()
 
     def _url(self, conversation_id: str, tail: str) -> str:
-        return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{tail}"
+        # ':' stays as it is: tracker ids carry their channel (rest:..., webchat:...) and Rasa's
+        # routes do not unquote, so %3A would name another conversation.
+        return f"{self.base_url}/conversations/{quote(conversation_id, safe=':')}/{tail}"
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> Any:
         try:

@@ -19,12 +19,11 @@ from bot.channels.chat_sessions import ChatSessions, tracker_id
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import agents, service
 from bot.ticketing.lifecycle import TicketStatus
-from scripts.local_servers import running_console
+from scripts.local_servers import WEBCHAT_SESSION_SECRET, running_console
 from tests.integration.rasa_stub import RasaStub
 
 PASSWORD = "correct horse"
-CHAT_SECRET = "console-test-webchat-secret"
-SESSIONS = ChatSessions(CHAT_SECRET.encode())  # what the Rasa server beside this console would issue
+SESSIONS = ChatSessions(WEBCHAT_SESSION_SECRET.encode())  # what the Rasa server beside this console would issue
 
 
 class Env:
@@ -60,8 +59,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     factory = session_factory(engine)
     for name in ("alice", "bob"):
         agents.add_agent(factory, name, PASSWORD)
-    with RasaStub() as stub, running_console(work, url, stub.url, {"HANDOFF_CHECK_SECONDS": "0.3",
-                                                                      "WEBCHAT_SESSION_SECRET": CHAT_SECRET}) as base:
+    with RasaStub() as stub, running_console(work, url, stub.url, {"HANDOFF_CHECK_SECONDS": "0.3"}) as base:
         yield Env(url, factory, stub, base, work)
     engine.dispose()
 
