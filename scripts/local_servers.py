@@ -77,6 +77,7 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
         "FILING_DB_URL": seeded_sqlite(work / "filing.db"),
         "TRACKER_STORE_URL": f"sqlite:///{work / 'tracker.db'}",
         "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
+        "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}",  # the guard's counters, not in var/
         **(extra_env or {}),
     }
     endpoints = work / "endpoints.yml"

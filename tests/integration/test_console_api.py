@@ -234,6 +234,8 @@ def test_a_forged_web_chat_session_is_403(env: Env):
         assert refused.status_code == 403, forged
         assert "您的手机号是多少" not in refused.text
     assert [m["text"] for m in poll(env, SESSIONS.sign(session_id)).json()["messages"]] == ["您的手机号是多少"]
+    # No CONSOLE_CHAT_ORIGIN here: no other site's page may even ask to send a session.
+    assert httpx.options(f"{env.base}/api/channel/messages").status_code == 403
 
 
 def test_a_valid_session_sees_only_its_own_conversation(env: Env):

@@ -131,3 +131,13 @@ async def test_a_16000_character_web_chat_message_is_refused_without_a_turn(chan
     async with live_app(channels, bot) as base, httpx.AsyncClient() as client:
         refused = await webchat(client, base, {"session": SESSIONS.sign("paster"), "message": LONG})
     assert refused.status_code == 200 and "500字以内" in refused.json()[0]["text"] and bot.received == []
+
+
+def test_the_demo_session_command_prints_a_link_this_server_accepts(monkeypatch, capsys):
+    from bot.channels.web_chat import main
+
+    monkeypatch.setenv("WEBCHAT_SESSION_SECRET", "http-channels-test-secret")
+    main(["session", "demo", "--base", "https://chat.example.cn/"])
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("https://chat.example.cn/chat#session=")
+    assert SESSIONS.verify(link.partition("#session=")[2]) == "demo"
