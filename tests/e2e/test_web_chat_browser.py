@@ -157,3 +157,11 @@ def test_the_demo_link_opens_the_demo_session(open_page, rest_server):
     said = [e["text"] for e in tracker(rest_server, "demo", channel="webchat")["events"] if e["event"] == "user"]
     assert len(said) == said_before + 1 and said[-1] == "每个IP可以备案几次"
     assert page.sessions_asked == []
+
+
+def test_a_link_carrying_someone_elses_session_is_not_taken_by_the_page(open_page):
+    # Session fixation: a link with the sender's own session would let them read the visitor's handoff.
+    planted = ChatSessions(WEBCHAT_SESSION_SECRET.encode()).sign("planted-by-the-link-sender")
+    page = open_page(f"#session={planted}")
+    assert kept_session(page) != planted and page.evaluate("location.hash") == ""
+    assert len(page.sessions_asked) == 1  # a session of its own, from the server

@@ -1,7 +1,8 @@
 // The web chat page: sends each message to the webchat channel and shows the bot's replies.
 // The server issues the session (a signed id); the page keeps it in localStorage, so a reload
-// continues the same conversation. A link may carry one in its fragment (#session=...): the
-// documented demo session.
+// continues the same conversation. A link may carry the documented demo session in its fragment
+// (#session=demo.<mac>); no other session is taken from a link, so nobody can make a visitor
+// talk (or bind an account) in a session the sender of the link also holds.
 (function () {
   "use strict";
   var labels = JSON.parse(document.getElementById("labels").textContent);
@@ -10,11 +11,9 @@
   var input = document.getElementById("input");
   var sendButton = document.getElementById("send");
   var sessionKey = "icp-webchat-session";
-  var linked = /(?:^#|&)session=([^&]+)/.exec(location.hash);
-  if (linked) {
-    localStorage.setItem(sessionKey, decodeURIComponent(linked[1]));
-    history.replaceState(null, "", location.pathname + location.search);  // not left in the address bar
-  }
+  var linked = /(?:^#|&)session=(demo\.[A-Za-z0-9_-]+)(?:&|$)/.exec(location.hash);
+  if (linked) { localStorage.setItem(sessionKey, linked[1]); }
+  if (location.hash) { history.replaceState(null, "", location.pathname + location.search); }  // not left in the address bar
   var pendingSession = null;
 
   // The kept session, or a new one from the server (asked once, however many callers wait).
