@@ -19,10 +19,8 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
-from bot.channels.chat_sessions import CHANNEL as CHAT_CHANNEL
-from bot.channels.chat_sessions import SESSION_HEADER as CHAT_SESSION_HEADER
-from bot.channels.chat_sessions import ChatSessions, InvalidSession
-from bot.channels.chat_sessions import tracker_id as chat_tracker_id
+from bot.channels.chat_sessions import ChatSessions
+from bot.console.chat_poll import chat_poll
 from bot.http_headers import with_security_headers
 from bot.privacy import install_log_masking
 from bot.ticketing import agents, login_throttle, service
@@ -250,45 +248,8 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
 
     # ------------------------------------------------------------ the users' side
 
-    chat_sessions = settings.chat_sessions or ChatSessions.from_env()  # the Rasa server's secret, read the same way
-
-    def chat_cors() -> dict[str, str] | None:
-        return {"Access-Control-Allow-Origin": settings.chat_origin, "Vary": "Origin"} if settings.chat_origin else None
-
-    @app.get("/api/channel/messages")
-    async def channel_messages(request: Request) -> response.HTTPResponse:
-        """Agents' replies to one web chat session since a time (no agent login: the session is the proof).
-
-        Only the conversation of the signed session in X-Chat-Session: a sender id proves nothing.
-        """
-        try:
-            session_id = chat_sessions.verify(request.headers.get(CHAT_SESSION_HEADER))
-        except InvalidSession as exc:
-            return response.json({"error": f"{exc} (send it in the {CHAT_SESSION_HEADER} header)"}, status=403,
-                                 headers=chat_cors())
-        since = None
-        if request.args.get("since"):
-            try:
-                since = as_utc(datetime.fromisoformat(request.args.get("since").replace("Z", "+00:00")))
-            except ValueError:
-                return _error(400, "'since' must be an ISO 8601 time")
-        now = utcnow()
-        found = service.agent_messages_for_user(factory, CHAT_CHANNEL, chat_tracker_id(session_id), since)
-        body = {
-            "messages": [{"text": m.text, "at": iso(m.at), "agent": m.agent, "ticket_id": m.ticket_id}
-                         for m in found],
-            "now": iso(now),
-        }
-        return response.json(body, headers=chat_cors())
-
-    @app.options("/api/channel/messages")
-    async def channel_messages_preflight(request: Request) -> response.HTTPResponse:
-        """A browser on CONSOLE_CHAT_ORIGIN asks before sending the session header."""
-        if not settings.chat_origin:
-            return _error(403, "no web chat origin is allowed to call this (CONSOLE_CHAT_ORIGIN)")
-        headers = {**chat_cors(), "Access-Control-Allow-Methods": "GET",
-                   "Access-Control-Allow-Headers": CHAT_SESSION_HEADER, "Access-Control-Max-Age": "600"}
-        return response.empty(headers=headers)
+    # The Rasa server's web chat secret, read the same way when not given.
+    app.blueprint(chat_poll(factory, settings.chat_sessions or ChatSessions.from_env(), settings.chat_origin))
 
     # ------------------------------------------------------------ background duty
 

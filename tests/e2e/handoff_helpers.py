@@ -16,9 +16,9 @@ def new_sender() -> str:
     return f"handoff-{uuid.uuid4().hex[:8]}"
 
 
-def tracker(rasa_url: str, sender: str, channel: str = "rest") -> dict:
-    """The conversation of `sender` on `channel` (tracker ids carry the channel: `rest:<sender>`)."""
-    response = httpx.get(f"{rasa_url}/conversations/{quote(f'{channel}:{sender}', safe=':')}/tracker", timeout=30)
+def tracker(rasa_url: str, sender: str) -> dict:
+    """The conversation of REST sender `sender` (tracker ids carry the channel: `rest:<sender>`)."""
+    response = httpx.get(f"{rasa_url}/conversations/rest:{quote(sender, safe='')}/tracker", timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from bot.ticketing import service
-from tests.e2e.handoff_helpers import factory_for, tracker
-from tests.e2e.web_chat_helpers import new_session, send, session_id, ticket_in
+from tests.e2e.handoff_helpers import factory_for
+from tests.e2e.web_chat_helpers import new_session, send, session_id, stored_user_events, ticket_in
 
 
 def sender() -> str:
@@ -125,13 +125,13 @@ def test_keyboard_mash_is_not_taken_for_a_yes(chat, message):
     assert any("\u4e00" <= c <= "\u9fff" for c in reply)
 
 
-def test_a_typed_number_picks_a_button_of_the_last_reply(chat, rest_server):
+def test_a_typed_number_picks_a_button_of_the_last_reply(chat, servers_work):
     user = sender()
     offered = chat(user, "我想备案")
     first_button = offered[-1]["buttons"][0]
     asked = texts(chat(user, "1"))
     assert "以前办过ICP备案吗" in asked  # "1" answered the goal question with its first button
-    typed = rest_user_events(rest_server, user)[-1]
+    typed = rest_user_events(servers_work, user)[-1]
     assert typed["text"] == first_button["payload"] and typed["metadata"]["typed_text"] == "1"
 
 
@@ -162,8 +162,8 @@ def rest_post(rest_server: str, body: dict) -> list[dict]:
     return response.json()
 
 
-def rest_user_events(rest_server: str, user: str) -> list[dict]:
-    return [e for e in tracker(rest_server, user)["events"] if e["event"] == "user"]
+def rest_user_events(servers_work, user: str) -> list[dict]:
+    return stored_user_events(servers_work[1], f"rest:{user}")
 
 
 def test_the_answer_names_the_sender_as_the_client_sent_it(chat):
@@ -188,11 +188,11 @@ def test_two_users_both_sending_message_id_1_each_get_their_own_ticket(servers_w
     assert a in again and b not in again
 
 
-def test_a_16000_character_message_is_refused_at_once_and_stores_nothing(chat, rest_server):
+def test_a_16000_character_message_is_refused_at_once_and_stores_nothing(chat, servers_work):
     user = sender()
     reply = texts(chat(user, "备案" * 8000))
     assert "500字以内" in reply, reply
-    assert rest_user_events(rest_server, user) == []  # no turn: nothing reached the NLU
+    assert rest_user_events(servers_work, user) == []  # no turn: nothing reached the NLU
 
 
 def test_a_sender_going_too_fast_is_asked_to_wait_while_others_are_answered(chat):

@@ -4,15 +4,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from urllib.parse import quote
-
-import httpx
 import pytest
 
 from bot.channels.chat_sessions import ChatSessions
 from scripts.local_servers import WEBCHAT_SESSION_SECRET
-from tests.e2e.handoff_helpers import tracker
-from tests.e2e.web_chat_helpers import session_id
+from tests.e2e.web_chat_helpers import claim_and_reply, session_id, stored_user_events, ticket_in
 from tests.service_fixtures import service_unavailable
 
 QUOTA_RULE = "每个IP可以备案2次"
@@ -117,19 +113,20 @@ def test_web_chat_answers_and_its_buttons_work(phone_page):
     assert page.locator(".quick-replies button[disabled]").count() >= 1  # a used set of buttons is spent
 
 
-def test_an_agents_reply_appears_in_the_web_chat_without_a_reload(phone_page, rest_server):
+def test_an_agents_reply_appears_in_the_web_chat_without_a_reload(phone_page, console):
     from playwright.sync_api import expect
 
     page = phone_page
-    say_on_page(page, "你好")
-    conversation = quote(f"webchat:{session_id(kept_session(page))}", safe=":")
-    reply = {"event": "bot", "text": "您好，我是客服小李，已经在看您的问题", "metadata": {"handoff": "agent", "agent": "li"}}
-    appended = httpx.post(f"{rest_server}/conversations/{conversation}/tracker/events", json=[reply], timeout=30)
-    assert appended.status_code == 200, appended.text
-    expect(page.locator(".bubble.bot").last).to_have_text(reply["text"], timeout=15_000)
+    say_on_page(page, "转人工")
+    page.locator(".quick-replies button:not([disabled])").first.click()  # 需要
+    expect(page.locator("#typing")).to_have_count(0, timeout=60_000)
+    expect(page.locator(".bubble.bot").last).to_contain_text("TK-")
+    ticket_id = ticket_in(page.locator(".bubble.bot").last.inner_text())
+    claim_and_reply(console, ticket_id, "您好，我是客服小李，已经在看您的问题")  # through the real console
+    expect(page.locator(".bubble.bot").last).to_have_text("您好，我是客服小李，已经在看您的问题", timeout=15_000)
 
 
-def test_the_page_gets_a_session_once_and_a_reload_continues_the_conversation(phone_page, rest_server):
+def test_the_page_gets_a_session_once_and_a_reload_continues_the_conversation(phone_page, servers_work):
     from playwright.sync_api import expect
 
     page = phone_page
@@ -141,20 +138,20 @@ def test_the_page_gets_a_session_once_and_a_reload_continues_the_conversation(ph
     say_on_page(page, "env-demo-ok")  # answered in the context of the question asked before the reload
     expect(page.locator(".bubble.bot").last).to_contain_text("还可以备案 2 次")
     assert len(page.sessions_asked) == 1
-    said = [e["text"] for e in tracker(rest_server, session_id(session), channel="webchat")["events"] if e["event"] == "user"]
+    said = [e["text"] for e in stored_user_events(servers_work[1], f"webchat:{session_id(session)}")]
     assert said == ["我的环境还能备案几次", "env-demo-ok"]
 
 
-def test_the_demo_link_opens_the_demo_session(open_page, rest_server):
+def test_the_demo_link_opens_the_demo_session(open_page, servers_work):
     from playwright.sync_api import expect
 
     demo = ChatSessions(WEBCHAT_SESSION_SECRET.encode()).sign("demo")
     page = open_page(f"#session={demo}")
     assert kept_session(page) == demo and page.evaluate("location.hash") == ""  # taken, then out of the address bar
-    said_before = len([e for e in tracker(rest_server, "demo", channel="webchat")["events"] if e["event"] == "user"])
+    said_before = len(stored_user_events(servers_work[1], "webchat:demo"))
     say_on_page(page, "每个IP可以备案几次")
     expect(page.locator(".bubble.bot").last).to_contain_text(QUOTA_RULE)
-    said = [e["text"] for e in tracker(rest_server, "demo", channel="webchat")["events"] if e["event"] == "user"]
+    said = [e["text"] for e in stored_user_events(servers_work[1], "webchat:demo")]
     assert len(said) == said_before + 1 and said[-1] == "每个IP可以备案几次"
     assert page.sessions_asked == []
 

@@ -4,33 +4,32 @@ from __future__ import annotations
 import httpx
 
 from bot.channels.chat_sessions import ChatSessions
-from tests.e2e.handoff_helpers import tracker
 from tests.e2e.web_chat_helpers import (
-    claim_and_reply, console_poll, handoff_poll, new_session, send, session_id, texts, ticket_in,
+    claim_and_reply, console_poll, handoff_poll, new_session, send, session_id, stored_user_events, texts, ticket_in,
 )
 
 AGENT_REPLY = "您好，我是客服小王，正在为您查看"
 
 
-def user_events(rasa_url: str, sid: str) -> list[dict]:
-    return [e for e in tracker(rasa_url, sid, channel="webchat")["events"] if e["event"] == "user"]
+def user_events(servers_work, sid: str) -> list[dict]:
+    return stored_user_events(servers_work[1], f"webchat:{sid}")
 
 
-def test_a_web_chat_conversation_continues_under_its_session(rest_server):
+def test_a_web_chat_conversation_continues_under_its_session(rest_server, servers_work):
     session = new_session(rest_server)
     assert "环境ID" in texts(send(rest_server, session, "我的环境还能备案几次"))
     assert "还可以备案 2 次" in texts(send(rest_server, session, "env-demo-ok"))
-    said = user_events(rest_server, session_id(session))
+    said = user_events(servers_work, session_id(session))
     assert [e["text"] for e in said] == ["我的环境还能备案几次", "env-demo-ok"]
     assert {e["input_channel"] for e in said} == {"webchat"}
 
 
-def test_a_typed_number_picks_a_button_in_the_web_chat(rest_server):
+def test_a_typed_number_picks_a_button_in_the_web_chat(rest_server, servers_work):
     session = new_session(rest_server)
     offered = send(rest_server, session, "我想备案")
     first = offered[-1]["buttons"][0]
     assert "以前办过ICP备案吗" in texts(send(rest_server, session, "1"))
-    typed = user_events(rest_server, session_id(session))[-1]
+    typed = user_events(servers_work, session_id(session))[-1]
     assert typed["text"] == first["payload"] and typed["metadata"]["typed_text"] == "1"
 
 
@@ -62,16 +61,16 @@ def test_polling_a_web_chat_users_replies_with_a_forged_or_bare_session_is_403(r
         assert AGENT_REPLY not in by_rasa.text + by_console.text
 
 
-def test_a_web_chat_message_with_a_forged_session_is_403_and_stores_nothing(rest_server):
+def test_a_web_chat_message_with_a_forged_session_is_403_and_stores_nothing(rest_server, servers_work):
     victim = session_id(new_session(rest_server))
     forged = ChatSessions(b"a-secret-the-attacker-made-up").sign(victim)
     for attempt in (forged, victim, None):
         body = {"message": "我的工单进度"} | ({"session": attempt} if attempt else {})
         refused = httpx.post(f"{rest_server}/chat/messages", json=body, timeout=30)
         assert refused.status_code == 403 and refused.json()["error"]
-    assert user_events(rest_server, victim) == []
+    assert user_events(servers_work, victim) == []
 
-def test_a_16000_character_web_chat_message_is_refused_at_once_and_stores_nothing(rest_server):
+def test_a_16000_character_web_chat_message_is_refused_at_once_and_stores_nothing(rest_server, servers_work):
     session = new_session(rest_server)
     assert "500字以内" in texts(send(rest_server, session, "备案" * 8000))
-    assert user_events(rest_server, session_id(session)) == []  # no turn: nothing reached the NLU
+    assert user_events(servers_work, session_id(session)) == []  # no turn: nothing reached the NLU

@@ -1,9 +1,12 @@
 """The web chat's requests as its page sends them, for the end-to-end tests."""
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
 
 from bot.channels.chat_sessions import ChatSessions
 from scripts.local_servers import WEBCHAT_SESSION_SECRET
@@ -63,3 +66,16 @@ def handoff_poll(rasa_url: str, session: str | None, **params) -> httpx.Response
 def console_poll(console: str, session: str | None, **params) -> httpx.Response:
     headers = {"X-Chat-Session": session} if session else {}
     return httpx.get(f"{console}/api/channel/messages", params=params, headers=headers, timeout=30)
+
+
+def stored_user_events(work: Path, tracker_id: str) -> list[dict]:
+    """The user events the Rasa server stored for `tracker_id`, read from its tracker store (not its API)."""
+    engine = create_engine(f"sqlite:///{work / 'tracker.db'}", future=True)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": tracker_id}
+            ).scalars().all()
+    finally:
+        engine.dispose()
+    return [json.loads(row) for row in rows]
