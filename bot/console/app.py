@@ -9,7 +9,6 @@ import asyncio
 import itertools
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -25,7 +24,7 @@ from bot.http_headers import with_security_headers
 from bot.privacy import install_log_masking
 from bot.ticketing import agents, login_throttle, service
 from bot.ticketing.agents import AgentView
-from bot.ticketing.clock import as_utc, iso, utcnow
+from bot.ticketing.clock import iso
 from bot.ticketing.handoff import HandoffDesk, HandoffError
 from bot.ticketing.lifecycle import parse_severity, parse_status
 from bot.ticketing.login_throttle import LoginLimits
