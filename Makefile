@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install chromium wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench bench-guard lock clean
+.PHONY: help install chromium wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout bench lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
@@ -96,6 +96,7 @@ bench: install seed
 	$(PY) scripts/bench.py
 
 # A 16,000-character message: time to refuse it, and another user's latency meanwhile (issue 9, finding 5).
+.PHONY: bench-guard
 bench-guard: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench_long_input.py

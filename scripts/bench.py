@@ -96,10 +96,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests-per-user", type=int, default=20)
     args = parser.parse_args()
+    # The servers inherit it: the turn guard's pace (20 a minute per sender) would refuse bench-0's 25 requests.
+    os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "1000000")
     model = ROOT / "models" / "filing-assistant.tar.gz"
-    # The turn guard's per-sender pace (20 a minute) would refuse bench-0's 25 requests: this measures turns.
-    no_pace_limit = {"RATE_LIMIT_PER_MINUTE": "1000000"}
-    with tempfile.TemporaryDirectory() as work, running_servers(model, Path(work), no_pace_limit) as servers:
+    with tempfile.TemporaryDirectory() as work, running_servers(model, Path(work)) as servers:
         print(f"model load (server start to /status 200): {servers.model_load_seconds:.1f} s")
         print(f"memory after load: rasa {rss_mb(servers.rasa_pid):.0f} MiB, actions {rss_mb(servers.action_pid):.0f} MiB")
         asyncio.run(run_load(servers.base_url, 2, 5))  # warm-up, not counted

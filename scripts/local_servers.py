@@ -19,9 +19,6 @@ from bot.filing.seed import seed_demo_data
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA = str(Path(sys.executable).with_name("rasa"))
-# One web chat session secret for every server this process starts (the Rasa server and its
-# console must agree), so none is generated in the project's var/; tests sign sessions with it.
-WEBCHAT_SESSION_SECRET = secrets.token_urlsafe(24)
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,11 @@ class Servers:
     action_pid: int
     rasa_pid: int
     model_load_seconds: float
+
+
+# One web chat session secret for every server this process starts (the Rasa server and its
+# console must agree), so none is generated in the project's var/; tests sign sessions with it.
+WEBCHAT_SESSION_SECRET = secrets.token_urlsafe(24)
 
 
 def free_port() -> int:
@@ -74,10 +76,10 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
         "RASA_TELEMETRY_ENABLED": "false",
         "PYTHONPATH": str(ROOT),
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "FILING_DB_URL": seeded_sqlite(work / "filing.db"),
-        "TRACKER_STORE_URL": f"sqlite:///{work / 'tracker.db'}",
         "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
         "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}",  # the guard's counters, not in var/
+        "FILING_DB_URL": seeded_sqlite(work / "filing.db"),
+        "TRACKER_STORE_URL": f"sqlite:///{work / 'tracker.db'}",
         **(extra_env or {}),
     }
     endpoints = work / "endpoints.yml"
@@ -121,9 +123,9 @@ def running_console(
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
         "FILING_DB_URL": filing_db_url,
         "RASA_SERVER_URL": rasa_url,
-        "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
         **(extra_env or {}),
     }
     log = work / f"console-{port}.log"

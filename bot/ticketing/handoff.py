@@ -60,8 +60,8 @@ class RasaConversations:
         await self._client.aclose()
 
     def _url(self, conversation_id: str, tail: str) -> str:
-        # ':' stays as it is: tracker ids carry their channel (rest:..., webchat:...) and Rasa's
-        # routes do not unquote, so %3A would name another conversation.
+        # Rasa's Sanic routes do not unquote path parameters: "wechat%3Ao..." would name another,
+        # empty conversation, so the ':' of channel-qualified ids ("wechat:<openid>") stays as is.
         return f"{self.base_url}/conversations/{quote(conversation_id, safe=':')}/{tail}"
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> Any:

@@ -84,9 +84,10 @@ def test_a_malformed_key_fails_channel_creation(no_channel_variables, monkeypatc
 
 def test_rasa_run_with_a_malformed_key_exits_with_a_clear_message(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in CHANNEL_VARIABLES}
+    env["WEBCHAT_SESSION_SECRET"] = "registration-test-secret"  # none generated in var/
     env.update(
         RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(ROOT), WECOM_TOKEN="t", WECOM_CORP_ID="ww1",
-        WECOM_ENCODING_AES_KEY="not-a-key", WEBCHAT_SESSION_SECRET="registration-test-secret",
+        WECOM_ENCODING_AES_KEY="not-a-key",
     )
     rasa = str(Path(sys.executable).with_name("rasa"))
     # Channels are built before the model loads: an empty archive gets past Rasa's "no model" check.
