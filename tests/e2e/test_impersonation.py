@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from scripts.wechat_sim import SimulatedUser
-from tests.channel_helpers import APP_ID, TOKEN
+from tests.channel_helpers import APP_ID, ENCODING_AES_KEY, TOKEN
 from tests.e2e.web_chat_helpers import agent_headers, claim_and_reply, console_poll, handoff_poll, new_session, texts, ticket_in
 
 AGENT_REPLY = "您好，请把您的手机号发给我核实一下"
@@ -34,7 +34,7 @@ def wechat_says(user: SimulatedUser, client: httpx.Client, text: str) -> str:
 @pytest.fixture(scope="module")
 def wechat_handoff(rest_server, console, fake_platform) -> WeChatHandoff:
     """A WeChat user whose ticket an agent has claimed (the bot is paused) and answered."""
-    user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", TOKEN, APP_ID)
+    user = SimulatedUser(f"{rest_server}/webhooks/wechat/webhook", TOKEN, APP_ID, ENCODING_AES_KEY)  # safe mode
     with httpx.Client(timeout=60) as client:
         assert "需要" in wechat_says(user, client, "转人工")
         opened = wechat_says(user, client, "需要")

@@ -131,15 +131,15 @@ def test_the_page_gets_a_session_once_and_a_reload_continues_the_conversation(ph
 
     page = phone_page
     session = kept_session(page)
-    say_on_page(page, "我的环境还能备案几次")
-    expect(page.locator(".bubble.bot").last).to_contain_text("环境ID")
+    say_on_page(page, "我想备案")
+    expect(page.locator(".quick-replies button").first).to_have_text("新网站要备案")
     page.reload()
     assert kept_session(page) == session
-    say_on_page(page, "env-demo-ok")  # answered in the context of the question asked before the reload
-    expect(page.locator(".bubble.bot").last).to_contain_text("还可以备案 2 次")
+    say_on_page(page, "新网站要备案")  # answered in the context of the question asked before the reload
+    expect(page.locator(".bubble.bot").last).to_contain_text("以前办过ICP备案吗")
     assert len(page.sessions_asked) == 1
     said = [e["text"] for e in stored_user_events(servers_work[1], f"webchat:{session_id(session)}")]
-    assert said == ["我的环境还能备案几次", "env-demo-ok"]
+    assert said == ["我想备案", "新网站要备案"]
 
 
 def test_the_demo_link_opens_the_demo_session(open_page, servers_work):
