@@ -48,6 +48,12 @@ def wechat_handoff(rest_server, console, fake_platform) -> WeChatHandoff:
     return handoff
 
 
+def rest_post(rest_server: str, body: dict) -> list[dict]:
+    response = httpx.post(f"{rest_server}/webhooks/rest/webhook", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def ticket_texts(console: str, ticket_id: str) -> list[str]:
     response = httpx.get(f"{console}/api/tickets/{ticket_id}/messages", headers=agent_headers(console), timeout=30)
     assert response.status_code == 200, response.text
@@ -55,11 +61,12 @@ def ticket_texts(console: str, ticket_id: str) -> list[str]:
 
 
 def test_a_rest_message_sent_as_a_wechat_openid_during_a_handoff_does_not_enter_their_ticket(
-    wechat_handoff, rest_server, console, chat
+    wechat_handoff, rest_server, console
 ):
     openid = wechat_handoff.user.openid
     for pretended in (openid, f"wechat:{openid}"):
-        chat(pretended, FORGED)
+        for claimed in ({}, {"input_channel": "wechat"}):
+            rest_post(rest_server, {"sender": pretended, "message": FORGED, **claimed})
     # The real user's own message arrives: the console's sync has run since the forged ones.
     with httpx.Client(timeout=60) as client:
         wechat_says(wechat_handoff.user, client, "好的，我看看手机号")
@@ -70,13 +77,17 @@ def test_a_rest_message_sent_as_a_wechat_openid_during_a_handoff_does_not_enter_
     assert FORGED not in seen
 
 
-def test_a_rest_client_posting_as_a_wechat_openid_sees_none_of_their_tickets(wechat_handoff, chat):
+def test_a_rest_client_posting_as_a_wechat_openid_sees_none_of_their_tickets(wechat_handoff, rest_server):
+    # Rasa's own REST channel also took "input_channel" from the body: the lookups then ran as "wechat".
     openid = wechat_handoff.user.openid
     for pretended in (openid, f"wechat:{openid}"):
-        listed = texts(chat(pretended, "我的工单进度"))
-        asked = texts(chat(pretended, f"{wechat_handoff.ticket_id} 进度"))
-        assert wechat_handoff.ticket_id not in listed, listed
-        assert "处理中" not in asked and "待反馈" not in asked and AGENT_REPLY not in asked, asked
+        claims = ({}, {"input_channel": "wechat"})
+        for claimed in claims:  # the lists first: a later answer may repeat the id the attacker typed
+            listed = texts(rest_post(rest_server, {"sender": pretended, "message": "我的工单进度", **claimed}))
+            assert wechat_handoff.ticket_id not in listed, listed
+        for claimed in claims:
+            asked = texts(rest_post(rest_server, {"sender": pretended, "message": f"{wechat_handoff.ticket_id} 进度", **claimed}))
+            assert "处理中" not in asked and "待反馈" not in asked and AGENT_REPLY not in asked, asked
 
 
 def test_polling_a_wechat_users_agent_replies_by_their_openid_is_403(wechat_handoff, rest_server, console):
