@@ -122,5 +122,11 @@ bench: install seed
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench.py
 
+# A 16,000-character message: time to refuse it, and another user's latency meanwhile (issue 9, finding 5).
+.PHONY: bench-guard
+bench-guard: install
+	$(PY) scripts/train_if_needed.py
+	$(PY) scripts/bench_long_input.py
+
 clean:
 	rm -rf models/*.tar.gz results var/*.db

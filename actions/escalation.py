@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from typing import Any
 
@@ -35,12 +36,21 @@ def channel_of(tracker: Tracker) -> str:
 
 
 def triggering_message_id(tracker: Tracker) -> str:
-    """The id of the user message that asked for the ticket (the platform's MsgId on WeChat)."""
+    """The id of the user message that asked for the ticket, unique in its channel.
+
+    The platform's MsgId on WeChat is unique already. A client's own `message_id` (REST, web
+    chat) is unique only for that client: it is scoped to the conversation, so two users who
+    both send "1" get a ticket each. Hashed as a JSON pair: no sender/id split can collide, and
+    the key stays within the column whatever the lengths.
+    """
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             client_id = (event.get("metadata") or {}).get("message_id")
-            if client_id or event.get("message_id"):
-                return str(client_id or event["message_id"])
+            if client_id:
+                scoped = json.dumps([tracker.sender_id, str(client_id)], ensure_ascii=False)
+                return "client:" + hashlib.sha256(scoped.encode()).hexdigest()
+            if event.get("message_id"):
+                return str(event["message_id"])
             # No id from the channel: the message's own identity in this conversation.
             seed = f"{tracker.sender_id}|{event.get('timestamp')}|{event.get('text')}"
             return hashlib.sha256(seed.encode()).hexdigest()[:32]

@@ -45,6 +45,11 @@ class Servers:
         return {"token": self.api_token}
 
 
+# One web chat session secret for every server this process starts (the Rasa server and its
+# console must agree), so none is generated in the project's var/; tests sign sessions with it.
+WEBCHAT_SESSION_SECRET = secrets.token_urlsafe(24)
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as s:
@@ -82,12 +87,10 @@ def seeded_sqlite(path: Path, bound: Iterable[str] = ()) -> str:
 
 
 def rest_tracker_id(sender: str) -> str:
-    """The tracker id the REST channel gives `sender` ("rest:<sender>" once bot.channels.rest has tracker_id)."""
-    from bot.channels import rest
+    """The tracker id the REST channel gives `sender`: "rest:<sender>"."""
+    from bot.channels.rest import tracker_id
 
-    # The channel prefix lands from another branch; until then a REST sender is its own tracker id.
-    tracker_id = getattr(rest, "tracker_id", None)
-    return tracker_id(sender) if tracker_id is not None else sender
+    return tracker_id(sender)
 
 
 def bind_to_demo_account(url: str, *sender_ids: str) -> None:
@@ -111,6 +114,8 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
         "RASA_TELEMETRY_ENABLED": "false",
         "PYTHONPATH": str(ROOT),
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
+        "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}",  # the guard's counters, not in var/
         "FILING_DB_URL": seeded_sqlite(work / "filing.db"),
         "TRACKER_STORE_URL": f"sqlite:///{work / 'tracker.db'}",
         "RASA_API_TOKEN": secrets.token_urlsafe(32),
@@ -163,6 +168,7 @@ def running_console(
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
         "FILING_DB_URL": filing_db_url,
         "RASA_SERVER_URL": rasa_url,
         **({"RASA_API_TOKEN": rasa_token} if rasa_token else {}),

@@ -1,29 +1,34 @@
-"""Rasa's REST channel, with three things it lacks.
+"""The REST channel for API clients: POST /webhooks/rest/webhook {"sender", "message", "message_id"?}.
 
-- An optional client `message_id`: a client that retries a request (a timeout, a flaky
-  network) sends the same id; it is kept in the user message's metadata, so side effects
-  keyed on it (a ticket) happen once.
-- A typed option number: "1" right after a reply with buttons means the first button, as on
-  WeChat (bot/channels/text_chunks.py). Only a message that looks like a number costs a
-  tracker read.
-- A malformed body (not a JSON object, no sender, no text) gets 400 with the reason instead
-  of Rasa's 500.
+What it adds to Rasa's REST channel:
+- Its own namespace: the conversation of sender X is the tracker `rest:X`, so a REST client can
+  never speak in, or read from, a WeChat user's or a web chat session's conversation. The
+  answer's `recipient_id` is the sender as the client sent it. (The sender itself is not
+  authenticated: this channel is for API clients, the web chat has signed sessions.)
+- The turn guard before Rasa: a message that is too long, a sender going too fast or a channel
+  command is answered at once, without NLU (bot/channels/turn_guard.py).
+- An optional client `message_id`: a retried request sends the same id; it is kept in the user
+  message's metadata, so side effects keyed on it (a ticket) happen once per sender.
+- A typed option number: "1" right after a reply with buttons means the first button.
+- A malformed body gets 400 with the reason instead of Rasa's 500. The body's `input_channel`
+  and `metadata`, which Rasa's channel takes from the client, are ignored.
 """
 from __future__ import annotations
 
-import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.rest import RestInput
-from rasa.shared.core.events import BotUttered
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
+from sanic.response import HTTPResponse
 
-from bot.channels.store import OFFERED_OPTIONS_TTL_SECONDS
-from bot.channels.text_chunks import Option, chosen_option, looks_like_option_number, options_of
+from bot.channels.http_turns import LazyStore, addressed_to, answered_without_turn, client_message_id, run_turn, turn_guard
 
-MAX_MESSAGE_ID_LENGTH = 128
-MAX_SENDER_LENGTH = 255  # the tracker store's sender_id column
+CHANNEL = "rest"
+# Tracker ids are at most 255 characters, and so are the channel store's keys ("rate:rest:<sender>").
+MAX_SENDER_LENGTH = 240
 
 
 class BadRestRequest(SanicException):
@@ -31,46 +36,59 @@ class BadRestRequest(SanicException):
     quiet = True  # the client's mistake: no traceback in the server log
 
 
-class RestInputWithMessageIds(RestInput):
+def tracker_id(sender: str) -> str:
+    """The conversation of REST sender `sender`."""
+    return f"{CHANNEL}:{sender}"
+
+
+def read_body(request: Request) -> tuple[str, str]:
+    """(sender, message) of a well-formed body; raises BadRestRequest with the reason."""
+    body = request.json  # Sanic answers 400 itself for a body that is not JSON
+    if not isinstance(body, dict):
+        raise BadRestRequest("the body must be a JSON object: {\"sender\": ..., \"message\": ...}")
+    sender, text = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_LENGTH:
+        raise BadRestRequest(f"'sender' must be a non-empty text of at most {MAX_SENDER_LENGTH} characters")
+    if not isinstance(text, str):
+        raise BadRestRequest("'message' must be a text")
+    return sender, text
+
+
+class RestInputWithMessageIds(InputChannel):
     """POST /webhooks/rest/webhook with {"sender", "message", optional "message_id"}."""
+
+    def __init__(self, store_url: str | None = None) -> None:
+        self.store = LazyStore(store_url)
+        self.guard = turn_guard(self.store)
 
     @classmethod
     def name(cls) -> str:
-        return "rest"
+        return CHANNEL
 
-    async def _extract_sender(self, req: Request) -> str:
-        # Rasa calls this first (and awaits it): the place to check the body and read the tracker.
-        body = req.json if isinstance(req.json, dict) else None
-        if body is None:
-            raise BadRestRequest("the body must be a JSON object: {\"sender\": ..., \"message\": ...}")
-        sender, text = body.get("sender"), body.get("message")
-        if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_LENGTH:
-            raise BadRestRequest(f"'sender' must be a non-empty text of at most {MAX_SENDER_LENGTH} characters")
-        if not isinstance(text, str):
-            raise BadRestRequest("'message' must be a text")
-        req.ctx.chosen_option = await self._chosen_option(req, sender, text) if looks_like_option_number(text) else None
-        return sender
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls()
 
-    async def _chosen_option(self, req: Request, sender: str, text: str) -> Option | None:
-        agent = getattr(req.app.ctx, "agent", None)
-        tracker = await agent.tracker_store.retrieve(sender) if agent and agent.tracker_store else None
-        if tracker is None:
-            return None
-        last_bot = next((e for e in reversed(tracker.events) if isinstance(e, BotUttered)), None)
-        if last_bot is None or (last_bot.timestamp or 0) < time.time() - OFFERED_OPTIONS_TTL_SECONDS:
-            return None
-        return chosen_option(text, options_of(last_bot.data.get("buttons") or []))
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint("rest_channel", __name__)
 
-    def _extract_message(self, req: Request) -> str:
-        chosen = getattr(req.ctx, "chosen_option", None)
-        return chosen.payload if chosen else req.json["message"]
+        @blueprint.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
 
-    def get_metadata(self, request: Request) -> dict[str, Any] | None:
-        body = request.json if isinstance(request.json, dict) else {}
-        metadata: dict[str, Any] = {}
-        message_id = body.get("message_id")
-        if isinstance(message_id, str) and 0 < len(message_id.strip()) <= MAX_MESSAGE_ID_LENGTH:
-            metadata["message_id"] = message_id.strip()
-        if getattr(request.ctx, "chosen_option", None) is not None:
-            metadata["typed_text"] = body.get("message")
-        return metadata or None
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            sender, text = read_body(request)
+            conversation = tracker_id(sender)
+            answer = await self.guard.answer_before_turn(conversation, text)
+            if answer is not None:
+                return response.json(answered_without_turn(sender, answer))
+            messages = await run_turn(on_new_message, request, text=text, tracker_id=conversation, channel=CHANNEL,
+                                      message_id=client_message_id(request.json))
+            return response.json(addressed_to(messages, sender))
+
+        @blueprint.listener("after_server_stop")
+        async def close(*_: Any) -> None:
+            await self.store.close()
+
+        return blueprint

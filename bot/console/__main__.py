@@ -12,6 +12,7 @@ import logging
 import os
 
 from bot import config
+from bot.channels.chat_sessions import ChatSessions
 from bot.console.app import ConsoleSettings, create_app
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.privacy import install_log_masking
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         session_hours=float(os.environ.get("CONSOLE_SESSION_HOURS") or 8),
         background_interval=float(os.environ.get("HANDOFF_CHECK_SECONDS") or 5),
         chat_origin=os.environ.get("CONSOLE_CHAT_ORIGIN") or None,
+        chat_sessions=ChatSessions.from_env(),  # WEBCHAT_SESSION_SECRET or var/secrets/, as the Rasa server reads it
     )
     app = create_app(factory, HandoffDesk(factory, rasa), settings)
     app.run(host=args.host, port=args.port, access_log=False, workers=1)

@@ -9,7 +9,6 @@ import asyncio
 import itertools
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -19,11 +18,13 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
+from bot.channels.chat_sessions import ChatSessions
+from bot.console.chat_poll import chat_poll
 from bot.http_headers import with_security_headers
 from bot.privacy import install_log_masking
 from bot.ticketing import agents, delivery, login_throttle, service
 from bot.ticketing.agents import AgentView
-from bot.ticketing.clock import as_utc, iso, utcnow
+from bot.ticketing.clock import iso
 from bot.ticketing.handoff import HandoffDesk, HandoffError
 from bot.ticketing.lifecycle import parse_severity, parse_status
 from bot.ticketing.login_throttle import LoginLimits
@@ -50,6 +51,7 @@ class ConsoleSettings:
     background_interval: float = 5.0  # seconds between syncs of user messages / timeout checks
     run_background: bool = True
     chat_origin: str | None = None  # an origin allowed to poll /api/channel/messages (the web chat)
+    chat_sessions: ChatSessions | None = None  # checks the web chat's sessions; None: from the environment
     login_limits: LoginLimits = field(default_factory=LoginLimits)
 
 
@@ -255,28 +257,8 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
 
     # ------------------------------------------------------------ the users' side
 
-    @app.get("/api/channel/messages")
-    async def channel_messages(request: Request) -> response.HTTPResponse:
-        """Agents' replies for one user since a time: what a REST web chat polls (no agent login)."""
-        channel = request.args.get("channel") or "rest"
-        sender = request.args.get("sender")
-        if not sender:
-            return _error(400, "'sender' is required")
-        since = None
-        if request.args.get("since"):
-            try:
-                since = as_utc(datetime.fromisoformat(request.args.get("since").replace("Z", "+00:00")))
-            except ValueError:
-                return _error(400, "'since' must be an ISO 8601 time")
-        now = utcnow()
-        found = service.agent_messages_for_user(factory, channel, sender, since)
-        body = {
-            "messages": [{"text": m.text, "at": iso(m.at), "agent": m.agent, "ticket_id": m.ticket_id}
-                         for m in found],
-            "now": iso(now),
-        }
-        headers = {"Access-Control-Allow-Origin": settings.chat_origin} if settings.chat_origin else None
-        return response.json(body, headers=headers)
+    # The Rasa server's web chat secret, read the same way when not given.
+    app.blueprint(chat_poll(factory, settings.chat_sessions or ChatSessions.from_env(), settings.chat_origin))
 
     # ------------------------------------------------------------ background duty
 

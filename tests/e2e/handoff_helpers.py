@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -16,7 +17,8 @@ def new_sender() -> str:
 
 
 def tracker(rasa_url: str, sender: str, api_params: dict[str, str]) -> dict:
-    response = httpx.get(f"{rasa_url}/conversations/{sender}/tracker", params=api_params, timeout=30)
+    """The conversation of REST sender `sender` (tracker ids carry the channel: `rest:<sender>`)."""
+    response = httpx.get(f"{rasa_url}/conversations/rest:{quote(sender, safe='')}/tracker", params=api_params, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 

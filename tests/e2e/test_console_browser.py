@@ -88,8 +88,6 @@ def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console
     delivered = [e["text"] for e in tracker(rasa_url, sender, api_params)["events"] if e["event"] == "bot"]
     reply_at = delivered.index("您好，请先在控制台购买云托管资源包")
     assert any(ticket_id in text for text in delivered[reply_at + 1:])  # then the bot said it is back
-    polled = httpx.get(f"{console}/api/channel/messages", params={"sender": sender}).json()
-    assert [m["text"] for m in polled["messages"]] == ["您好，请先在控制台购买云托管资源包"]
 
 
 def test_a_reply_the_platform_refuses_shows_as_not_delivered_with_why(browser, tmp_path: Path):

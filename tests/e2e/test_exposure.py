@@ -10,7 +10,7 @@ import httpx
 
 from bot.rasa_server import REQUEST_MAX_SIZE
 from bot.ticketing.handoff import RasaConversations
-from scripts.local_servers import Servers
+from scripts.local_servers import Servers, rest_tracker_id
 from scripts.wechat_sim import SimulatedUser
 from tests.channel_helpers import APP_ID, ENCODING_AES_KEY, TOKEN
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD, WECHAT_APP_SECRET, WECOM_SECRET
@@ -23,28 +23,30 @@ PHONE = "13912345678"
 def test_reading_a_users_tracker_without_the_token_is_401_and_shows_nothing(servers: Servers):
     sender = new_sender()
     say(servers.base_url, sender, f"我的手机号是{PHONE}")
+    conversation = rest_tracker_id(sender)
     for params in ({}, {"token": "guessed"}, {"token": ""}):
-        response = httpx.get(f"{servers.base_url}/conversations/{sender}/tracker", params=params, timeout=30)
+        response = httpx.get(f"{servers.base_url}/conversations/{conversation}/tracker", params=params, timeout=30)
         assert response.status_code == 401, response.text
         assert PHONE not in response.text and sender not in response.text
-    allowed = httpx.get(f"{servers.base_url}/conversations/{sender}/tracker", params=servers.api_params, timeout=30)
+    allowed = httpx.get(f"{servers.base_url}/conversations/{conversation}/tracker", params=servers.api_params, timeout=30)
     assert allowed.status_code == 200 and PHONE in allowed.text
 
 
 def test_a_forged_official_notice_with_side_effects_without_the_token_is_401_and_stored_nothing(servers: Servers):
     sender = new_sender()
     say(servers.base_url, sender, "你好")
+    conversation = rest_tracker_id(sender)
     notice = [{"event": "bot", "text": "【官方通知】您的备案即将注销，请点击 http://evil.example 处理"}]
     for content_type in ("application/json", "text/plain"):  # text/plain: a web page's cross-site POST
         response = httpx.post(
-            f"{servers.base_url}/conversations/{sender}/tracker/events",
+            f"{servers.base_url}/conversations/{conversation}/tracker/events",
             params={"execute_side_effects": "true", "output_channel": "latest"},
             content=json.dumps(notice, ensure_ascii=False).encode(),
             headers={"Content-Type": content_type, "Origin": "http://evil.example"}, timeout=30,
         )
         assert response.status_code == 401, response.text
         assert "access-control-allow-origin" not in response.headers
-    events = httpx.get(f"{servers.base_url}/conversations/{sender}/tracker", params=servers.api_params, timeout=30).json()["events"]
+    events = httpx.get(f"{servers.base_url}/conversations/{conversation}/tracker", params=servers.api_params, timeout=30).json()["events"]
     assert all("官方通知" not in (e.get("text") or "") for e in events)
 
 

@@ -51,18 +51,12 @@ def test_pause_reply_release_through_the_rasa_server(servers_work, console, api_
     bot_events = [e for e in tracker(rasa_url, sender, api_params)["events"] if e["event"] == "bot"]
     assert bot_events[-1]["text"] == "您好，我是客服小王，正在为您查看"
     assert bot_events[-1]["metadata"]["agent"] == AGENT_NAME
-    user_view = httpx.get(f"{console}/api/channel/messages", params={"sender": sender}).json()
-    assert [m["text"] for m in user_view["messages"]] == ["您好，我是客服小王，正在为您查看"]
-    web_chat_view = httpx.get(f"{rasa_url}/chat/handoff-messages", params={"sender": sender, "after": 0}).json()
-    assert [m["text"] for m in web_chat_view["messages"]] == ["您好，我是客服小王，正在为您查看"]
 
     released = httpx.post(f"{console}/api/tickets/{ticket_id}/release", headers=headers, timeout=30)
     assert released.status_code == 200, released.text
     state = tracker(rasa_url, sender, api_params)
     assert state["paused"] is False
     assert ticket_id in [e for e in state["events"] if e["event"] == "bot"][-1]["text"]
-    resumed = httpx.get(f"{rasa_url}/chat/handoff-messages", params={"sender": sender, "after": 0}).json()["messages"]
-    assert ticket_id in resumed[-1]["text"]  # the web chat shows the bot's return too
     assert say(rasa_url, sender, "你好"), "the bot should answer again after the release"
 
 
@@ -121,9 +115,3 @@ def test_ticket_survives_a_restart_of_the_console(servers_work, tmp_path, api_pa
     time.sleep(0.1)
     assert not ticket_from_conversation(rasa_url, work, sender).created
 
-
-def test_the_web_chats_poll_refuses_bad_input(servers_work):
-    rasa_url, _ = servers_work
-    assert httpx.get(f"{rasa_url}/chat/handoff-messages").status_code == 400
-    assert httpx.get(f"{rasa_url}/chat/handoff-messages", params={"sender": "x", "after": "soon"}).status_code == 400
-    assert httpx.get(f"{rasa_url}/chat/handoff-messages", params={"sender": "nobody-yet"}).json() == {"messages": []}

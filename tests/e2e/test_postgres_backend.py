@@ -38,6 +38,6 @@ def test_the_follow_up_survives_in_the_postgres_tracker_store(postgres_server, p
     assert "云托管资源包已过期" in say(postgres_server, sender, "env-demo-blocked")
     engine = create_engine(postgres_url, future=True)
     with engine.connect() as connection:
-        stored = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar()
+        stored = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": f"rest:{sender}"}).scalar()
     engine.dispose()
     assert stored > 0

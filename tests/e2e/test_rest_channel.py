@@ -6,6 +6,10 @@ import uuid
 import httpx
 import pytest
 
+from bot.ticketing import service
+from tests.e2e.handoff_helpers import factory_for
+from tests.e2e.web_chat_helpers import new_session, send, session_id, stored_user_events, ticket_in
+
 
 def sender() -> str:
     return f"e2e-{uuid.uuid4().hex[:8]}"
@@ -121,14 +125,13 @@ def test_keyboard_mash_is_not_taken_for_a_yes(chat, message):
     assert any("\u4e00" <= c <= "\u9fff" for c in reply)
 
 
-def test_a_typed_number_picks_a_button_of_the_last_reply(chat, rest_server, api_params):
+def test_a_typed_number_picks_a_button_of_the_last_reply(chat, servers_work):
     user = sender()
     offered = chat(user, "我想备案")
     first_button = offered[-1]["buttons"][0]
     asked = texts(chat(user, "1"))
     assert "以前办过ICP备案吗" in asked  # "1" answered the goal question with its first button
-    tracker = httpx.get(f"{rest_server}/conversations/{user}/tracker", params=api_params, timeout=30).json()
-    typed = [e for e in tracker["events"] if e.get("event") == "user"][-1]
+    typed = rest_user_events(servers_work, user)[-1]
     assert typed["text"] == first_button["payload"] and typed["metadata"]["typed_text"] == "1"
 
 
@@ -151,3 +154,63 @@ def test_a_malformed_request_gets_400_with_a_reason(rest_server, body, reason):
     response = httpx.post(f"{rest_server}/webhooks/rest/webhook", content=body,
                           headers={"content-type": "application/json"}, timeout=30)
     assert response.status_code == 400 and reason in response.json()["message"]
+
+
+def rest_post(rest_server: str, body: dict) -> list[dict]:
+    response = httpx.post(f"{rest_server}/webhooks/rest/webhook", json=body, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def rest_user_events(servers_work, user: str) -> list[dict]:
+    return stored_user_events(servers_work[1], f"rest:{user}")
+
+
+def test_the_answer_names_the_sender_as_the_client_sent_it(chat):
+    user = sender()
+    assert {m["recipient_id"] for m in chat(user, "你好")} == {user}
+
+
+def test_two_users_both_sending_message_id_1_each_get_their_own_ticket(servers_work, chat):
+    # Finding 8: the key was the client's id alone; B was told A's ticket id and got none.
+    rest_server, work = servers_work
+    opened = {}
+    for user in (sender(), sender()):
+        chat(user, "转人工")
+        opened[user] = ticket_in(texts(rest_post(rest_server, {"sender": user, "message": "需要", "message_id": "1"})))
+    a, b = opened.values()
+    assert a != b
+    factory = factory_for(work)
+    assert {service.get_ticket(factory, t).sender_id for t in (a, b)} == {f"rest:{u}" for u in opened}
+    # A retry of A's confirmation (the same id) still finds A's ticket, not a new one.
+    user_a = next(iter(opened))
+    again = texts(rest_post(rest_server, {"sender": user_a, "message": "需要", "message_id": "1"}))
+    assert a in again and b not in again
+
+
+def test_a_16000_character_message_is_refused_at_once_and_stores_nothing(chat, servers_work):
+    user = sender()
+    reply = texts(chat(user, "备案" * 8000))
+    assert "500字以内" in reply, reply
+    assert rest_user_events(servers_work, user) == []  # no turn: nothing reached the NLU
+
+
+def test_a_sender_going_too_fast_is_asked_to_wait_while_others_are_answered(chat):
+    user = sender()
+    for _ in range(20):  # refused for their length, but counted: the pace is per message
+        chat(user, "备案" * 300)
+    assert "稍后再试" in texts(chat(user, "你好"))
+    assert "转人工" in texts(chat(sender(), "你好"))
+
+
+def test_a_rest_client_posting_as_a_web_chat_users_id_sees_none_of_their_tickets(rest_server, chat):
+    # Finding 7: posting as sender X returned X's ticket; a web chat user is now webchat:<id>, signed.
+    session = new_session(rest_server)
+    send(rest_server, session, "转人工")
+    ticket_id = ticket_in(texts(send(rest_server, session, "需要")))
+    victim = session_id(session)
+    for pretended in (victim, f"webchat:{victim}"):
+        listed = texts(chat(pretended, "我的工单进度"))
+        asked = texts(chat(pretended, f"{ticket_id} 进度"))
+        assert ticket_id not in listed, listed
+        assert "待响应" not in asked and "处理中" not in asked, asked

@@ -12,7 +12,8 @@ import pytest
 from rasa.core.run import create_http_input_channels
 
 from bot.channels.settings import ChannelConfigError
-from bot.channels.web_chat import WebChatPage
+from bot.channels.rest import RestInputWithMessageIds
+from bot.channels.web_chat import WebChatChannel
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
 from tests.channel_helpers import ENCODING_AES_KEY, ScriptedBot, live_app
@@ -28,6 +29,7 @@ CHANNEL_VARIABLES = [
 def no_channel_variables(monkeypatch):
     for name in CHANNEL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WEBCHAT_SESSION_SECRET", "registration-test-secret")  # none generated in var/
 
 
 def channels_of_credentials_yml():
@@ -36,12 +38,18 @@ def channels_of_credentials_yml():
 
 def test_credentials_yml_names_every_channel(no_channel_variables):
     kinds = {type(c) for c in channels_of_credentials_yml()}
-    assert {WeChatInput, WeComInput, WebChatPage} <= kinds
+    assert {RestInputWithMessageIds, WeChatInput, WeComInput, WebChatChannel} <= kinds
+
+
+def test_an_unusable_web_chat_secret_fails_channel_creation(no_channel_variables, monkeypatch):
+    monkeypatch.setenv("WEBCHAT_SESSION_SECRET", "short")
+    with pytest.raises(ChannelConfigError, match="WEBCHAT_SESSION_SECRET"):
+        channels_of_credentials_yml()
 
 
 @pytest.mark.asyncio
 async def test_without_variables_the_callbacks_are_not_served(no_channel_variables, tmp_path):
-    channels = [c for c in channels_of_credentials_yml() if type(c).__name__ != "RestInput"]
+    channels = channels_of_credentials_yml()
     async with live_app(channels, ScriptedBot()) as base, httpx.AsyncClient() as client:
         assert (await client.post(f"{base}/webhooks/wechat/webhook", content=b"<xml/>")).status_code == 404
         assert (await client.get(f"{base}/webhooks/wecom/webhook")).status_code == 404
@@ -51,6 +59,8 @@ async def test_without_variables_the_callbacks_are_not_served(no_channel_variabl
         assert page.headers["x-frame-options"] == "DENY"
         assert (await client.get(f"{base}/chat/chat.js")).status_code == 200
         assert (await client.get(f"{base}/chat/chat.css")).headers["content-type"].startswith("text/css")
+        assert (await client.post(f"{base}/chat/session")).json()["session"]
+        assert (await client.get(f"{base}/webhooks/rest/")).json() == {"status": "ok"}
 
 
 @pytest.mark.asyncio
@@ -74,6 +84,7 @@ def test_a_malformed_key_fails_channel_creation(no_channel_variables, monkeypatc
 
 def test_rasa_run_with_a_malformed_key_exits_with_a_clear_message(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in CHANNEL_VARIABLES}
+    env["WEBCHAT_SESSION_SECRET"] = "registration-test-secret"  # none generated in var/
     env.update(
         RASA_TELEMETRY_ENABLED="false", PYTHONPATH=str(ROOT), WECOM_TOKEN="t", WECOM_CORP_ID="ww1",
         WECOM_ENCODING_AES_KEY="not-a-key",

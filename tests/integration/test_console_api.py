@@ -15,15 +15,17 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from bot.channels.chat_sessions import ChatSessions, tracker_id
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import agents, service
 from bot.ticketing.lifecycle import TicketStatus
 from bot.console.app import REQUEST_MAX_SIZE
-from scripts.local_servers import running_console
+from scripts.local_servers import WEBCHAT_SESSION_SECRET, running_console
 from tests.integration.rasa_stub import RasaStub
 from tests.raw_http import status_of_declared_body
 
 PASSWORD = "correct horse"
+SESSIONS = ChatSessions(WEBCHAT_SESSION_SECRET.encode())  # what the Rasa server beside this console would issue
 
 
 class Env:
@@ -132,10 +134,17 @@ def test_list_filter_and_view_a_ticket(env: Env):
     assert httpx.get(f"{env.base}/api/tickets/TK-20000101-0001", headers=headers).status_code == 404
 
 
+def poll(env: Env, session: str | bytes | None, **params) -> httpx.Response:
+    """The users' poll of agents' replies, as a web chat sends it."""
+    return httpx.get(f"{env.base}/api/channel/messages", params=params,
+                     headers={"X-Chat-Session": session} if session else None)
+
+
 def test_claim_reply_note_release_are_recorded_with_the_agent(env: Env):
     headers = env.login()
-    sender = f"user-{uuid.uuid4().hex[:8]}"
-    ticket_id = env.ticket(sender)
+    session = SESSIONS.issue()
+    sender = tracker_id(SESSIONS.verify(session))
+    ticket_id = env.ticket(sender, channel="webchat")
 
     claimed = httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers).json()
     assert claimed["status"] == "in_progress" and claimed["assignee"] == "alice" and claimed["bot_paused"]
@@ -147,10 +156,9 @@ def test_claim_reply_note_release_are_recorded_with_the_agent(env: Env):
     assert sent["event"] == "bot" and sent["text"] == "您好，我来看看" and sent["metadata"]["agent"] == "alice"
     assert [q for c, _, q in env.stub.appended if c == sender][-1]["execute_side_effects"] == ["true"]
 
-    polled = httpx.get(f"{env.base}/api/channel/messages", params={"sender": sender}).json()
+    polled = poll(env, session).json()
     assert [m["text"] for m in polled["messages"]] == ["您好，我来看看"]
-    later = httpx.get(f"{env.base}/api/channel/messages", params={"sender": sender, "since": polled["now"]}).json()
-    assert later["messages"] == []
+    assert poll(env, session, since=polled["now"]).json()["messages"] == []
 
     note = httpx.post(f"{env.base}/api/tickets/{ticket_id}/notes", json={"text": "资源包已过期"}, headers=headers)
     assert note.status_code == 201
@@ -197,8 +205,45 @@ def test_bad_input_gets_4xx_with_a_reason(env: Env):
     bad_json = httpx.post(f"{env.base}/api/tickets/{ticket_id}/notes", content=b"{", headers=headers)
     assert bad_json.status_code == 400
     assert service.get_ticket(env.factory, ticket_id).status == TicketStatus.PENDING
-    assert httpx.get(f"{env.base}/api/channel/messages").status_code == 400
-    assert httpx.get(f"{env.base}/api/channel/messages", params={"sender": "x", "since": "yesterday"}).status_code == 400
+    assert poll(env, SESSIONS.issue(), since="yesterday").status_code == 400
+
+
+def answered_ticket(env: Env, channel: str, sender: str) -> str:
+    """A ticket of `sender` on `channel` with one agent reply."""
+    headers = env.login()
+    ticket_id = env.ticket(sender, channel=channel)
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers)
+    assert httpx.post(f"{env.base}/api/tickets/{ticket_id}/reply", json={"text": "您的手机号是多少"},
+                      headers=headers).status_code == 201
+    return ticket_id
+
+
+def test_polling_a_wechat_users_replies_by_their_openid_is_403(env: Env):
+    # Finding 7: ?channel=wechat&sender=<openid> served an agent's replies to anyone.
+    answered_ticket(env, "wechat", "wechat:o-victim-openid")
+    for params in ({"channel": "wechat", "sender": "wechat:o-victim-openid"}, {"channel": "wechat", "sender": "o-victim-openid"}):
+        refused = poll(env, None, **params)
+        assert refused.status_code == 403 and "session" in refused.json()["error"]
+        assert "您的手机号是多少" not in refused.text
+
+
+def test_a_forged_web_chat_session_is_403(env: Env):
+    session_id = f"victim-{uuid.uuid4().hex[:8]}"
+    answered_ticket(env, "webchat", tracker_id(session_id))
+    other_secret = ChatSessions(b"a-secret-this-server-never-had")
+    for forged in (other_secret.sign(session_id), session_id, f"{session_id}.", f"{session_id}.AAAA", "点.点".encode()):
+        refused = poll(env, forged)
+        assert refused.status_code == 403, forged
+        assert "您的手机号是多少" not in refused.text
+    assert [m["text"] for m in poll(env, SESSIONS.sign(session_id)).json()["messages"]] == ["您的手机号是多少"]
+    # No CONSOLE_CHAT_ORIGIN here: no other site's page may even ask to send a session.
+    assert httpx.options(f"{env.base}/api/channel/messages").status_code == 403
+
+
+def test_a_valid_session_sees_only_its_own_conversation(env: Env):
+    answered_ticket(env, "webchat", tracker_id(f"someone-{uuid.uuid4().hex[:8]}"))
+    mine = poll(env, SESSIONS.issue(), channel="webchat", sender="webchat:someone")
+    assert mine.status_code == 200 and mine.json()["messages"] == []
 
 
 def test_resolving_resumes_the_bot(env: Env):

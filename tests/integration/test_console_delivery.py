@@ -104,8 +104,7 @@ def test_a_refused_reply_is_not_served_to_the_users_poll(env: Env):
     sender, ticket_id = claimed_ticket(env, headers)
     env.stub.refuse_delivery(sender, 45015)
     assert reply(env, headers, ticket_id, "没送到的话").status_code == 502
-    polled = httpx.get(f"{env.base}/api/channel/messages", params={"channel": "wechat", "sender": sender}).json()
-    assert polled["messages"] == []
+    assert service.agent_messages_for_user(env.factory, "wechat", sender) == []  # what a poll would serve
 
 
 def test_a_rasa_server_failing_on_reply_is_502_and_stores_no_message(env: Env):

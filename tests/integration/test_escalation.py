@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from actions.environment import ActionTroubleshootCloudrun
-from actions.escalation import ActionRequestHuman, ActionTicketStatus
+from actions.escalation import ActionRequestHuman, ActionTicketStatus, triggering_message_id
 from actions.walks import ActionContinueWalk
 from bot.filing.db import make_engine, session_factory
 from bot.ticketing import service
@@ -86,11 +86,39 @@ def test_a_redelivered_confirmation_announces_the_same_ticket(core):
     assert service.count_tickets(core) == 1
 
 
+def with_client_id(track, client_id):
+    track.events[-1]["metadata"] = {"message_id": client_id}
+    return track
+
+
 def test_a_client_message_id_in_the_metadata_is_the_triggering_id(core):
-    track = confirmed(message_id="rasa-random-id")
-    track.events[-1]["metadata"] = {"message_id": "client-retry-7"}
+    track = with_client_id(confirmed(sender="rest:user-a", message_id="rasa-random-id"), "client-retry-7")
     _, events, _ = run(ActionContinueWalk(), track)
-    assert service.ticket_for_message(core, "rest", "client-retry-7").id == slots_of(events)["ticket_id"]
+    source = triggering_message_id(track)
+    assert service.ticket_for_message(core, "rest", source).id == slots_of(events)["ticket_id"]
+    # A retry (another Rasa message id, the same client id) finds the same ticket.
+    retried = with_client_id(confirmed(sender="rest:user-a", message_id="rasa-other-id"), "client-retry-7")
+    assert triggering_message_id(retried) == source
+
+
+def test_two_users_sending_the_same_client_message_id_get_a_ticket_each(core):
+    # Finding 8: the key was the client's id alone, so B was told A's ticket id and got none.
+    _, for_a, _ = run(ActionContinueWalk(), with_client_id(confirmed(sender="rest:user-a", message_id="r-a"), "1"))
+    texts, for_b, _ = run(ActionContinueWalk(), with_client_id(confirmed(sender="rest:user-b", message_id="r-b"), "1"))
+    ticket_a, ticket_b = slots_of(for_a)["ticket_id"], slots_of(for_b)["ticket_id"]
+    assert ticket_a != ticket_b and ticket_b in texts[0] and ticket_a not in texts[0]
+    assert service.get_ticket(core, ticket_b).sender_id == "rest:user-b"
+    assert service.count_tickets(core) == 2
+
+
+def test_a_sender_id_containing_the_separator_cannot_take_another_senders_key():
+    one = with_client_id(confirmed(sender="rest:a:b", message_id="r1"), "c")
+    other = with_client_id(confirmed(sender="rest:a", message_id="r2"), "b:c")
+    assert triggering_message_id(one) != triggering_message_id(other)
+
+
+def test_a_platform_msgid_stays_the_key_as_it_is():
+    assert triggering_message_id(confirmed(sender="wechat:o-user", message_id="24602347821")) == "24602347821"
 
 
 def test_a_user_with_an_open_ticket_is_pointed_to_it(core):

@@ -1,4 +1,8 @@
-// The web chat page: sends each message to the REST channel and shows the bot's replies.
+// The web chat page: sends each message to the webchat channel and shows the bot's replies.
+// The server issues the session (a signed id); the page keeps it in localStorage, so a reload
+// continues the same conversation. A link may carry the documented demo session in its fragment
+// (#session=demo.<mac>); no other session is taken from a link, so nobody can make a visitor
+// talk (or bind an account) in a session the sender of the link also holds.
 (function () {
   "use strict";
   var labels = JSON.parse(document.getElementById("labels").textContent);
@@ -6,11 +10,45 @@
   var form = document.getElementById("composer");
   var input = document.getElementById("input");
   var sendButton = document.getElementById("send");
-  var senderKey = "icp-webchat-sender";
-  var sender = localStorage.getItem(senderKey);
-  if (!sender) {
-    sender = "webchat-" + Math.random().toString(36).slice(2, 12);
-    localStorage.setItem(senderKey, sender);
+  var sessionKey = "icp-webchat-session";
+  var linked = /(?:^#|&)session=(demo\.[A-Za-z0-9_-]+)(?:&|$)/.exec(location.hash);
+  if (linked) { localStorage.setItem(sessionKey, linked[1]); }
+  if (location.hash) { history.replaceState(null, "", location.pathname + location.search); }  // not left in the address bar
+  var pendingSession = null;
+
+  // The kept session, or a new one from the server (asked once, however many callers wait).
+  function session(renew) {
+    if (renew) { localStorage.removeItem(sessionKey); }
+    var kept = localStorage.getItem(sessionKey);
+    if (kept) { return Promise.resolve(kept); }
+    if (!pendingSession) {
+      pendingSession = fetch("/chat/session", { method: "POST" })
+        .then(function (response) {
+          if (!response.ok) { throw new Error("HTTP " + response.status); }
+          return response.json();
+        })
+        .then(function (data) {
+          localStorage.setItem(sessionKey, data.session);
+          return data.session;
+        })
+        .finally(function () { pendingSession = null; });
+    }
+    return pendingSession;
+  }
+
+  function sendToBot(message, renew) {
+    return session(renew).then(function (current) {
+      return fetch("/chat/messages", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session: current, message: message })
+      });
+    }).then(function (response) {
+      // 403: the server no longer knows this session (its secret changed): start a new one, once.
+      if (response.status === 403 && !renew) { return sendToBot(message, true); }
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    });
   }
   var busy = false;
 
@@ -92,15 +130,7 @@
     addText("user", shown);
     setBusy(true);
     var typing = showTyping();
-    fetch("/webhooks/rest/webhook", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sender, message: message })
-    })
-      .then(function (response) {
-        if (!response.ok) { throw new Error("HTTP " + response.status); }
-        return response.json();
-      })
+    sendToBot(message, false)
       .then(function (replies) {
         typing.remove();
         replies.forEach(function (reply) {
@@ -129,7 +159,10 @@
   // own requests: poll for them.
   var handoffAfter = Date.now() / 1000;
   function pollHandoff() {
-    fetch("/chat/handoff-messages?sender=" + encodeURIComponent(sender) + "&after=" + handoffAfter)
+    session(false)
+      .then(function (current) {
+        return fetch("/chat/handoff-messages?after=" + handoffAfter, { headers: { "X-Chat-Session": current } });
+      })
       .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
       .then(function (data) {
         (data.messages || []).forEach(function (message) {
