@@ -20,6 +20,7 @@ import os
 import secrets
 import time
 from abc import abstractmethod
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -95,6 +96,7 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         self.api = self.make_api(settings, http_client) if settings else None
         self.guard = guard or default_guard(self.store)
         self._background: set[asyncio.Task] = set()
+        self.undelivered: Counter = Counter()
 
     @classmethod
     @abstractmethod
@@ -283,7 +285,7 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             await store.finish(claim_key)
             return _success()
         if len(texts) > 1:  # a passive reply carries one message; the rest follow through the API
-            self.in_background(self.send(user, texts[1:]))
+            self.in_background(self.send(user, texts[1:], claim_key))
         return await self.answer_passively(push, user, account, claim_key, texts[0])
 
     async def keep_claimed(self, store: ChannelStore, claim_key: str, turn: asyncio.Future) -> None:

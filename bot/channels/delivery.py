@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
 
 from bot.channels.platform_api import DeliveryFailed, PlatformApi, masked_user
+from bot.channels.send_allowance import SendAllowance
 from bot.channels.store import ChannelStore
-from bot.channels.text_chunks import RenderedTurn, render_turn
+from bot.channels.text_chunks import RenderedTurn, merge_messages, render_turn
 
 if TYPE_CHECKING:
     from bot.channels.callback import CallbackChannel
@@ -51,7 +53,10 @@ class Delivery:
 
     api: PlatformApi | None
     settings: Any
+    allowance: SendAllowance = SendAllowance()  # the platform's limit (the subclasses name theirs)
     _background: set[asyncio.Task]
+    # The bot's own messages that did not reach users, by reason ("over the allowance", "errcode 45015").
+    undelivered: Counter
 
     def sender_id(self, user: str) -> str:
         """The tracker id of a platform user: the openid / userid qualified by the channel's name."""
@@ -81,16 +86,32 @@ class Delivery:
         await self.remember_options(user, rendered)
         return rendered.texts
 
-    async def send(self, user: str, texts: list[str]) -> bool:
-        """The bot's own messages through the API; False (and a WARNING naming the errcode) when they did not arrive."""
+    async def send(self, user: str, texts: list[str], message_key: str | None = None) -> bool:
+        """The bot's own messages (answering `message_key`) through the API, within the platform's allowance.
+
+        False when some did not arrive: over the allowance (dropped, never sent) or refused by
+        the platform; each case is a WARNING and counted in `undelivered`.
+        """
+        chunks = merge_messages(texts)
+        wanted = len(chunks)
+        granted = await self.allowance.grant(await self.store(), self.options_key(user), message_key, wanted)
+        if granted < wanted:
+            logger.warning("%s: %d of %d messages to %s dropped: over the platform's allowance (%s)",
+                           self.name(), wanted - granted, wanted, masked_user(user), self.allowance)
+            self.undelivered["over the allowance"] += wanted - granted
+            chunks = chunks[:granted]
+        if not chunks:
+            return False
         try:
-            await self.api.send_texts(user, texts)
-            return True
+            await self.api.send_texts(user, chunks)
+            return granted == wanted
         except DeliveryFailed as exc:
             logger.warning("%s: reply to %s not delivered (errcode %s, %d of the messages sent): %s",
                            self.name(), masked_user(user), exc.code, exc.sent, exc.reason)
+            self.undelivered[f"errcode {exc.code}"] += len(chunks) - exc.sent
         except Exception:  # store failures etc.: logged, never raised into the loop
             logger.exception("%s: could not deliver a reply to %s", self.name(), masked_user(user))
+            self.undelivered["error"] += len(chunks)
         return False
 
     async def deliver_later(self, turn: asyncio.Future, collector: CollectingOutputChannel, user: str, claim_key: str) -> None:
@@ -101,13 +122,13 @@ class Delivery:
         except Exception as exc:  # the turn's own failure: tell the user rather than stay silent
             logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), exc)
             await store.release(claim_key)  # a redelivery, if one comes, runs the turn again
-            await self.send(user, [self.message_text("channel_turn_failed")])
+            await self.send(user, [self.message_text("channel_turn_failed")], claim_key)
             return
         texts = await self.rendered_texts(user, collector)
         # Done even when the platform refused the messages: the turn ran, a rerun would repeat it.
         await store.finish(claim_key)
         if texts:
-            await self.send(user, texts)
+            await self.send(user, texts, claim_key)
 
     def in_background(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
