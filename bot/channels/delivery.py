@@ -11,19 +11,28 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
 
 from bot.channels.platform_api import DeliveryFailed, PlatformApi, masked_user
 from bot.channels.send_allowance import SendAllowance
-from bot.channels.store import ChannelStore
 from bot.channels.text_chunks import RenderedTurn, merge_messages, render_turn
 
 if TYPE_CHECKING:
     from bot.channels.callback import CallbackChannel
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a push came to: the texts that answer it, and the claim they answer (None: another delivery's)."""
+
+    texts: list[str]
+    claim_key: str | None
+    failed: bool = False  # the turn raised: its claim was given up, the texts say so
 
 
 class PlatformTextOutput(OutputChannel):
@@ -114,21 +123,23 @@ class Delivery:
             self.undelivered["error"] += len(chunks)
         return False
 
-    async def deliver_later(self, turn: asyncio.Future, collector: CollectingOutputChannel, user: str, claim_key: str) -> None:
-        """The end of a turn slower than the passive deadline: its messages go through the API."""
-        store: ChannelStore = await self.store()
+    async def deliver_later(self, job: asyncio.Future, user: str) -> None:
+        """The end of a push answered `success` (late, hung up, or the worker behind): its messages go through the API."""
         try:
-            await turn
-        except Exception as exc:  # the turn's own failure: tell the user rather than stay silent
-            logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), exc)
-            await store.release(claim_key)  # a redelivery, if one comes, runs the turn again
-            await self.send(user, [self.message_text("channel_turn_failed")], claim_key)
+            outcome: Outcome = await job
+        except Exception as exc:  # the store failed before the turn (the claim was given up): tell the user
+            logger.error("%s: message from %s not processed: %r", self.name(), masked_user(user), exc)
+            await self.send(user, [self.message_text("channel_turn_failed")])
             return
-        texts = await self.rendered_texts(user, collector)
-        # Done even when the platform refused the messages: the turn ran, a rerun would repeat it.
-        await store.finish(claim_key)
-        if texts:
-            await self.send(user, texts, claim_key)
+        if outcome.claim_key is None:  # another delivery holds it; a kept reply means the platform lost it
+            if outcome.texts:
+                await self.send(user, outcome.texts)
+            return
+        if not outcome.failed:
+            # Done even when the platform refuses the messages: the turn ran, a rerun would repeat it.
+            await (await self.store()).finish(outcome.claim_key)
+        if outcome.texts:
+            await self.send(user, outcome.texts, outcome.claim_key)
 
     def in_background(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
