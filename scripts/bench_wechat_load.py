@@ -2,7 +2,8 @@
 
 One Rasa server + action server on loopback (scripts/local_servers.py), the Official Account
 channel in safe mode, the fake platform as the send API. N simulated users each send M text
-pushes one after another (think time 0.5-2 s): FAQ, lookups and walks, the lookups as users
+pushes one after another (think time 0.5-2 s after the answer, or after 30 s without one; --no-wait: after the
+HTTP answer, even `success`): FAQ, lookups and walks, the lookups as users
 bound to the demo account. A delivery whose HTTP answer has not arrived within 5 s is hung up
 and redelivered with the same MsgId, up to 3 times; a message counts as answered when a delivery
 got a passive reply or the send API received a message for that user within 30 s.
@@ -93,13 +94,21 @@ async def deliver(client: httpx.AsyncClient, user: SimulatedUser, sent: Sent, xm
         await asyncio.sleep(max(0.0, PLATFORM_TIMEOUT - (time.monotonic() - started)))
 
 
-async def play(client: httpx.AsyncClient, user: SimulatedUser, count: int, rng: random.Random, log: list[Sent]) -> None:
+async def play(
+    client: httpx.AsyncClient, user: SimulatedUser, count: int, rng: random.Random, log: list[Sent], sends: SendLog, wait: bool,
+) -> None:
     await asyncio.sleep(rng.uniform(0, 2))  # users do not all start on the same millisecond
     for _ in range(count):
         text, msg_id = rng.choice(MESSAGES), new_msg_id()
         sent = Sent(user.openid, msg_id, text, time.monotonic())
         log.append(sent)
+        before = len(sends.by_user.get(user.openid, []))
         await deliver(client, user, sent, user.text(text, msg_id))
+        # A person reads the answer before typing the next message (it may come through the send API).
+        while wait and sent.passive_at is None and len(sends.by_user.get(user.openid, [])) == before:
+            if time.monotonic() - sent.at > ANSWER_WITHIN:
+                break
+            await asyncio.sleep(0.1)
         await asyncio.sleep(rng.uniform(0.5, 2.0))
 
 
@@ -178,7 +187,9 @@ def _repeats(sent: Sent, replies: dict[str, list[str]]) -> bool:
     return any(sum(text in content for content in delivered) > 1 for text in texts)
 
 
-async def round_of(url: str, users: int, count: int, seed: int, work: Path, sends: SendLog) -> tuple[list[Sent], float]:
+async def round_of(
+    url: str, users: int, count: int, seed: int, work: Path, sends: SendLog, wait: bool,
+) -> tuple[list[Sent], float]:
     rng = random.Random(seed)
     people = [SimulatedUser(url, TOKEN, APP_ID, ENCODING_AES_KEY, openid=f"o_load_{seed}_{n:04d}") for n in range(users)]
     bind_to_demo_account(f"sqlite:///{work / 'filing.db'}", *(f"wechat:{p.openid}" for p in people))
@@ -189,7 +200,7 @@ async def round_of(url: str, users: int, count: int, seed: int, work: Path, send
         warm = SimulatedUser(url, TOKEN, APP_ID, ENCODING_AES_KEY, openid=f"o_warm_{seed}")
         await client.post(url, params=(push := warm.push(warm.text("你好")))[0], content=push[1], timeout=60)
         started = time.monotonic()  # the first turn loads lazily: not part of the figures
-        await asyncio.gather(*(play(client, p, count, random.Random(rng.random()), log) for p in people))
+        await asyncio.gather(*(play(client, p, count, random.Random(rng.random()), log, sends, wait) for p in people))
     last_push = time.monotonic()
     while time.monotonic() - last_push < ANSWER_WITHIN:  # late answers may still come through the send API
         with sends.lock:
@@ -205,6 +216,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, nargs="+", default=[50, 150])
     parser.add_argument("--messages", type=int, default=5, help="messages per user")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--no-wait", action="store_true",
+                        help="users type on after `success` without waiting for the answer through the send API")
     args = parser.parse_args()
     if any(not 1 <= n <= 1000 for n in args.users) or not 1 <= args.messages <= 50:
         sys.exit("--users between 1 and 1000, --messages between 1 and 50")
@@ -225,7 +238,7 @@ def main() -> None:
             for round_number, users in enumerate(args.users):
                 sends = SendLog()
                 platform.on_send = sends
-                log, elapsed = asyncio.run(round_of(url, users, args.messages, args.seed + round_number, work, sends))
+                log, elapsed = asyncio.run(round_of(url, users, args.messages, args.seed + round_number, work, sends, not args.no_wait))
                 report(users, args.messages, log, sends, work / "tracker.db", elapsed)
 
 
