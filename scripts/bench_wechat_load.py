@@ -153,12 +153,13 @@ def attribute(log: list[Sent], sends: SendLog, replies: dict[str, list[str]]) ->
 def report(users: int, count: int, log: list[Sent], sends: SendLog, tracker_db: Path, elapsed: float) -> None:
     turns, replies = tracker_turns(tracker_db)
     unmatched = attribute(log, sends, replies)
-    passive = via_api = lost = twice = 0
+    passive = via_api = lost = late = twice = 0
     waits: list[float] = []
     for sent in log:
         answers = [t for t in ([sent.passive_at] if sent.passive_at else []) + [at for at, _ in sent.api] if t - sent.at <= ANSWER_WITHIN]
         if not answers:
             lost += 1
+            late += bool(sent.passive_at or sent.api)  # answered, but after the 30 s
             continue
         passive += sent.passive_at is not None
         via_api += sent.passive_at is None
@@ -172,7 +173,7 @@ def report(users: int, count: int, log: list[Sent], sends: SendLog, tracker_db: 
     print(f"messages sent        {len(log)}  (deliveries {sum(s.deliveries for s in log)}, hung up {hung})")
     print(f"answered passively   {passive}")
     print(f"via the send API     {via_api}  (send-API messages {sum(len(v) for v in sends.by_user.values())}, unmatched {unmatched})")
-    print(f"lost                 {lost}  ({100 * lost / max(1, len(log)):.1f} %)")
+    print(f"lost                 {lost}  ({100 * lost / max(1, len(log)):.1f} %; {late} of them answered after 30 s, {lost - late} never)")
     print(f"answered twice       {twice}")
     print("turns per MsgId      " + ", ".join(f"{n} turn(s): {k}" for n, k in sorted(per_id.items())))
     print(f"time to answer       p50 {p(0.5):.2f} s   p99 {p(0.99):.2f} s   max {waits[-1] if waits else float('nan'):.2f} s")
