@@ -5,9 +5,11 @@ here too) and is delivered through the send API; the platform never waits past i
 for a worker that could not answer in time anyway, and never redelivers (which adds load).
 The event loop's lag is measured by a small periodic probe: how late a short sleep wakes up.
 
-CHANNEL_MAX_TURNS (default 40): turns running at once on a worker. `make bench-wechat` puts one
-Rasa server at about 13-15 turns a second on the development machine: 40 in flight take about
-3 s each, still inside the passive deadline; more only make every turn slower. CHANNEL_TURN_QUEUE (default 500):
+CHANNEL_MAX_TURNS (default 16): turns running at once on a worker. `make bench-wechat` puts one
+Rasa server at 13-15 turns a second on the development machine; at 150 users, a bound of 16
+left 8 of 758 deliveries hung up, one of 40 left 431 of 1150 (the loop and the store's threads
+swamped by the turns in flight), so more in flight only makes everything later.
+CHANNEL_TURN_QUEUE (default 500):
 turns waiting beyond those; past it a push gets 503 unclaimed, and the platform redelivers it.
 """
 from __future__ import annotations
@@ -30,7 +32,7 @@ LAG_LIMIT_SECONDS = 0.5  # a loop this late makes every handler late too
 
 @dataclass(frozen=True)
 class AdmissionSettings:
-    max_turns: int = 40
+    max_turns: int = 16
     queue: int = 500
     lag_limit: float = LAG_LIMIT_SECONDS
 
@@ -46,7 +48,7 @@ def _bounded(env: Mapping[str, str], name: str, default: int) -> int:
 
 def admission_settings(env: Mapping[str, str] | None = None) -> AdmissionSettings:
     env = os.environ if env is None else env
-    return AdmissionSettings(_bounded(env, "CHANNEL_MAX_TURNS", 40), _bounded(env, "CHANNEL_TURN_QUEUE", 500))
+    return AdmissionSettings(_bounded(env, "CHANNEL_MAX_TURNS", 16), _bounded(env, "CHANNEL_TURN_QUEUE", 500))
 
 
 class Admission:

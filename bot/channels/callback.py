@@ -183,10 +183,10 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             try:
                 query, body = query_of(request), capped_body(request)
                 push = self.read_push(query, body)
-                await self.check_not_replayed(query, body)
             except Rejected as exc:
                 return _refusal(self.name(), exc)
-            return await self.answer(push, on_new_message, arrived)
+            # The replay check waits for the store: it runs detached with the rest (see answer).
+            return await self.answer(push, on_new_message, arrived, lambda: self.check_not_replayed(query, body))
 
         @blueprint.listener("after_server_stop")
         async def close(*_: Any) -> None:
@@ -212,33 +212,43 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         return stamped if now - 60 <= stamped <= now else now
 
     async def answer(
-        self, push: Push, on_new_message: Callable[[UserMessage], Awaitable[Any]], arrived: float | None = None
+        self, push: Push, on_new_message: Callable[[UserMessage], Awaitable[Any]], arrived: float | None = None,
+        checked: Callable[[], Awaitable[None]] | None = None,
     ) -> HTTPResponse:
         """Claim and answer a push; everything after the checks runs detached from this handler.
 
         The claim, the checks before the turn, the turn and its delivery run in a task of their
         own: when the platform hangs up (the handler is cancelled) or the deadline passes, the
         task carries on and its answer goes through the send API. A worker that is behind answers
-        `success` as soon as the message is claimed (bot/channels/admission.py).
+        `success` as soon as the message is claimed (bot/channels/admission.py). `checked` (the
+        replay check) runs first, in that task too: a handler cancelled while it waits for the
+        store no longer loses the message.
         """
         deadline = (self.clock() if arrived is None else arrived) + self.passive_seconds
+        checked = checked or _nothing_to_check
         fields = push.fields
         user, account = fields.get("FromUserName", ""), fields.get("ToUserName", "")
-        if not user or not fields.get("MsgType"):
-            return _refusal(self.name(), Rejected(400, "FromUserName and MsgType are required"))
         try:
-            parsed = self.parse_message(push.xml)
-        except Exception as exc:  # defusedxml accepted it, so this is a shape wechatpy cannot read
-            return _refusal(self.name(), Rejected(400, f"unreadable message: {type(exc).__name__}"))
-        reaction = reaction_to(parsed)
-        if reaction.text is None and reaction.canned is None:
-            return _success()
+            if not user or not fields.get("MsgType"):
+                await checked()
+                raise Rejected(400, "FromUserName and MsgType are required")
+            try:
+                parsed = self.parse_message(push.xml)
+            except Exception as exc:  # defusedxml accepted it, so this is a shape wechatpy cannot read
+                await checked()
+                raise Rejected(400, f"unreadable message: {type(exc).__name__}") from None
+            reaction = reaction_to(parsed)
+            if reaction.text is None and reaction.canned is None:
+                await checked()
+                return _success()
+        except Rejected as exc:
+            return _refusal(self.name(), exc)
         if self.admission.full():  # unclaimed: the platform redelivers, maybe to a worker with room
             logger.warning("%s: %d turns waiting: message from %s refused for now (503)", self.name(), self.admission.waiting, masked_user(user))
             return response.text("busy", status=503, content_type="text/plain; charset=utf-8")
         behind = self.admission.overloaded()
         claimed: asyncio.Future = asyncio.get_running_loop().create_future()
-        job = asyncio.ensure_future(self.take(push, user, reaction, on_new_message, claimed))
+        job = asyncio.ensure_future(self.take(push, user, reaction, on_new_message, claimed, checked))
         try:
             if behind:  # claimed, then `success` at once: the answer follows through the send API
                 await asyncio.wait({claimed, job}, return_when=asyncio.FIRST_COMPLETED)
@@ -251,17 +261,22 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         if not done:
             self.in_background(self.deliver_later(job, user))
             return _success()
-        return await self.answer_now(push, user, account, job.result())  # a failure before the turn: 500
+        try:
+            outcome = job.result()  # a failure before the turn (the store): 500
+        except Rejected as exc:
+            return _refusal(self.name(), exc)
+        return await self.answer_now(push, user, account, outcome)
 
     async def take(
         self, push: Push, user: str, reaction, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        claimed: asyncio.Future,
+        claimed: asyncio.Future, checked: Callable[[], Awaitable[None]],
     ) -> Outcome:
-        """Claim the message and run what answers it; `claimed` is set once the claim is decided."""
+        """Check, claim the message and run what answers it; `claimed` is set once the claim is decided."""
         key = message_id(push.fields)
         claim_key = f"{self.settings.receive_id}:{key}"
-        store = await self.store()
         try:
+            await checked()  # raises Rejected: a replayed signature with another body
+            store = await self.store()
             taken = await store.claim(claim_key, self.lease_seconds)
         finally:
             if not claimed.done():
@@ -355,6 +370,10 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             encrypt = self.cipher.encrypt(xml)
             xml = render_encrypted_reply(encrypt, crypto.signature(self.settings.token, timestamp, nonce, encrypt), timestamp, nonce)
         return response.text(xml, content_type="application/xml; charset=utf-8")
+
+
+async def _nothing_to_check() -> None:
+    return None
 
 
 async def _release_quietly(store: ChannelStore, claim_key: str) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
 
+from bot.channels.callback_checks import Rejected
 from bot.channels.platform_api import DeliveryFailed, PlatformApi, masked_user
 from bot.channels.send_allowance import SendAllowance
 from bot.channels.text_chunks import RenderedTurn, merge_messages, render_turn
@@ -127,6 +128,9 @@ class Delivery:
         """The end of a push answered `success` (late, hung up, or the worker behind): its messages go through the API."""
         try:
             outcome: Outcome = await job
+        except Rejected as exc:  # refused (a replayed signature): nothing goes to the user it names
+            logger.warning("%s: refused a callback (%s) after its answer was due: %s", self.name(), exc.status, exc.reason)
+            return
         except Exception as exc:  # the store failed before the turn (the claim was given up): tell the user
             logger.error("%s: message from %s not processed: %r", self.name(), masked_user(user), exc)
             await self.send(user, [self.message_text("channel_turn_failed")])
