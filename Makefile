@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench lock clean
+.PHONY: help install chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench bench-wechat lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
@@ -127,6 +127,12 @@ bench: install seed
 bench-guard: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench_long_input.py
+
+# The platform's load on the WeChat callback (issue 14); ARGS="--users 50 150 300 --messages 5".
+.PHONY: bench-wechat
+bench-wechat: install
+	$(PY) scripts/train_if_needed.py
+	$(PY) scripts/bench_wechat_load.py $(ARGS)
 
 clean:
 	rm -rf models/*.tar.gz results var/*.db

@@ -20,6 +20,7 @@ import os
 import secrets
 import time
 from abc import abstractmethod
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -30,8 +31,9 @@ from sanic.response import HTTPResponse
 
 from bot import config
 from bot.channels import crypto
+from bot.channels.admission import Admission
 from bot.channels.callback_checks import PushChecks, Push, Rejected, capped_body, query_of
-from bot.channels.delivery import Delivery, PlatformTextOutput
+from bot.channels.delivery import Delivery, Outcome, PlatformTextOutput
 from bot.channels.platform_api import PlatformApi, masked_user
 from bot.channels.reactions import message_id, reaction_to
 from bot.channels.settings import CallbackSettings, ChannelConfigError, channel_store_url, passive_reply_seconds
@@ -83,6 +85,7 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         http_client=None,
         lease_seconds: float | None = None,
         guard: TurnGuard | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.settings = settings
         self.store_url = store_url or channel_store_url()
@@ -95,6 +98,8 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         self.api = self.make_api(settings, http_client) if settings else None
         self.guard = guard or default_guard(self.store)
         self._background: set[asyncio.Task] = set()
+        self.undelivered: Counter = Counter()
+        self.admission = admission or Admission()
 
     @classmethod
     @abstractmethod
@@ -144,6 +149,7 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
 
     async def close(self) -> None:
         await self.drain(timeout=30)
+        self.admission.close()
         if self._store is not None:
             await self._store.close()
             self._store = None
@@ -177,10 +183,10 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             try:
                 query, body = query_of(request), capped_body(request)
                 push = self.read_push(query, body)
-                await self.check_not_replayed(query, body)
             except Rejected as exc:
                 return _refusal(self.name(), exc)
-            return await self.answer(push, on_new_message, arrived)
+            # The replay check waits for the store: it runs detached with the rest (see answer).
+            return await self.answer(push, on_new_message, arrived, lambda: self.check_not_replayed(query, body))
 
         @blueprint.listener("after_server_stop")
         async def close(*_: Any) -> None:
@@ -206,54 +212,105 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         return stamped if now - 60 <= stamped <= now else now
 
     async def answer(
-        self, push: Push, on_new_message: Callable[[UserMessage], Awaitable[Any]], arrived: float | None = None
+        self, push: Push, on_new_message: Callable[[UserMessage], Awaitable[Any]], arrived: float | None = None,
+        checked: Callable[[], Awaitable[None]] | None = None,
     ) -> HTTPResponse:
+        """Claim and answer a push; everything after the checks runs detached from this handler.
+
+        The claim, the checks before the turn, the turn and its delivery run in a task of their
+        own: when the platform hangs up (the handler is cancelled) or the deadline passes, the
+        task carries on and its answer goes through the send API. A worker that is behind answers
+        `success` as soon as the message is claimed (bot/channels/admission.py). `checked` (the
+        replay check) runs first, in that task too: a handler cancelled while it waits for the
+        store no longer loses the message.
+        """
         deadline = (self.clock() if arrived is None else arrived) + self.passive_seconds
+        checked = checked or _nothing_to_check
         fields = push.fields
         user, account = fields.get("FromUserName", ""), fields.get("ToUserName", "")
-        if not user or not fields.get("MsgType"):
-            return _refusal(self.name(), Rejected(400, "FromUserName and MsgType are required"))
         try:
-            parsed = self.parse_message(push.xml)
-        except Exception as exc:  # defusedxml accepted it, so this is a shape wechatpy cannot read
-            return _refusal(self.name(), Rejected(400, f"unreadable message: {type(exc).__name__}"))
-        reaction = reaction_to(parsed)
-        if reaction.text is None and reaction.canned is None:
+            if not user or not fields.get("MsgType"):
+                await checked()
+                raise Rejected(400, "FromUserName and MsgType are required")
+            try:
+                parsed = self.parse_message(push.xml)
+            except Exception as exc:  # defusedxml accepted it, so this is a shape wechatpy cannot read
+                await checked()
+                raise Rejected(400, f"unreadable message: {type(exc).__name__}") from None
+            reaction = reaction_to(parsed)
+            if reaction.text is None and reaction.canned is None:
+                await checked()
+                return _success()
+        except Rejected as exc:
+            return _refusal(self.name(), exc)
+        if self.admission.full():  # unclaimed: the platform redelivers, maybe to a worker with room
+            logger.warning("%s: %d turns waiting: message from %s refused for now (503)", self.name(), self.admission.waiting, masked_user(user))
+            return response.text("busy", status=503, content_type="text/plain; charset=utf-8")
+        behind = self.admission.overloaded()
+        claimed: asyncio.Future = asyncio.get_running_loop().create_future()
+        job = asyncio.ensure_future(self.take(push, user, reaction, on_new_message, claimed, checked))
+        try:
+            if behind:  # claimed, then `success` at once: the answer follows through the send API
+                await asyncio.wait({claimed, job}, return_when=asyncio.FIRST_COMPLETED)
+                done = {job} if job.done() else set()
+            else:
+                done, _ = await asyncio.wait({job}, timeout=max(0.0, deadline - self.clock()))
+        except asyncio.CancelledError:  # the platform hung up: the answer still reaches the user
+            self.in_background(self.deliver_later(job, user))
+            raise
+        if not done:
+            self.in_background(self.deliver_later(job, user))
             return _success()
-        key = message_id(fields)
+        try:
+            outcome = job.result()  # a failure before the turn (the store): 500
+        except Rejected as exc:
+            return _refusal(self.name(), exc)
+        return await self.answer_now(push, user, account, outcome)
+
+    async def take(
+        self, push: Push, user: str, reaction, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        claimed: asyncio.Future, checked: Callable[[], Awaitable[None]],
+    ) -> Outcome:
+        """Check, claim the message and run what answers it; `claimed` is set once the claim is decided."""
+        key = message_id(push.fields)
         claim_key = f"{self.settings.receive_id}:{key}"
-        store = await self.store()
-        if not await store.claim(claim_key, self.lease_seconds):
+        try:
+            await checked()  # raises Rejected: a replayed signature with another body
+            store = await self.store()
+            taken = await store.claim(claim_key, self.lease_seconds)
+        finally:
+            if not claimed.done():
+                claimed.set_result(None)
+        if not taken:
             # Answered already: the platform retries only when our answer did not reach it in
             # time, so the same passive reply goes again. In flight (no reply yet): success.
             given = await store.load_reply(claim_key)
             logger.info("%s: message %s from %s already taken: answering %s", self.name(), key, masked_user(user),
                         "the same reply again" if given else "success")
-            return self.passive_reply(push, user, account, given) if given else _success()
+            return Outcome([given] if given else [], None)
+        self.in_background(self.keep_claimed(store, claim_key, asyncio.current_task()))
         try:
-            # Length and pace before any NLU: a pasted novel or a flood gets the polite answer at once.
-            before_turn = await self.guard.answer_before_turn(self.sender_id(user), reaction.text)
-            if before_turn is not None:
-                logger.info("%s: message %s from %s answered before any turn (length, pace or a command)", self.name(), key, masked_user(user))
-                return await self.answer_passively(push, user, account, claim_key, before_turn)
-            if reaction.canned is not None:
-                return await self.answer_passively(push, user, account, claim_key, self.message_text(reaction.canned))
-            return await self.run_turn(push, user, account, key, claim_key, reaction.text, on_new_message, deadline)
+            async with self.admission.slot():
+                # Length and pace before any NLU: a pasted novel or a flood gets the polite answer at once.
+                before_turn = await self.guard.answer_before_turn(self.sender_id(user), reaction.text)
+                if before_turn is not None:
+                    logger.info("%s: message %s from %s answered before any turn (length, pace or a command)", self.name(), key, masked_user(user))
+                    return Outcome([before_turn], claim_key)
+                if reaction.canned is not None:
+                    return Outcome([self.message_text(reaction.canned)], claim_key)
+                return await self.run_turn(push, user, key, claim_key, reaction.text, on_new_message)
         except Exception:  # e.g. the store went away: no answer (500), and the platform's retry may run it
             await _release_quietly(store, claim_key)
             raise
 
     async def run_turn(
-        self, push: Push, user: str, account: str, key: str, claim_key: str, typed: str,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]], deadline: float,
-    ) -> HTTPResponse:
-        """The Rasa turn of a claimed message, answered passively when it is done before `deadline`.
-
-        The turn outlives its request: when the deadline passes, or the platform hangs up and
-        the handler is cancelled, its answer goes through the send API once it is ready.
-        """
+        self, push: Push, user: str, key: str, claim_key: str, typed: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> Outcome:
+        """The Rasa turn of a claimed message; a turn that raised gives its claim up."""
         fields = push.fields
-        metadata = {"platform": self.name(), "to_user": account, "msg_type": fields.get("MsgType"), "create_time": fields.get("CreateTime")}
+        metadata = {"platform": self.name(), "to_user": fields.get("ToUserName", ""), "msg_type": fields.get("MsgType"),
+                    "create_time": fields.get("CreateTime")}
         text = typed
         store = await self.store()
         if fields.get("MsgType") in ("text", "voice"):  # "1" answers the numbered list shown last, as a click would
@@ -262,35 +319,33 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
                 text, metadata["typed_text"] = chosen.payload, typed
         collector = CollectingOutputChannel()
         message = UserMessage(text, collector, self.sender_id(user), input_channel=self.name(), message_id=key, metadata=metadata)
-        turn = asyncio.ensure_future(on_new_message(message))
-        self.in_background(self.keep_claimed(store, claim_key, turn))
         try:
-            done, _ = await asyncio.wait({turn}, timeout=max(0.0, deadline - self.clock()))
-        except asyncio.CancelledError:  # the platform hung up: the answer still reaches the user
-            self.in_background(self.deliver_later(turn, collector, user, claim_key))
-            raise
-        if not done:
-            self.in_background(self.deliver_later(turn, collector, user, claim_key))
-            return _success()
-        if turn.exception() is not None:
-            logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), turn.exception())
+            await on_new_message(message)
+        except Exception as exc:
+            logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), exc)
             # Given up, not kept: a redelivery (our answer lost on the way) runs the turn again
             # rather than meeting the failure; the user is told now, and can simply send again.
             await store.release(claim_key)
-            return self.passive_reply(push, user, account, self.message_text("channel_turn_failed"))
-        texts = await self.rendered_texts(user, collector)
-        if not texts:
-            await store.finish(claim_key)
-            return _success()
-        if len(texts) > 1:  # a passive reply carries one message; the rest follow through the API
-            self.in_background(self.send(user, texts[1:]))
-        return await self.answer_passively(push, user, account, claim_key, texts[0])
+            return Outcome([self.message_text("channel_turn_failed")], claim_key, failed=True)
+        return Outcome(await self.rendered_texts(user, collector), claim_key)
 
-    async def keep_claimed(self, store: ChannelStore, claim_key: str, turn: asyncio.Future) -> None:
-        """Renew the claim while its turn runs, so only a dead worker's claim runs out."""
+    async def answer_now(self, push: Push, user: str, account: str, outcome: Outcome) -> HTTPResponse:
+        """The passive answer of an outcome ready in time; what one reply cannot carry follows through the API."""
+        if not outcome.texts:
+            if outcome.claim_key is not None:
+                await (await self.store()).finish(outcome.claim_key)
+            return _success()
+        if outcome.claim_key is None or outcome.failed:  # a kept reply again, or the failure (not kept)
+            return self.passive_reply(push, user, account, outcome.texts[0])
+        if len(outcome.texts) > 1:  # a passive reply carries one message; the rest follow through the API
+            self.in_background(self.send(user, outcome.texts[1:], outcome.claim_key))
+        return await self.answer_passively(push, user, account, outcome.claim_key, outcome.texts[0])
+
+    async def keep_claimed(self, store: ChannelStore, claim_key: str, work: asyncio.Future) -> None:
+        """Renew the claim while its work runs (queued or in its turn), so only a dead worker's claim runs out."""
         interval = self.lease_seconds / 3
         while True:
-            done, _ = await asyncio.wait({turn}, timeout=interval)
+            done, _ = await asyncio.wait({work}, timeout=interval)
             if done:
                 return
             try:
@@ -315,6 +370,10 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             encrypt = self.cipher.encrypt(xml)
             xml = render_encrypted_reply(encrypt, crypto.signature(self.settings.token, timestamp, nonce, encrypt), timestamp, nonce)
         return response.text(xml, content_type="application/xml; charset=utf-8")
+
+
+async def _nothing_to_check() -> None:
+    return None
 
 
 async def _release_quietly(store: ChannelStore, claim_key: str) -> None:

@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
 
+from bot.channels.callback_checks import Rejected
 from bot.channels.platform_api import DeliveryFailed, PlatformApi, masked_user
-from bot.channels.store import ChannelStore
-from bot.channels.text_chunks import RenderedTurn, render_turn
+from bot.channels.send_allowance import SendAllowance
+from bot.channels.text_chunks import RenderedTurn, merge_messages, render_turn
 
 if TYPE_CHECKING:
     from bot.channels.callback import CallbackChannel
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a push came to: the texts that answer it, and the claim they answer (None: another delivery's)."""
+
+    texts: list[str]
+    claim_key: str | None
+    failed: bool = False  # the turn raised: its claim was given up, the texts say so
 
 
 class PlatformTextOutput(OutputChannel):
@@ -51,7 +63,10 @@ class Delivery:
 
     api: PlatformApi | None
     settings: Any
+    allowance: SendAllowance = SendAllowance()  # the platform's limit (the subclasses name theirs)
     _background: set[asyncio.Task]
+    # The bot's own messages that did not reach users, by reason ("over the allowance", "errcode 45015").
+    undelivered: Counter
 
     def sender_id(self, user: str) -> str:
         """The tracker id of a platform user: the openid / userid qualified by the channel's name."""
@@ -81,33 +96,54 @@ class Delivery:
         await self.remember_options(user, rendered)
         return rendered.texts
 
-    async def send(self, user: str, texts: list[str]) -> bool:
-        """The bot's own messages through the API; False (and a WARNING naming the errcode) when they did not arrive."""
+    async def send(self, user: str, texts: list[str], message_key: str | None = None) -> bool:
+        """The bot's own messages (answering `message_key`) through the API, within the platform's allowance.
+
+        False when some did not arrive: over the allowance (dropped, never sent) or refused by
+        the platform; each case is a WARNING and counted in `undelivered`.
+        """
+        chunks = merge_messages(texts)
+        wanted = len(chunks)
+        granted = await self.allowance.grant(await self.store(), self.options_key(user), message_key, wanted)
+        if granted < wanted:
+            logger.warning("%s: %d of %d messages to %s dropped: over the platform's allowance (%s)",
+                           self.name(), wanted - granted, wanted, masked_user(user), self.allowance)
+            self.undelivered["over the allowance"] += wanted - granted
+            chunks = chunks[:granted]
+        if not chunks:
+            return False
         try:
-            await self.api.send_texts(user, texts)
-            return True
+            await self.api.send_texts(user, chunks)
+            return granted == wanted
         except DeliveryFailed as exc:
             logger.warning("%s: reply to %s not delivered (errcode %s, %d of the messages sent): %s",
                            self.name(), masked_user(user), exc.code, exc.sent, exc.reason)
+            self.undelivered[f"errcode {exc.code}"] += len(chunks) - exc.sent
         except Exception:  # store failures etc.: logged, never raised into the loop
             logger.exception("%s: could not deliver a reply to %s", self.name(), masked_user(user))
+            self.undelivered["error"] += len(chunks)
         return False
 
-    async def deliver_later(self, turn: asyncio.Future, collector: CollectingOutputChannel, user: str, claim_key: str) -> None:
-        """The end of a turn slower than the passive deadline: its messages go through the API."""
-        store: ChannelStore = await self.store()
+    async def deliver_later(self, job: asyncio.Future, user: str) -> None:
+        """The end of a push answered `success` (late, hung up, or the worker behind): its messages go through the API."""
         try:
-            await turn
-        except Exception as exc:  # the turn's own failure: tell the user rather than stay silent
-            logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), exc)
-            await store.release(claim_key)  # a redelivery, if one comes, runs the turn again
+            outcome: Outcome = await job
+        except Rejected as exc:  # refused (a replayed signature): nothing goes to the user it names
+            logger.warning("%s: refused a callback (%s) after its answer was due: %s", self.name(), exc.status, exc.reason)
+            return
+        except Exception as exc:  # the store failed before the turn (the claim was given up): tell the user
+            logger.error("%s: message from %s not processed: %r", self.name(), masked_user(user), exc)
             await self.send(user, [self.message_text("channel_turn_failed")])
             return
-        texts = await self.rendered_texts(user, collector)
-        # Done even when the platform refused the messages: the turn ran, a rerun would repeat it.
-        await store.finish(claim_key)
-        if texts:
-            await self.send(user, texts)
+        if outcome.claim_key is None:  # another delivery holds it; a kept reply means the platform lost it
+            if outcome.texts:
+                await self.send(user, outcome.texts)
+            return
+        if not outcome.failed:
+            # Done even when the platform refuses the messages: the turn ran, a rerun would repeat it.
+            await (await self.store()).finish(outcome.claim_key)
+        if outcome.texts:
+            await self.send(user, outcome.texts, outcome.claim_key)
 
     def in_background(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)

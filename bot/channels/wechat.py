@@ -12,10 +12,13 @@ import wechatpy
 
 from bot.channels.callback import CallbackChannel, Push, Rejected
 from bot.channels.platform_api import OfficialAccountApi, PlatformApi
+from bot.channels.send_allowance import OFFICIAL_ACCOUNT
 from bot.channels.settings import CallbackSettings, wechat_settings
 
 
 class WeChatInput(CallbackChannel):
+    allowance = OFFICIAL_ACCOUNT
+
     @classmethod
     def name(cls) -> str:
         return "wechat"

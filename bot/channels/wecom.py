@@ -10,10 +10,13 @@ from wechatpy.enterprise import parse_message
 
 from bot.channels.callback import CallbackChannel, Push, Rejected
 from bot.channels.platform_api import PlatformApi, WeComApi
+from bot.channels.send_allowance import WECOM
 from bot.channels.settings import CallbackSettings, wecom_settings
 
 
 class WeComInput(CallbackChannel):
+    allowance = WECOM
+
     @classmethod
     def name(cls) -> str:
         return "wecom"
