@@ -246,7 +246,8 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
         if self.admission.full():  # unclaimed: the platform redelivers, maybe to a worker with room
             logger.warning("%s: %d turns waiting: message from %s refused for now (503)", self.name(), self.admission.waiting, masked_user(user))
             return response.text("busy", status=503, content_type="text/plain; charset=utf-8")
-        behind = self.admission.overloaded()
+        # Without an app secret nothing can follow through the send API: wait for the passive reply.
+        behind = self.admission.overloaded() and bool(self.api and self.api.secret)
         claimed: asyncio.Future = asyncio.get_running_loop().create_future()
         job = asyncio.ensure_future(self.take(push, user, reaction, on_new_message, claimed, checked))
         try:

@@ -120,3 +120,20 @@ async def test_a_blocked_event_loop_counts_as_behind():
     await asyncio.sleep(0.15)
     assert admission.lag > 0.5 and admission.overloaded()
     admission.close()
+
+
+async def test_a_worker_behind_without_an_app_secret_waits_for_the_passive_reply(store_url, platform):
+    # Nothing can follow through the send API without the secret: `success` at once would be silence.
+    channel = WeChatInput(
+        wechat_settings(api_base=platform.base_url, safe=False, secret=None), store_url=store_url, passive_seconds=4.0,
+        admission=Admission(AdmissionSettings(max_turns=2, queue=10)),
+    )
+    bot = ScriptedBot(delay=1.0)
+    async with live_app([channel], bot) as base, httpx.AsyncClient(timeout=10) as client:
+        slow = await fill(channel, client, base, 2)
+        user = user_of(base)
+        answered = await post(client, user.url, *user.push(user.text("每个IP可以备案几次", new_msg_id())))
+        await asyncio.gather(*slow)
+        await channel.drain(timeout=10)
+    assert user.reply_content(answered.text) == "答：每个IP可以备案几次"
+    assert platform.sends() == []
