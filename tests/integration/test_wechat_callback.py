@@ -26,7 +26,6 @@ from bot.channels.wecom import WeComInput
 from bot.filing.db import make_engine
 from bot.filing.knowledge import load_knowledge
 from bot import config
-from scripts.fake_wechat_platform import FakePlatformServer
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 from tests.channel_helpers import (
     APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, post, wechat_settings, wecom_settings,
@@ -34,19 +33,6 @@ from tests.channel_helpers import (
 
 pytestmark = pytest.mark.asyncio
 KB = load_knowledge(str(config.knowledge_dir()))
-
-
-@pytest.fixture
-def store_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'channels.db'}"
-
-
-@pytest.fixture
-def platform():
-    server = FakePlatformServer()
-    with server as fake:
-        fake.base_url = server.base_url
-        yield fake
 
 
 def wechat(store_url: str, platform=None, passive: float = 2.0, safe: bool = False, **kwargs) -> WeChatInput:

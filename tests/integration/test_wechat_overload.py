@@ -14,24 +14,10 @@ import pytest
 from bot.channels.admission import Admission, AdmissionSettings
 from bot.channels.callback import SUCCESS
 from bot.channels.wechat import WeChatInput
-from scripts.fake_wechat_platform import FakePlatformServer
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 from tests.channel_helpers import APP_ID, TOKEN, ScriptedBot, live_app, post, wechat_settings
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-def store_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'channels.db'}"
-
-
-@pytest.fixture
-def platform():
-    server = FakePlatformServer()
-    with server as fake:
-        fake.base_url = server.base_url
-        yield fake
 
 
 def busy_wechat(store_url: str, platform, max_turns: int = 2, queue: int = 10) -> WeChatInput:

@@ -12,25 +12,11 @@ import pytest
 from bot.channels.callback import SUCCESS
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
-from scripts.fake_wechat_platform import FakePlatformServer
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, post, wechat_settings, wecom_settings
 
 pytestmark = pytest.mark.asyncio
 LONG = "备案材料说明。" * 60  # 1260 bytes: two never fit in one 2048-byte message
-
-
-@pytest.fixture
-def store_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'channels.db'}"
-
-
-@pytest.fixture
-def platform():
-    server = FakePlatformServer()
-    with server as fake:
-        fake.base_url = server.base_url
-        yield fake
 
 
 def slow_wechat(store_url: str, platform) -> WeChatInput:
