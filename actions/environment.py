@@ -12,7 +12,6 @@ from actions.common import (
     Reply,
     binding_needed,
     buttons,
-    entity_or_slot,
     knowledge,
     now,
     say,
@@ -21,7 +20,7 @@ from actions.common import (
     unit_of_work,
 )
 from actions.escalation import offering_ticket
-from actions.lookups import AskForIdUnlessInvited
+from actions.lookups import AskForIdUnlessInvited, ids_in_message, several_replies
 from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step, checks_summary
 from bot.filing import services
 from bot.filing.diagnosis import Diagnosis, Finding
@@ -138,6 +137,16 @@ def environment_reply(query: str, env_id: str, tracker: Tracker) -> Reply:
     return Reply(quota_text(kb, report))
 
 
+def environments_reply(query: str, env_ids: list[str], tracker: Tracker) -> tuple[Reply, str]:
+    """Answer `query` for each environment named, in one reply; and the id the walk follows.
+
+    Unbound, one general answer names them all (details of none of them are given).
+    """
+    if len(env_ids) == 1 or sender_account(tracker) is None:
+        return environment_reply(query, "、".join(env_ids), tracker), env_ids[0]
+    return several_replies(knowledge(), [(env_id, environment_reply(query, env_id, tracker)) for env_id in env_ids])
+
+
 class _EnvironmentQuestion(Action, ABC):
     """Answers for a named environment, or asks which one and answers next turn."""
 
@@ -151,9 +160,10 @@ class _EnvironmentQuestion(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        env_id = entity_or_slot(tracker, ENV_SLOT)
-        if env_id:
-            events = send(dispatcher, tracker, offering_ticket(environment_reply(self.query, env_id, tracker), tracker))
+        env_ids = ids_in_message(tracker, ENV_SLOT, str.lower)
+        if env_ids:
+            reply, env_id = environments_reply(self.query, env_ids, tracker)
+            events = send(dispatcher, tracker, offering_ticket(reply, tracker))
             return [SlotSet(ENV_SLOT, env_id), SlotSet("pending_query", None), *events]
         if self.preamble:
             say(dispatcher, tracker, knowledge().message(self.preamble))
@@ -174,6 +184,8 @@ class ActionTroubleshootCloudrun(_EnvironmentQuestion):
     """Runs the seed's checks on an environment where 云托管 cannot be selected."""
 
     query = TROUBLESHOOT
+    # The seed's checks at once: a user who does not know the id still gets help.
+    preamble = "troubleshoot_checks"
 
     def name(self) -> str:
         return "action_troubleshoot_cloudrun"
@@ -218,5 +230,9 @@ class ActionAnswerEnvironment(Action):
         query = tracker.get_slot("pending_query") or QUOTA
         events: list[EventType] = []
         if env_id:
-            events = send(dispatcher, tracker, offering_ticket(environment_reply(query, env_id, tracker), tracker))
+            # The form keeps the first id; answer every one the message named.
+            named = ids_in_message(tracker, ENV_SLOT, str.lower)
+            env_ids = named if env_id in named else [env_id]
+            reply, env_id = environments_reply(query, env_ids, tracker)
+            events = [SlotSet(ENV_SLOT, env_id), *send(dispatcher, tracker, offering_ticket(reply, tracker))]
         return [SlotSet("pending_query", None), *events]

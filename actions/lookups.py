@@ -2,13 +2,46 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import knowledge, say, spoke_this_turn
+from actions.common import Reply, knowledge, say, spoke_this_turn
+from actions.walks import STEP_SLOT
+from bot.filing.ids import distinct_ids
+from bot.filing.knowledge import KnowledgeBase
+
+
+def ids_in_message(tracker: Tracker, entity: str, canonical: Callable[[str], str]) -> list[str]:
+    """Every id of `entity` the latest message names, else the one remembered in the slot."""
+    return distinct_ids(tracker.get_latest_entity_values(entity), canonical) or distinct_ids(
+        [tracker.get_slot(entity)], canonical
+    )
+
+
+def _opens_step(reply: Reply) -> bool:
+    return any(e.get("event") == "slot" and e.get("name") == STEP_SLOT and e.get("value") for e in reply.events)
+
+
+def several_replies(kb: KnowledgeBase, answers: list[tuple[str, Reply]]) -> tuple[Reply, str]:
+    """One reply answering each id, and the id the walk follows.
+
+    A message can leave one yes/no question open, so the walk (its step, facts and quick
+    replies) follows the first id, in the user's order, whose answer opens a step; the reply
+    says which. Without one, the first id is the one remembered.
+    """
+    if len(answers) == 1:
+        return answers[0][1], answers[0][0]
+    followed = next(((i, r) for i, r in answers if _opens_step(r)), None)
+    text = "\n\n".join(reply.text for _, reply in answers)
+    if followed is None:
+        return Reply(text, [], answers[0][1].events), answers[0][0]
+    followed_id, reply = followed
+    text = f"{text}\n{kb.walk('several_ids_walk_follows', id=followed_id)}"
+    return Reply(text, reply.buttons, reply.events), followed_id
 
 
 class AskForIdUnlessInvited(Action, ABC):

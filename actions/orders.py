@@ -11,7 +11,6 @@ from actions.common import (
     Reply,
     binding_needed,
     buttons,
-    entity_or_slot,
     knowledge,
     say,
     send,
@@ -19,12 +18,12 @@ from actions.common import (
     unit_of_work,
 )
 from actions.escalation import offering_ticket
-from actions.lookups import AskForIdUnlessInvited
+from actions.lookups import AskForIdUnlessInvited, ids_in_message, several_replies
 from actions.walks import FACTS_SLOT, STEP_SLOT, Step
 from bot.filing import services
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.models import OrderStatus
-from bot.filing.rejections import OTHER
+from bot.filing.rejections import OTHER, mentions_rejection, stated_rejection
 
 ORDER_SLOT = "order_id"
 FORM = "order_form"
@@ -81,6 +80,26 @@ def rejection_walk(kb: KnowledgeBase, code: str, values: dict[str, str]) -> Repl
     return Reply(text, buttons(titles), [SlotSet(STEP_SLOT, step), SlotSet(FACTS_SLOT, facts)])
 
 
+def orders_reply(order_ids: list[str], account_id: str | None) -> tuple[Reply, str]:
+    """Each order named, in one reply, and the id the walk follows; unbound, one general answer."""
+    if len(order_ids) == 1 or account_id is None:
+        return order_reply("、".join(order_ids), account_id), order_ids[0]
+    return several_replies(knowledge(), [(order_id, order_reply(order_id, account_id)) for order_id in order_ids])
+
+
+def rejection_without_order(kb: KnowledgeBase, text: str | None) -> str | None:
+    """For a message about a rejection that names no order: the stated reason explained with
+    its fix, or the common reasons; each offers the lookup. None when it is no rejection."""
+    code = stated_rejection(text)
+    if code in kb.rejections:
+        rejection = kb.rejections[code]
+        return kb.walk("rejection_stated", explain=rejection.explain, fix=rejection.fix)
+    if mentions_rejection(text):
+        reasons = "\n".join(kb.walk("rejection_common_line", explain=r.explain) for r in kb.rejections.values())
+        return kb.walk("rejection_common", reasons=reasons)
+    return None
+
+
 class ActionFilingOrderStatus(Action):
     """Reports a named order, or asks for the order id and answers next turn."""
 
@@ -90,10 +109,14 @@ class ActionFilingOrderStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        order_id = entity_or_slot(tracker, ORDER_SLOT)
-        if order_id:
-            reply = order_reply(order_id, sender_account(tracker))
+        order_ids = ids_in_message(tracker, ORDER_SLOT, str.upper)
+        if order_ids:
+            reply, order_id = orders_reply(order_ids, sender_account(tracker))
             return [SlotSet(ORDER_SLOT, order_id), *send(dispatcher, tracker, offering_ticket(reply, tracker))]
+        help_first = rejection_without_order(knowledge(), tracker.latest_message.get("text"))
+        if help_first:
+            # The user said what happened: answer that; the form's ask then stays silent.
+            say(dispatcher, tracker, help_first)
         return [ActiveLoop(FORM)]
 
 
@@ -133,6 +156,9 @@ class ActionAnswerOrder(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         order_id = tracker.get_slot(ORDER_SLOT)
-        if order_id:
-            return send(dispatcher, tracker, offering_ticket(order_reply(order_id, sender_account(tracker)), tracker))
-        return []
+        if not order_id:
+            return []
+        # The form keeps the first id; answer every one the message named.
+        named = ids_in_message(tracker, ORDER_SLOT, str.upper)
+        reply, order_id = orders_reply(named if order_id in named else [order_id], sender_account(tracker))
+        return [SlotSet(ORDER_SLOT, order_id), *send(dispatcher, tracker, offering_ticket(reply, tracker))]

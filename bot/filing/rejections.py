@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from bot.nlu.text_normalization import normalize_for_nlu
+
 OTHER = "other"
 
 # (code, cue) in order of precedence: the first cue found in the reason wins.
@@ -30,3 +32,23 @@ def rejection_code(reason: str | None) -> str:
             if cue.search(reason):
                 return code
     return OTHER
+
+
+# Words with which users say an order was turned down (after normalize_for_nlu: Simplified).
+_REJECTED = re.compile(r"驳回|退回|打回|被拒|拒绝|没通过|未通过|不通过|没过审|审核没过")
+
+
+def mentions_rejection(text: str | None) -> bool:
+    """Whether the user's message is about a rejected filing (Traditional characters too)."""
+    return bool(text) and bool(_REJECTED.search(normalize_for_nlu(text)))
+
+
+def stated_rejection(text: str | None) -> str | None:
+    """The kind of rejection a user's message states ("被驳回了，说网站名称不符合要求"), or None.
+
+    Normalised as the NLU normalises, so 駁回 / 網站名稱 read as 驳回 / 网站名称.
+    """
+    if not mentions_rejection(text):
+        return None
+    code = rejection_code(normalize_for_nlu(text or ""))
+    return None if code == OTHER else code

@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerKnowledge, ActionAnswerScenario
+from actions.common import knowledge
 from actions.environment import (
     ActionAnswerEnvironment,
     ActionAskCloudbaseEnv,
@@ -77,9 +78,9 @@ def test_troubleshooting_the_missing_service_offers_a_ticket_with_the_checks():
     assert {"event": "slot", "name": "walk_step", "value": "ticket_offer", "timestamp": None} in events
 
 
-def test_troubleshooting_without_environment_asks_for_it_through_the_form():
+def test_troubleshooting_without_environment_gives_the_checks_and_waits_for_it_in_the_form():
     texts, events, _ = run(ActionTroubleshootCloudrun(), tracker("troubleshoot_cloudrun", text="备案时选不了云托管"))
-    assert texts == []
+    assert texts == [knowledge().message("troubleshoot_checks")]
     assert {"event": "active_loop", "name": "environment_form", "timestamp": None} in events
 
 
