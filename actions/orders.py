@@ -23,7 +23,8 @@ from actions.walks import FACTS_SLOT, STEP_SLOT, Step
 from bot.filing import services
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.models import OrderStatus
-from bot.filing.rejections import OTHER, mentions_rejection, stated_rejection
+from actions.rejection_help import rejection_without_order
+from bot.filing.rejections import OTHER
 
 ORDER_SLOT = "order_id"
 FORM = "order_form"
@@ -85,19 +86,6 @@ def orders_reply(order_ids: list[str], account_id: str | None) -> tuple[Reply, s
     if len(order_ids) == 1 or account_id is None:
         return order_reply("、".join(order_ids), account_id), order_ids[0]
     return several_replies(knowledge(), [(order_id, order_reply(order_id, account_id)) for order_id in order_ids])
-
-
-def rejection_without_order(kb: KnowledgeBase, text: str | None) -> str | None:
-    """For a message about a rejection that names no order: the stated reason explained with
-    its fix, or the common reasons; each offers the lookup. None when it is no rejection."""
-    code = stated_rejection(text)
-    if code in kb.rejections:
-        rejection = kb.rejections[code]
-        return kb.walk("rejection_stated", explain=rejection.explain, fix=rejection.fix)
-    if mentions_rejection(text):
-        reasons = "\n".join(kb.walk("rejection_common_line", explain=r.explain) for r in kb.rejections.values())
-        return kb.walk("rejection_common", reasons=reasons)
-    return None
 
 
 class ActionFilingOrderStatus(Action):
