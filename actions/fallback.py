@@ -10,6 +10,7 @@ from actions.answers import selected_faq_key
 from actions.common import knowledge, say
 from actions.escalation import offer_ticket_confirmation
 from actions.guide import start_guide
+from actions.rejection_help import rejection_without_order
 from bot.filing.requests import is_vague_filing_request
 from bot.filing.knowledge import KnowledgeBase
 from bot.nlu.input_quality import MAX_INPUT_CHARS, InputIssue, input_issue
@@ -85,6 +86,11 @@ class ActionFallback(Action):
             # An answer the form could not read: say so; the form asks again in other words.
             hint = "" if form == "scenario_form" else "\n" + _form_question(kb, form)
             say(dispatcher, tracker, kb.walk("guide_unclear") + hint)
+            return []
+        about_rejection = rejection_without_order(kb, tracker.latest_message.get("text"))
+        if about_rejection is not None:
+            # Unsure of the intent, but the message is plainly about a rejection: answer that.
+            say(dispatcher, tracker, about_rejection)
             return []
         if is_vague_filing_request(tracker.latest_message.get("text") or "") and "备" in (tracker.latest_message.get("text") or ""):
             return start_guide(tracker)

@@ -15,6 +15,7 @@ from actions.environment import (
     diagnosis_text,
     quota_text,
 )
+from actions.fallback import ActionFallback
 from actions.guide import ActionFilingProcess
 from actions.orders import ActionAnswerOrder, ActionAskOrderId, ActionFilingOrderStatus
 from bot.filing import services
@@ -197,6 +198,13 @@ def test_a_general_question_about_rejections_lists_the_common_reasons():
 def test_a_rejection_question_read_as_filing_process_lists_the_reasons_instead_of_starting_the_guide():
     kb = knowledge()
     texts, events, _ = run(ActionFilingProcess(), tracker("filing_process", text="备案被驳回一般是什么原因"))
+    assert len(texts) == 1 and all(r.explain in texts[0] for r in kb.rejections.values())
+    assert not any(e.get("event") == "active_loop" for e in events)
+
+
+def test_a_rejection_question_the_nlu_is_unsure_of_lists_the_reasons_instead_of_starting_the_guide():
+    kb = knowledge()
+    texts, events, _ = run(ActionFallback(), tracker("nlu_fallback", text="备案被驳回一般是什么原因"))
     assert len(texts) == 1 and all(r.explain in texts[0] for r in kb.rejections.values())
     assert not any(e.get("event") == "active_loop" for e in events)
 
