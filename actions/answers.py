@@ -11,6 +11,7 @@ from actions.common import entity_or_slot, knowledge, latest_intent, say
 from actions.guide import correct_recommendation, start_guide
 from actions.numbers import with_number_explanations
 from bot.filing.answer_parsing import is_correction
+from bot.filing.cancellation import CANCEL_INTENTS, cancellation_asked
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.scenarios import Goal, Situation, recommend
 
@@ -55,6 +56,11 @@ def situation_for(intent: str, provider: str | None) -> Situation:
     return Situation(goal=goals[intent])
 
 
+def cancellation_choices(kb: KnowledgeBase) -> list[dict[str, str]]:
+    """The three kinds of 注销 as buttons; each payload reaches that scenario's answer."""
+    return [{"title": kb.scenarios[intent].name, "payload": f"/{intent}"} for intent in CANCEL_INTENTS]
+
+
 class ActionAnswerScenario(Action):
     """Explains the filing scenario that fits what the user described."""
 
@@ -71,6 +77,13 @@ class ActionAnswerScenario(Action):
             corrected = correct_recommendation(dispatcher, tracker, intent)
             if corrected is not None:
                 return corrected
+        if intent in CANCEL_INTENTS:
+            # 注销主体 cannot be undone: answer a cancellation only when the message says which.
+            asked = cancellation_asked(tracker.latest_message.get("text") or "", intent)
+            if asked is None:
+                say(dispatcher, tracker, kb.message("cancel_which"), cancellation_choices(kb))
+                return []
+            intent = asked
         provider = entity_or_slot(tracker, "cloud_provider")
         recommendation = recommend(situation_for(intent, provider))
         if recommendation is not None:
