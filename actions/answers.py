@@ -7,6 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.cancellation import ask_which_cancellation
 from actions.common import entity_or_slot, knowledge, latest_intent, say
 from actions.guide import correct_recommendation, start_guide
 from actions.numbers import with_number_explanations
@@ -56,11 +57,6 @@ def situation_for(intent: str, provider: str | None) -> Situation:
     return Situation(goal=goals[intent])
 
 
-def cancellation_choices(kb: KnowledgeBase) -> list[dict[str, str]]:
-    """The three kinds of 注销 as buttons; each payload reaches that scenario's answer."""
-    return [{"title": kb.scenarios[intent].name, "payload": f"/{intent}"} for intent in CANCEL_INTENTS]
-
-
 class ActionAnswerScenario(Action):
     """Explains the filing scenario that fits what the user described."""
 
@@ -81,8 +77,7 @@ class ActionAnswerScenario(Action):
             # 注销主体 cannot be undone: answer a cancellation only when the message says which.
             asked = cancellation_asked(tracker.latest_message.get("text") or "", intent)
             if asked is None:
-                say(dispatcher, tracker, kb.message("cancel_which"), cancellation_choices(kb))
-                return []
+                return ask_which_cancellation(dispatcher, tracker)
             intent = asked
         provider = entity_or_slot(tracker, "cloud_provider")
         recommendation = recommend(situation_for(intent, provider))

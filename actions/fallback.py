@@ -7,9 +7,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import selected_faq_key
+from actions.cancellation import ask_which_cancellation
 from actions.common import knowledge, say
 from actions.escalation import offer_ticket_confirmation
 from actions.guide import start_guide
+from bot.filing.cancellation import is_unclear_cancellation
 from bot.filing.requests import is_vague_filing_request
 from bot.filing.knowledge import KnowledgeBase
 from bot.nlu.input_quality import MAX_INPUT_CHARS, InputIssue, input_issue
@@ -99,6 +101,8 @@ class ActionFallback(Action):
             hint = "" if form == "scenario_form" else "\n" + _form_question(kb, form)
             say(dispatcher, tracker, kb.walk("guide_unclear") + hint)
             return []
+        if is_unclear_cancellation(tracker.latest_message.get("text") or ""):
+            return ask_which_cancellation(dispatcher, tracker)
         if is_vague_filing_request(tracker.latest_message.get("text") or "") and "备" in (tracker.latest_message.get("text") or ""):
             return start_guide(tracker)
         options = likely_options(tracker, kb)

@@ -43,3 +43,11 @@ def cancellation_asked(text: str, intent: str) -> str | None:
         return intent if intent in CANCEL_INTENTS else None
     named = named_cancellations(text)
     return next(iter(named)) if len(named) == 1 else None
+
+
+_MENTION = re.compile(r"注销|取消备案|撤销备案|删除备案|删掉备案|备案不要了|不要备案了")
+
+
+def is_unclear_cancellation(text: str) -> bool:
+    """Whether a message (whatever the NLU made of it) asks to cancel without saying which."""
+    return bool(text and not text.strip().startswith("/") and _MENTION.search(text) and cancellation_asked(text, "") is None)

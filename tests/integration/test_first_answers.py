@@ -7,6 +7,7 @@ import pytest
 from actions.answers import ActionAnswerScenario
 from actions.common import knowledge
 from actions.fallback import ActionFallback
+from actions.guide import ActionFilingProcess
 from actions.numbers import ActionExplainNumber
 from scripts.local_servers import seeded_sqlite
 from tests.action_harness import BOUND_SENDER, entity, run, tracker
@@ -109,3 +110,11 @@ def test_the_fallback_always_offers_three_then_stops_at_the_floor():
     ]
     _, _, messages = run(ActionFallback(), tracker("nlu_fallback", text="嗯那个东西", intent_ranking=ranking))
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/filing_quota", "/why_filing", "/first_filing"]
+
+
+@pytest.mark.parametrize(("action", "intent"), [(ActionFallback(), "nlu_fallback"), (ActionFilingProcess(), "filing_process")])
+def test_a_bare_cancellation_the_nlu_did_not_place_is_asked_about_too(action, intent):
+    ranking = [{"name": intent, "confidence": 0.55}, {"name": "cancel_website", "confidence": 0.39}]
+    texts, _, messages = run(action, tracker(intent, text="注销备案怎么弄", intent_ranking=ranking))
+    assert texts == [knowledge().message("cancel_which")]
+    assert [b["payload"] for b in messages[0]["buttons"]] == CANCEL_PAYLOADS

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.filing.cancellation import ACCESS, SUBJECT, WEBSITE, cancellation_asked, named_cancellations
+from bot.filing.cancellation import (
+    ACCESS,
+    SUBJECT,
+    WEBSITE,
+    cancellation_asked,
+    is_unclear_cancellation,
+    named_cancellations,
+)
 from bot.filing.requests import asks_authenticity
 
 
@@ -58,3 +65,13 @@ def test_asking_whether_a_number_is_genuine_is_recognised(text):
 @pytest.mark.parametrize("text", ["备案号格式是什么样的", "京ICP备2023001234号 是哪个省的", ""])
 def test_a_format_question_is_not_an_authenticity_question(text):
     assert not asks_authenticity(text)
+
+
+@pytest.mark.parametrize("text", ["注销备案怎么弄", "我想注销", "备案不要了", "公司注销了，网站也不用了"])
+def test_a_cancellation_that_leaves_its_kind_open_is_unclear(text):
+    assert is_unclear_cancellation(text)
+
+
+@pytest.mark.parametrize("text", ["公司注销了，备案主体怎么注销", "取消接入怎么弄", "/cancel_subject", "备案要多久", ""])
+def test_a_named_cancellation_or_another_question_is_not_unclear(text):
+    assert not is_unclear_cancellation(text)
