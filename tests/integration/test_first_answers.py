@@ -9,6 +9,7 @@ from actions.common import knowledge
 from actions.fallback import ActionFallback
 from actions.guide import ActionFilingProcess
 from actions.numbers import ActionExplainNumber
+from bot.channels.text_chunks import render_turn
 from scripts.local_servers import seeded_sqlite
 from tests.action_harness import BOUND_SENDER, entity, run, tracker
 
@@ -118,3 +119,10 @@ def test_a_bare_cancellation_the_nlu_did_not_place_is_asked_about_too(action, in
     texts, _, messages = run(action, tracker(intent, text="注销备案怎么弄", intent_ranking=ranking))
     assert texts == [knowledge().message("cancel_which")]
     assert [b["payload"] for b in messages[0]["buttons"]] == CANCEL_PAYLOADS
+
+
+def test_on_wechat_the_cancellation_question_numbers_each_choice_once():
+    texts, _, messages = run(ActionAnswerScenario(), tracker("cancel_subject", text="我想注销"))
+    rendered = render_turn(messages)
+    assert rendered.texts == texts  # the question numbers its own options; nothing is listed twice
+    assert [option.payload for option in rendered.options] == CANCEL_PAYLOADS
