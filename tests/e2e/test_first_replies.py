@@ -36,12 +36,18 @@ def test_the_chosen_cancellation_is_answered(chat, choice, name):
     assert f"【{name}】" in texts(chat(user, choice))
 
 
-def test_a_dissolved_company_gets_the_subject_cancellation_directly(chat):
-    reply = chat(sender(), "公司注销了，备案主体怎么注销")
-    assert "【注销主体】" in texts(reply) and payloads(reply) != CANCEL_PAYLOADS
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("公司注销了，备案主体怎么注销", "注销主体"), ("我想注销其中一个网站", "注销网站"), ("网站迁到阿里云了，这边要取消接入吗", "取消接入")],
+)
+def test_a_cancellation_that_says_which_is_answered_directly(chat, text, name):
+    reply = chat(sender(), text)
+    assert f"【{name}】" in texts(reply) and payloads(reply) != CANCEL_PAYLOADS
 
 
-@pytest.mark.parametrize("text", ["京ICP备2023001234号 这个号是真的吗", "京ICP备2023001234号-1 是不是假的"])
+@pytest.mark.parametrize(
+    "text", ["京ICP备2023001234号 这个号是真的吗", "京ICP备2023001234号-1 是不是假的", "京ICP备2023001234号 在工信部能查到吗"]
+)
 def test_asking_whether_a_number_is_genuine_gets_the_format_and_miit(chat, text):
     reply = texts(chat(sender(), text))
     assert "京ICP备2023001234号" in reply and "https://beian.miit.gov.cn/" in reply
