@@ -7,10 +7,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.cancellation import ask_which_cancellation
 from actions.common import entity_or_slot, knowledge, latest_intent, say
 from actions.guide import correct_recommendation, start_guide
 from actions.numbers import with_number_explanations
 from bot.filing.answer_parsing import is_correction
+from bot.filing.cancellation import CANCEL_INTENTS, cancellation_asked
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.scenarios import Goal, Situation, recommend
 
@@ -71,6 +73,12 @@ class ActionAnswerScenario(Action):
             corrected = correct_recommendation(dispatcher, tracker, intent)
             if corrected is not None:
                 return corrected
+        if intent in CANCEL_INTENTS:
+            # 注销主体 cannot be undone: answer a cancellation only when the message says which.
+            asked = cancellation_asked(tracker.latest_message.get("text") or "", intent)
+            if asked is None:
+                return ask_which_cancellation(dispatcher, tracker)
+            intent = asked
         provider = entity_or_slot(tracker, "cloud_provider")
         recommendation = recommend(situation_for(intent, provider))
         if recommendation is not None:

@@ -7,17 +7,22 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import selected_faq_key
+from actions.cancellation import ask_which_cancellation
 from actions.common import knowledge, say
 from actions.escalation import offer_ticket_confirmation
 from actions.guide import start_guide
 from actions.rejection_help import rejection_without_order
+from bot.filing.cancellation import is_unclear_cancellation
 from bot.filing.requests import is_vague_filing_request
 from bot.filing.knowledge import KnowledgeBase
 from bot.nlu.input_quality import MAX_INPUT_CHARS, InputIssue, input_issue
 
 FALLBACK_INTENT = "nlu_fallback"
-MAX_OPTIONS = 3
-# Intents that make no useful "did you mean" option.
+# 您可能想问: the 3-5 likeliest questions. The top MIN_OPTIONS are always offered (something
+# to pick beats a bare "not understood"); more only when the NLU gives them OPTION_FLOOR.
+MIN_OPTIONS, MAX_OPTIONS = 3, 5
+OPTION_FLOOR = 0.05
+# Intents that make no useful "did you mean" option (fallback, out of scope, chitchat).
 _NOT_OFFERED = {FALLBACK_INTENT, "out_of_scope", "affirm", "deny", "greet", "goodbye", "thank", "bot_challenge"}
 _ISSUE_MESSAGES = {
     InputIssue.EMPTY: "input_empty",
@@ -40,21 +45,31 @@ def previous_turn_fell_back(tracker: Tracker) -> bool:
     return False
 
 
+def ranked_option(tracker: Tracker, kb: KnowledgeBase, intent: str | None) -> dict[str, str] | None:
+    """The button offering one ranked intent, or None when it has no question to offer."""
+    if intent in _NOT_OFFERED or not intent:
+        return None
+    if intent == "faq":
+        key = selected_faq_key(tracker)
+        if key not in kb.faq:
+            return None
+        # A FAQ option sends the question itself, so the selector answers it.
+        question = kb.faq[key].question
+        return {"title": question, "payload": question}
+    title = kb.intent_title(intent)
+    return {"title": title, "payload": f"/{intent}"} if title else None
+
+
 def likely_options(tracker: Tracker, kb: KnowledgeBase) -> list[dict[str, str]]:
-    """Buttons for the best-ranked intents the user may have meant."""
+    """Buttons for the best-ranked intents the user may have meant, likeliest first, no repeats."""
     buttons: list[dict[str, str]] = []
-    for ranked in tracker.latest_message.get("intent_ranking") or []:
-        intent = ranked.get("name")
-        if intent in _NOT_OFFERED or (ranked.get("confidence") or 0) < 0.05:
-            continue
-        if intent == "faq":
-            key = selected_faq_key(tracker)
-            if key in kb.faq:
-                # A FAQ option sends the question itself, so the selector answers it.
-                question = kb.faq[key].question
-                buttons.append({"title": question, "payload": question})
-        elif kb.intent_title(intent):
-            buttons.append({"title": kb.intent_title(intent), "payload": f"/{intent}"})
+    ranking = sorted(tracker.latest_message.get("intent_ranking") or [], key=lambda r: -(r.get("confidence") or 0))
+    for ranked in ranking:
+        if len(buttons) >= MIN_OPTIONS and (ranked.get("confidence") or 0) < OPTION_FLOOR:
+            break
+        option = ranked_option(tracker, kb, ranked.get("name"))
+        if option and all(option["payload"] != b["payload"] and option["title"] != b["title"] for b in buttons):
+            buttons.append(option)
         if len(buttons) == MAX_OPTIONS:
             break
     return buttons
@@ -92,6 +107,8 @@ class ActionFallback(Action):
             # Unsure of the intent, but the message is plainly about a rejection: answer that.
             say(dispatcher, tracker, about_rejection)
             return []
+        if is_unclear_cancellation(tracker.latest_message.get("text") or ""):
+            return ask_which_cancellation(dispatcher, tracker)
         if is_vague_filing_request(tracker.latest_message.get("text") or "") and "备" in (tracker.latest_message.get("text") or ""):
             return start_guide(tracker)
         options = likely_options(tracker, kb)

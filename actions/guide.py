@@ -12,9 +12,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.cancellation import ask_which_cancellation
 from actions.common import bot_texts_of_previous_turn, knowledge, latest_entity, latest_intent, say, spoke_this_turn
 from actions.rejection_help import rejection_without_order
 from bot.filing.answer_parsing import facts_from_reply, is_correction, provider_side, wants_to_leave
+from bot.filing.cancellation import is_unclear_cancellation
 from bot.filing.requests import is_vague_filing_request
 from bot.filing.scenarios import Goal, Question, Situation, next_question, recommend
 
@@ -125,6 +127,8 @@ class ActionFilingProcess(Action):
             # 备案被驳回一般是什么原因 may read as a filing-process question: it is no request to choose a filing.
             say(dispatcher, tracker, about_rejection)
             return []
+        if is_unclear_cancellation(text):
+            return ask_which_cancellation(dispatcher, tracker)
         if not is_vague_filing_request(text):
             say(dispatcher, tracker, kb.answer("filing_process"))
             return []

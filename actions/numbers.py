@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import knowledge, say
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.numbers import FilingNumber, NumberKind, parse_number
+from bot.filing.requests import asks_authenticity
 
 MAX_NUMBERS_EXPLAINED = 3
 
@@ -35,10 +36,16 @@ def numbers_in_message(tracker: Tracker) -> list[str]:
     return list(dict.fromkeys(tracker.get_latest_entity_values("icp_number")))[:MAX_NUMBERS_EXPLAINED]
 
 
+def authenticity_note(kb: KnowledgeBase, tracker: Tracker) -> list[str]:
+    """Where a number is checked for real, when the message asks whether one is (这个号是真的吗)."""
+    return [kb.message("number_authenticity")] if asks_authenticity(tracker.latest_message.get("text") or "") else []
+
+
 def with_number_explanations(kb: KnowledgeBase, tracker: Tracker, answer: str) -> str:
     """`answer`, preceded by what each number in the message is: a named number is always explained."""
     numbers = numbers_in_message(tracker)
-    return "\n\n".join([*(number_text(kb, n) for n in numbers), answer])
+    note = authenticity_note(kb, tracker) if numbers else []
+    return "\n\n".join([*(number_text(kb, n) for n in numbers), *note, answer])
 
 
 class ActionExplainNumber(Action):
@@ -52,8 +59,7 @@ class ActionExplainNumber(Action):
     ) -> list[dict[str, Any]]:
         kb = knowledge()
         numbers = numbers_in_message(tracker)
-        if not numbers:
-            say(dispatcher, tracker, kb.answer("number_format"))
-            return []
-        say(dispatcher, tracker, "\n\n".join(number_text(kb, n) for n in numbers))
+        # The format alone cannot prove a number genuine: say where that is checked, when asked.
+        explained = [number_text(kb, n) for n in numbers] if numbers else [kb.answer("number_format")]
+        say(dispatcher, tracker, "\n\n".join([*explained, *authenticity_note(kb, tracker)]))
         return []

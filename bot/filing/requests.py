@@ -29,3 +29,14 @@ _BLOCKED = re.compile(r"打不开|拦截|阻断|跳转|跳到|访问不了|无�
 def reports_blocked_site(text: str) -> bool:
     """Whether the message reports the user's own site blocked or redirected (not a general question)."""
     return bool(text and _BLOCKED.search(text) and _OWN_SITE.search(text))
+
+
+# Whether a number is real is known only to MIIT's lookup, not from its format.
+_AUTHENTICITY = re.compile(
+    r"真的|真假|真伪|是真|假的|是假|造假|伪造|冒用|有效吗|有没有效|是否有效|还有效|能查到|查得到|查不到|可信|靠谱吗|正规|备案过没|备案了吗|是否备案|有没有备案"
+)
+
+
+def asks_authenticity(text: str) -> bool:
+    """Whether the message asks if a filing number is genuine or valid (这个备案号是真的吗)."""
+    return bool(text and _AUTHENTICITY.search(text))

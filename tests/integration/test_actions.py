@@ -176,7 +176,8 @@ def test_new_website_with_the_subject_filed_here_shows_one_case():
     ],
 )
 def test_each_scenario_intent_names_its_scenario(intent, name):
-    texts, _, _ = run(ActionAnswerScenario(), tracker(intent))
+    # A button's payload names the scenario outright (a bare 注销 is asked about first).
+    texts, _, _ = run(ActionAnswerScenario(), tracker(intent, text=f"/{intent}"))
     assert f"【{name}】" in texts[0] and "下一步" in texts[0]
 
 

@@ -432,9 +432,9 @@ def test_resubmitting_is_explained_on_request(intent, expected):
 # --- conversation quality ------------------------------------------------------------------
 
 def test_the_same_answer_twice_is_not_repeated_word_for_word():
-    first, _, _ = run(ActionAnswerScenario(), tracker("cancel_access"))
+    first, _, _ = run(ActionAnswerScenario(), tracker("cancel_access", text="取消接入"))
     events = [{"event": "user", "text": "取消接入"}, {"event": "bot", "text": first[0]}, {"event": "user", "text": "取消接入"}]
-    second, _, _ = run(ActionAnswerScenario(), tracker("cancel_access", events=events))
+    second, _, _ = run(ActionAnswerScenario(), tracker("cancel_access", text="取消接入", events=events))
     assert second[0] != first[0] and first[0] in second[0]
 
 
