@@ -10,6 +10,7 @@ import asyncio
 import base64
 import os
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -97,3 +98,17 @@ async def live_app(channels: list[InputChannel], bot: ScriptedBot) -> AsyncItera
 
 async def post(client: httpx.AsyncClient, url: str, query: dict[str, str], body: bytes) -> httpx.Response:
     return await client.post(url, params=query, content=body, headers={"Content-Type": "text/xml"})
+
+
+def start_of_a_rate_window(needed_seconds: float = 15.0) -> None:
+    """Wait, when the current rate window ends within `needed_seconds`, until the next one begins.
+
+    The per-sender limit counts in fixed windows (bot/channels/turn_guard.py): a flood that
+    straddles a window's end is counted in two, and a test asserting the exact refusals would
+    fail now and then. A test that floods calls this first.
+    """
+    from bot.channels.turn_guard import RATE_WINDOW_SECONDS
+
+    into = time.time() % RATE_WINDOW_SECONDS
+    if RATE_WINDOW_SECONDS - into < needed_seconds:
+        time.sleep(RATE_WINDOW_SECONDS - into + 0.05)

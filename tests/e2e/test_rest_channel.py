@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from bot.ticketing import service
+from tests.channel_helpers import start_of_a_rate_window
 from tests.e2e.handoff_helpers import factory_for
 from tests.e2e.web_chat_helpers import new_session, send, session_id, stored_user_events, ticket_in
 
@@ -196,6 +197,7 @@ def test_a_16000_character_message_is_refused_at_once_and_stores_nothing(chat, s
 
 
 def test_a_sender_going_too_fast_is_asked_to_wait_while_others_are_answered(chat):
+    start_of_a_rate_window()
     user = sender()
     for _ in range(20):  # refused for their length, but counted: the pace is per message
         chat(user, "备案" * 300)

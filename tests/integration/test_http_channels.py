@@ -11,7 +11,7 @@ import pytest
 from bot.channels.chat_sessions import ChatSessions
 from bot.channels.rest import RestInputWithMessageIds
 from bot.channels.web_chat import WebChatChannel
-from tests.channel_helpers import ScriptedBot, live_app
+from tests.channel_helpers import ScriptedBot, live_app, start_of_a_rate_window
 
 SESSIONS = ChatSessions(b"http-channels-test-secret")
 LONG = "备案" * 8000  # 16,000 characters
@@ -66,6 +66,7 @@ async def test_a_16000_character_rest_message_is_refused_without_a_turn(channels
 
 @pytest.mark.asyncio
 async def test_a_flooding_rest_sender_is_asked_to_wait_and_others_are_not(channels):
+    start_of_a_rate_window()
     bot = ScriptedBot()
     async with live_app(channels, bot) as base, httpx.AsyncClient() as client:
         answers = [(await rest(client, base, {"sender": "flood", "message": f"第{i}条"})).json() for i in range(7)]

@@ -28,7 +28,8 @@ from bot.filing.knowledge import load_knowledge
 from bot import config
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 from tests.channel_helpers import (
-    APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, post, wechat_settings, wecom_settings,
+    APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, post, start_of_a_rate_window, wechat_settings,
+    wecom_settings,
 )
 
 pytestmark = pytest.mark.asyncio
@@ -647,6 +648,7 @@ async def test_a_16000_character_message_gets_the_polite_answer_without_a_turn(s
 
 
 async def test_a_sender_flooding_messages_is_slowed_without_turns_while_others_are_answered(store_url):
+    start_of_a_rate_window()
     bot = ScriptedBot()
     channel = wechat(store_url)
     channel.guard = TurnGuard(channel.store, GuardSettings(messages_per_minute=3))
