@@ -28,6 +28,7 @@ from bot.filing.knowledge import load_knowledge
 from bot import config
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 from tests.channel_helpers import (
+    steady_admission,
     APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, post, start_of_a_rate_window, wechat_settings,
     wecom_settings,
 )
@@ -39,6 +40,7 @@ KB = load_knowledge(str(config.knowledge_dir()))
 def wechat(store_url: str, platform=None, passive: float = 2.0, safe: bool = False, **kwargs) -> WeChatInput:
     """The Official Account in plain mode (no EncodingAESKey), or in safe mode (`safe=True`)."""
     settings = wechat_settings(api_base=platform.base_url if platform else "http://127.0.0.1:9", safe=safe)
+    kwargs.setdefault("admission", steady_admission())
     return WeChatInput(settings, store_url=store_url, passive_seconds=passive, **kwargs)
 
 
@@ -76,7 +78,7 @@ async def test_wecom_url_verification_with_the_official_vector(store_url):
         token="QDG6eK", receive_id="wx5823bf96d3bd56c7", secret=None, api_base="http://127.0.0.1:9",
         aes_key=__import__("base64").b64decode("jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C="),
     )
-    channel = WeComInput(settings, store_url=store_url, clock=lambda: 1409659589)
+    channel = WeComInput(settings, store_url=store_url, admission=steady_admission(), clock=lambda: 1409659589)
     query = {
         "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",
         "timestamp": "1409659589",
@@ -96,7 +98,7 @@ async def test_the_official_vector_is_stale_on_todays_clock(store_url):
         token="QDG6eK", receive_id="wx5823bf96d3bd56c7", secret=None, api_base="http://127.0.0.1:9",
         aes_key=__import__("base64").b64decode("jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C="),
     )
-    async with live_app([WeComInput(settings, store_url=store_url)], ScriptedBot()) as base, httpx.AsyncClient() as client:
+    async with live_app([WeComInput(settings, store_url=store_url, admission=steady_admission())], ScriptedBot()) as base, httpx.AsyncClient() as client:
         stale = await client.get(
             f"{base}/webhooks/wecom/webhook",
             params={
@@ -133,7 +135,7 @@ async def test_text_push_gets_a_passive_reply(store_url, make_user):
 
 async def test_wecom_text_push_gets_an_encrypted_passive_reply(store_url):
     bot = ScriptedBot()
-    channel = WeComInput(wecom_settings(), store_url=store_url, passive_seconds=2.0)
+    channel = WeComInput(wecom_settings(), store_url=store_url, admission=steady_admission(), passive_seconds=2.0)
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
         user = wecom_user(base)
         response = await post(client, user.url, *user.push(user.text("你好")))
@@ -145,7 +147,7 @@ async def test_wecom_text_push_gets_an_encrypted_passive_reply(store_url):
 
 async def test_a_wecom_signature_replayed_with_another_ciphertext_is_403_and_an_exact_replay_one_turn(store_url):
     bot = ScriptedBot()
-    channel = WeComInput(wecom_settings(), store_url=store_url, passive_seconds=2.0)
+    channel = WeComInput(wecom_settings(), store_url=store_url, admission=steady_admission(), passive_seconds=2.0)
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
         attacker, victim = wecom_user(base), wecom_user(base)
         query, body = attacker.push(attacker.text("你好"))
@@ -310,7 +312,7 @@ async def test_ciphertext_for_another_app_id_is_refused(store_url):
 
 async def test_wecom_push_without_msg_signature_is_refused_before_parsing(store_url):
     bot = ScriptedBot()
-    async with live_app([WeComInput(wecom_settings(), store_url=store_url)], bot) as base, httpx.AsyncClient() as client:
+    async with live_app([WeComInput(wecom_settings(), store_url=store_url, admission=steady_admission())], bot) as base, httpx.AsyncClient() as client:
         user = wecom_user(base)
         query, body = user.push(user.text("你好"))
         del query["msg_signature"]
@@ -434,7 +436,7 @@ async def test_a_slow_turn_answers_success_then_sends_through_the_api(store_url,
 
 
 async def test_wecom_slow_turn_uses_message_send_with_the_agent_id(store_url, platform):
-    channel = WeComInput(wecom_settings(api_base=platform.base_url), store_url=store_url, passive_seconds=0.2)
+    channel = WeComInput(wecom_settings(api_base=platform.base_url), store_url=store_url, admission=steady_admission(), passive_seconds=0.2)
     async with live_app([channel], ScriptedBot(delay=0.6)) as base, httpx.AsyncClient() as client:
         user = wecom_user(base)
         assert (await post(client, user.url, *user.push(user.text("你好")))).text == SUCCESS

@@ -13,7 +13,7 @@ from bot.channels.callback import SUCCESS
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
 from scripts.wechat_sim import SimulatedUser, new_msg_id
-from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, post, wechat_settings, wecom_settings
+from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, steady_admission, post, wechat_settings, wecom_settings
 
 pytestmark = pytest.mark.asyncio
 LONG = "备案材料说明。" * 60  # 1260 bytes: two never fit in one 2048-byte message
@@ -21,7 +21,7 @@ LONG = "备案材料说明。" * 60  # 1260 bytes: two never fit in one 2048-byt
 
 def slow_wechat(store_url: str, platform) -> WeChatInput:
     """Every turn is slower than the passive deadline: all of its messages go through the send API."""
-    return WeChatInput(wechat_settings(api_base=platform.base_url, safe=False), store_url=store_url, passive_seconds=0.1)
+    return WeChatInput(wechat_settings(api_base=platform.base_url, safe=False), store_url=store_url, admission=steady_admission(), passive_seconds=0.1)
 
 
 def contents(platform) -> list[str]:
@@ -66,7 +66,7 @@ async def test_each_user_message_opens_its_own_allowance_of_five(store_url, plat
 
 
 async def test_wecom_sends_at_most_thirty_messages_a_minute_to_one_member(store_url, platform):
-    channel = WeComInput(wecom_settings(api_base=platform.base_url), store_url=store_url, passive_seconds=0.1)
+    channel = WeComInput(wecom_settings(api_base=platform.base_url), store_url=store_url, admission=steady_admission(), passive_seconds=0.1)
     bot = ScriptedBot(delay=0.3, answer=lambda text: [f"{n}{LONG}" for n in range(32)])
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
         user = SimulatedUser(f"{base}/webhooks/wecom/webhook", TOKEN, CORP_ID, ENCODING_AES_KEY, wecom=True)
