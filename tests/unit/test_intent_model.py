@@ -1,0 +1,48 @@
+"""The intent model's text preparation and its probability bookkeeping (bot/nlu/intent_model.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.nlu.intent_model import IntentModel, Prediction, lexical_text
+
+
+@pytest.mark.parametrize(
+    "text, stand_in",
+    [
+        ("京ICP备11018762号-1 是真的吗", "备案号码"),
+        ("env-demo-full 还能备案吗", "环境编号"),
+        ("BA-DEMO-0002 进度", "订单编号"),
+        ("TK-20261101-0001 怎么样了", "工单编号"),
+        ("example.com 要备案吗", "域名"),
+    ],
+)
+def test_ids_become_the_word_for_their_kind(text, stand_in):
+    assert stand_in in lexical_text(text)
+
+
+def test_traditional_and_full_width_text_is_folded():
+    assert lexical_text("備案ＩＣＰ") == "备案icp"
+
+
+def test_the_faq_probability_is_the_sum_of_its_answers_and_answers_are_conditional():
+    prediction = Prediction([("faq/duration", 0.3), ("greet", 0.4), ("faq/subdomain", 0.2), ("thank", 0.1)], True)
+    assert prediction.intents()[0] == ("faq", pytest.approx(0.5))
+    assert prediction.answers("faq") == [("faq/duration", pytest.approx(0.6)), ("faq/subdomain", pytest.approx(0.4))]
+
+
+def test_only_unsure_messages_are_embedded():
+    texts = ["备案要多久", "备案审核几天", "个人能备案吗", "个人网站可以备案吗", "你好", "您好啊"]
+    labels = ["faq/duration", "faq/duration", "faq/personal_filing", "faq/personal_filing", "greet", "greet"]
+    embedded: list[str] = []
+
+    def embed(batch):
+        embedded.extend(batch)
+        return np.ones((len(batch), 4), dtype=np.float32) / 2
+
+    config = dict(min_ngram=1, max_ngram=3, lexical_c=100, combined_c=100, embedding_weight=1.0, cascade_threshold=0.7)
+    model = IntentModel.train(texts, labels, embed, config)
+    embedded.clear()
+    sure, unsure = model.predict(["你好", "qwerty"], embed)
+    assert sure.intents()[0][0] == "greet" and not sure.embedded
+    assert unsure.embedded and embedded == ["qwerty"]
