@@ -11,9 +11,9 @@ from actions.cancellation import ask_which_cancellation
 from actions.common import entity_or_slot, knowledge, latest_intent, say
 from actions.guide import correct_recommendation, start_guide
 from actions.numbers import with_number_explanations
+from bot.content.knowledge import KnowledgeBase
 from bot.filing.answer_parsing import is_correction
 from bot.filing.cancellation import CANCEL_INTENTS, cancellation_asked
-from bot.filing.knowledge import KnowledgeBase
 from bot.filing.scenarios import Goal, Situation, recommend
 
 # Filings held anywhere but here count as "elsewhere" when the user names no provider.

@@ -3,39 +3,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import config
+from bot.bootstrap import container
+from bot.content.knowledge import KnowledgeBase
 from bot.filing import accounts
-from bot.filing.db import create_schema, make_engine, session_factory
-from bot.filing.knowledge import KnowledgeBase, load_knowledge
 from bot.filing.unit_of_work import UnitOfWork
 
 
 def knowledge() -> KnowledgeBase:
     """The knowledge base, loaded once per process."""
-    return load_knowledge(str(config.knowledge_dir()))
-
-
-@lru_cache(maxsize=4)
-def _factory(url: str):
-    engine = make_engine(url)
-    create_schema(engine)
-    return session_factory(engine)
+    return container().knowledge
 
 
 def filing_sessions():
     """Sessions on the filing core's database (FILING_DB_URL), which also holds the tickets."""
-    return _factory(config.filing_db_url())
+    return container().migrated_filing_sessions()
 
 
 def unit_of_work() -> UnitOfWork:
     """A unit of work on the filing core's database (FILING_DB_URL)."""
-    return UnitOfWork(filing_sessions())
+    return container().migrated_unit_of_work()
 
 
 def sender_account(tracker: Tracker) -> str | None:

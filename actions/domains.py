@@ -15,9 +15,9 @@ from actions.lookups import AskForIdUnlessInvited
 from actions.numbers import number_text
 from actions.orders import order_reply
 from actions.walks import FACTS_SLOT, STEP_SLOT, Step
+from bot.content.knowledge import KnowledgeBase
 from bot.filing import services
 from bot.filing.domains import DomainCheck, DomainOutcome, NumberCheck, registrable_domain
-from bot.filing.knowledge import KnowledgeBase
 from bot.filing.models import ORDER_STATUS_LABELS
 from bot.filing.request_kinds import reports_blocked_site
 from bot.filing.scenarios import Goal

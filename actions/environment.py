@@ -22,9 +22,9 @@ from actions.common import (
 from actions.escalation import offering_ticket
 from actions.lookups import AskForIdUnlessInvited, ids_in_message, several_replies
 from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step, checks_summary
+from bot.content.knowledge import KnowledgeBase
 from bot.filing import services
 from bot.filing.diagnosis import Diagnosis, Finding
-from bot.filing.knowledge import KnowledgeBase
 from bot.filing.quota import QuotaReport, QuotaState
 
 ENV_SLOT = "cloudbase_env"

@@ -11,9 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Reply, buttons, entity_or_slot, filing_sessions, knowledge, say
+from bot.bootstrap import container
 from bot.ticketing import service
 from bot.ticketing.texts import answer_expectation
-from bot.ticketing.working_hours import WorkingHours
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def announce_redelivered_ticket(dispatcher: CollectingDispatcher, tracker: Track
 
 def _announce(dispatcher: CollectingDispatcher, tracker: Tracker, ticket) -> list[EventType]:
     kb = knowledge()
-    expectation = answer_expectation(WorkingHours.from_env(), ticket.created_at)
+    expectation = answer_expectation(container().working_hours, ticket.created_at)
     say(dispatcher, tracker, kb.escalation("ticket_opened", ticket_id=ticket.id, status=ticket.status_label, expectation=expectation))
     return [SlotSet(STEP_SLOT, None), SlotSet(TICKET_SLOT, ticket.id)]
 
@@ -124,7 +124,7 @@ def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
         [f"问题：{topic}", *(f"- {c}" for c in checks), f"用户最近说：{' / '.join(user_lines[-3:])}"]
     )
     collected = {slot: tracker.get_slot(slot) for slot in COLLECTED_SLOTS if tracker.get_slot(slot)}
-    hours = WorkingHours.from_env()
+    hours = container().working_hours
     source = triggering_message_id(tracker)
     channel = channel_of(tracker)
     try:
@@ -206,5 +206,5 @@ class ActionTicketStatus(Action):
 
 
 def _when(moment) -> str:
-    hours = WorkingHours.from_env()
+    hours = container().working_hours
     return hours.local(moment).strftime("%Y-%m-%d %H:%M")

@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Reply, knowledge, say, spoke_this_turn
 from actions.walks import STEP_SLOT
+from bot.content.knowledge import KnowledgeBase
 from bot.filing.ids import distinct_ids
-from bot.filing.knowledge import KnowledgeBase
 
 
 def ids_in_message(tracker: Tracker, entity: str, canonical: Callable[[str], str]) -> list[str]:

@@ -11,6 +11,7 @@ import os
 import sys
 
 from bot.log_redaction import quiet_http_clients
+from bot.settings import settings
 
 # Sanic reads SANIC_* variables when an app is made, Rasa's included. The biggest honest bodies
 # are the channels' (WeChat XML is capped at 64 KB by the channel itself) and the console's agent
@@ -25,7 +26,7 @@ def rasa_argv(args: list[str], token: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    token = os.environ.get("RASA_API_TOKEN", "")
+    token = settings().rasa_api_token
     if not token:
         sys.exit("RASA_API_TOKEN is not set: the Rasa server does not run with an open API "
                  "(`make run` generates one under var/secrets/)")

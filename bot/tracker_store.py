@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from bot import config, rasa_speedups
+from bot import rasa_speedups
 from bot.privacy import install_log_masking
+from bot.settings import settings as current_settings
 
 
 def sql_store_arguments(url: str) -> dict[str, Any]:
@@ -51,7 +52,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         # the server-wide setup that has no other hook in Rasa 3.6 happens here.
         install_log_masking()
         rasa_speedups.apply()
-        arguments = sql_store_arguments(url or host or config.tracker_store_url())
+        arguments = sql_store_arguments(url or host or current_settings().tracker_store_url)
         super().__init__(domain=domain, event_broker=event_broker, **arguments)
         if self.engine.dialect.name == "sqlite":
             self.engine = pooled_sqlite_engine(self.engine)

@@ -33,3 +33,17 @@ def trained_model() -> Path:
 
 # PostgreSQL and Redis fixtures, shared by integration and end-to-end tests.
 from tests.service_fixtures import postgres_url, redis_url  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def fresh_composition_root():
+    """Each test builds the process's settings and shared objects from its own environment.
+
+    bot.bootstrap reads the environment once per process; a test that sets a variable
+    (monkeypatch.setenv) gets it on the next use, not a snapshot from an earlier test.
+    """
+    from bot import bootstrap
+
+    bootstrap.reset()
+    yield
+    bootstrap.reset()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 import time
 from abc import abstractmethod
@@ -29,7 +28,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import config
 from bot.channels import crypto
 from bot.channels.admission import Admission
 from bot.channels.callback_checks import Push, PushChecks, Rejected, capped_body, query_of
@@ -41,7 +39,8 @@ from bot.channels.store import ChannelStore, open_channel_store
 from bot.channels.text_chunks import chosen_option
 from bot.channels.turn_guard import TurnGuard, default_guard
 from bot.channels.xml_messages import render_encrypted_reply, render_text_reply
-from bot.filing.knowledge import load_knowledge
+from bot.content.knowledge import load_knowledge
+from bot.settings import settings as current_settings
 
 __all__ = ["SUCCESS", "CallbackChannel", "PlatformTextOutput", "Push", "Rejected", "claim_lease_seconds"]
 
@@ -56,7 +55,7 @@ DEFAULT_CLAIM_LEASE_SECONDS = 10.0
 
 def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
     """CHANNEL_CLAIM_LEASE_SECONDS: how long a claim stays `in flight` unless its worker renews it (default 10)."""
-    env = os.environ if env is None else env
+    env = current_settings().env if env is None else env
     raw = (env.get("CHANNEL_CLAIM_LEASE_SECONDS") or "").strip()
     if not raw:
         return DEFAULT_CLAIM_LEASE_SECONDS
@@ -70,7 +69,7 @@ def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
 
 
 def knowledge():
-    return load_knowledge(str(config.knowledge_dir()))
+    return load_knowledge(str(current_settings().knowledge_dir))
 
 
 class CallbackChannel(PushChecks, Delivery, InputChannel):

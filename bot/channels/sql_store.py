@@ -35,7 +35,7 @@ from bot.channels.store import (
     options_json,
 )
 from bot.channels.text_chunks import Option
-from bot.filing.db import make_engine
+from bot.storage.engines import make_engine
 
 IN_FLIGHT, DONE = "in_flight", "done"
 # Forget expired claims and signatures every so many writes; the tables stay small.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +18,7 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy.orm import sessionmaker
 
+from bot.settings import settings
 from bot.ticketing import delivery, duty_lease, service
 from bot.ticketing.agents import AgentView
 from bot.ticketing.clock import utcnow
@@ -29,8 +29,6 @@ from bot.ticketing.texts import handoff_message
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RASA_URL = "http://localhost:5005"
-DEFAULT_TIMEOUT_MINUTES = 30.0
 # Longer than a round's slowest step (one Rasa call, 10 s timeout), renewed before each resume.
 DEFAULT_DUTY_LEASE = timedelta(seconds=30)
 
@@ -48,12 +46,12 @@ class DeliveryRefused(HandoffError):
 
 
 def rasa_server_url() -> str:
-    return (os.environ.get("RASA_SERVER_URL") or DEFAULT_RASA_URL).rstrip("/")
+    return settings().rasa_server_url
 
 
 def handoff_timeout() -> timedelta:
     """How long the bot waits for an agent's reply before it takes the conversation back."""
-    return timedelta(minutes=float(os.environ.get("HANDOFF_TIMEOUT_MINUTES") or DEFAULT_TIMEOUT_MINUTES))
+    return settings().handoff_timeout()
 
 
 def _error_message(response: httpx.Response) -> str:

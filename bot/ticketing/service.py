@@ -1,6 +1,6 @@
 """Service layer of the ticketing side: what the bot and the agents' console ask of it.
 
-Every function takes a session factory (bot.filing.db.session_factory over the filing core's
+Every function takes a session factory (bot.storage.engines.session_factory over the filing core's
 engine), does one unit of work and returns plain frozen views. Texts are stored with personal
 data masked; the raw ID-card and mobile numbers go to ticket_personal_data.
 """
@@ -366,7 +366,7 @@ def open_ticket(
     Idempotent on (channel, source_message_id) across retries, processes and restarts: the
     unique constraint decides a race and the loser returns the winner's ticket.
     """
-    hours = hours or WorkingHours.from_env()
+    hours = hours or WorkingHours.from_env()  # callers with a container pass its hours
     now = as_utc(now) if now else utcnow()
     for what, value in (("channel", channel), ("sender_id", sender_id), ("source_message_id", source_message_id)):
         if not isinstance(value, str) or not value.strip():

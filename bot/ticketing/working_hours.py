@@ -7,14 +7,15 @@ on a weekend: "2026-09-27,2026-10-10").
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-DEFAULT_HOURS = "Mon-Fri 09:00-18:00"
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from bot.settings import DEFAULT_WORKING_HOURS, DEFAULT_WORKING_TIMEZONE, WorkingHoursSettings, settings
+
+DEFAULT_HOURS = DEFAULT_WORKING_HOURS
+DEFAULT_TIMEZONE = DEFAULT_WORKING_TIMEZONE
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _SPEC = re.compile(r"^\s*(\w{3})(?:-(\w{3}))?\s+(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})\s*$")
 # The longest closure is the Spring Festival week plus a weekend; a year bounds any sane calendar.
@@ -69,15 +70,17 @@ class WorkingHours:
         return cls(days, opens, closes, ZoneInfo(zone))
 
     @classmethod
-    def from_env(cls) -> "WorkingHours":
-        hours = cls.parse(
-            os.environ.get("WORKING_HOURS") or DEFAULT_HOURS,
-            os.environ.get("WORKING_TIMEZONE") or DEFAULT_TIMEZONE,
-        )
+    def from_settings(cls, configured: WorkingHoursSettings) -> "WorkingHours":
+        hours = cls.parse(configured.hours, configured.timezone)
         return hours.with_calendar(
-            parse_dates(os.environ.get("WORKING_CLOSED_DATES", ""), "WORKING_CLOSED_DATES"),
-            parse_dates(os.environ.get("WORKING_EXTRA_DATES", ""), "WORKING_EXTRA_DATES"),
+            parse_dates(configured.closed_dates, "WORKING_CLOSED_DATES"),
+            parse_dates(configured.extra_dates, "WORKING_EXTRA_DATES"),
         )
+
+    @classmethod
+    def from_env(cls) -> "WorkingHours":
+        """The hours this process's settings configure (bot.bootstrap builds them once)."""
+        return cls.from_settings(settings().working_hours)
 
     def with_calendar(self, closed: frozenset[date], extra: frozenset[date]) -> "WorkingHours":
         """These hours with holidays and make-up workdays."""

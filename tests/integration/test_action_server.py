@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.action_server import REQUEST_MAX_SIZE
-from bot.filing.db import make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
 from bot.ticketing import service
 from scripts.local_servers import ROOT, free_port, seeded_sqlite, wait_until_ready
 from tests.raw_http import status_of_declared_body

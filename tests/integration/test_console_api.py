@@ -17,7 +17,8 @@ from sqlalchemy import text
 
 from bot.channels.chat_sessions import ChatSessions, tracker_id
 from bot.console.app import REQUEST_MAX_SIZE
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing import agents, service
 from bot.ticketing.lifecycle import TicketStatus
 from scripts.local_servers import WEBCHAT_SESSION_SECRET, running_console

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing import service
 from bot.ticketing.agents import add_agent
 from bot.ticketing.lifecycle import TRANSITIONS, Severity, TicketStatus, can_move, parse_status
