@@ -135,7 +135,7 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
     )
     started = time.monotonic()
     rasa = subprocess.Popen(
-        [sys.executable, "-m", "bot.rasa_server", "--model", str(model), "--enable-api", "--endpoints", str(endpoints),
+        [sys.executable, "-m", "bot.server", "--model", str(model), "--enable-api", "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port), "--interface", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
     )
