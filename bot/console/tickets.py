@@ -14,7 +14,6 @@ from bot.ticketing.rasa_conversations import HandoffError
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 
 
-
 def _uow(request: Request) -> TicketingUnitOfWork:
     return TicketingUnitOfWork(request.app.ctx.factory)
 

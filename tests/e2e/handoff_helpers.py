@@ -10,8 +10,8 @@ import httpx
 
 from bot.filing.db import make_engine, session_factory
 from bot.ticketing import queries
-from bot.ticketing.views import OpenedTicket
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
+from bot.ticketing.views import OpenedTicket
 
 
 def new_sender() -> str:

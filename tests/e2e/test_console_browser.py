@@ -12,8 +12,8 @@ import pytest
 
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import opening, queries
-from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.agents import add_agent
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import bind_to_demo_account, rest_tracker_id, running_console
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker

@@ -9,13 +9,13 @@ from datetime import timedelta
 import httpx
 
 from bot.ticketing import queries
-from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.agents import AgentView, add_agent
 from bot.ticketing.clock import utcnow
 from bot.ticketing.duty_lease import HANDOFF_DUTY
 from bot.ticketing.handoff import HandoffDesk
-from bot.ticketing.rasa_conversations import RasaConversations
 from bot.ticketing.models import DutyLease
+from bot.ticketing.rasa_conversations import RasaConversations
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
 

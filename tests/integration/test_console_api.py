@@ -20,8 +20,8 @@ from bot.console.app import REQUEST_MAX_SIZE
 from bot.console.json_views import ticket_json
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import agents, commands, opening, queries
-from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.lifecycle import TicketStatus
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import WEBCHAT_SESSION_SECRET, running_console
 from tests.integration.rasa_stub import RasaStub
 from tests.raw_http import status_of_declared_body

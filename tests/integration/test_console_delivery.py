@@ -11,10 +11,10 @@ import pytest
 
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import agents, commands, queries
-from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.handoff import HandoffDesk
-from bot.ticketing.rasa_conversations import HandoffError, RasaConversations
 from bot.ticketing.lifecycle import TicketStatus
+from bot.ticketing.rasa_conversations import HandoffError, RasaConversations
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import free_port, running_console
 from tests.integration.rasa_stub import RasaStub
 from tests.integration.test_console_api import PASSWORD, Env

@@ -12,10 +12,10 @@ import pytest
 
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import agents, commands, duty_lease, opening, queries
-from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.clock import utcnow
 from bot.ticketing.handoff import HandoffDesk
 from bot.ticketing.rasa_conversations import RasaConversations
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from tests.integration.rasa_stub import RasaStub
 
 TTL = timedelta(seconds=30)

@@ -8,8 +8,8 @@ from actions.escalation import ActionRequestHuman, ActionTicketStatus, triggerin
 from actions.walks import ActionContinueWalk
 from bot.filing.db import make_engine, session_factory
 from bot.ticketing import queries
-from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.models import Ticket, TicketStatus
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import seeded_sqlite
 from tests.action_harness import BOUND_SENDER, entity, run, tracker
 

@@ -10,10 +10,10 @@ from sqlalchemy import inspect, select, text
 from bot.console.json_views import ticket_json
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import commands, errors, opening, queries
-from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.agents import add_agent
 from bot.ticketing.lifecycle import TRANSITIONS, Severity, TicketStatus, can_move, parse_status
 from bot.ticketing.models import Ticket, TicketMessage
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.working_hours import WorkingHours
 
 HOURS = WorkingHours.parse("Mon-Fri 09:00-18:00", "Asia/Shanghai")
