@@ -12,6 +12,8 @@ from bot.bootstrap import container
 from bot.content.knowledge import KnowledgeBase
 from bot.filing import accounts
 from bot.filing.unit_of_work import UnitOfWork
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
+from bot.ticketing.working_hours import WorkingHours
 
 
 def knowledge() -> KnowledgeBase:
@@ -27,6 +29,16 @@ def filing_sessions():
 def unit_of_work() -> UnitOfWork:
     """A unit of work on the filing core's database (FILING_DB_URL)."""
     return container().migrated_unit_of_work()
+
+
+def ticketing() -> TicketingUnitOfWork:
+    """A unit of work on the tickets (they live in the filing core's database)."""
+    return container().ticketing_unit_of_work()
+
+
+def working_hours() -> WorkingHours:
+    """The support team's hours, built once per process."""
+    return container().working_hours
 
 
 def sender_account(tracker: Tracker) -> str | None:

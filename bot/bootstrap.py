@@ -19,6 +19,7 @@ from bot.filing.unit_of_work import UnitOfWork
 from bot.settings import Settings
 from bot.storage.engines import make_engine, session_factory
 from bot.storage.schema import create_schema
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.working_hours import WorkingHours
 
 
@@ -55,9 +56,16 @@ class Container:
         """A unit of work on the migrated database (the actions: the action server migrates first)."""
         return UnitOfWork(self.migrated_filing_sessions())
 
+    def ticketing_unit_of_work(self) -> TicketingUnitOfWork:
+        """A unit of work on the tickets (the filing core's database, migrated)."""
+        return TicketingUnitOfWork(self.migrated_filing_sessions())
+
     @cached_property
     def working_hours(self) -> WorkingHours:
-        return WorkingHours.from_settings(self.settings.working_hours)
+        configured = self.settings.working_hours
+        return WorkingHours.from_settings(
+            configured.hours, configured.timezone, configured.closed_dates, configured.extra_dates
+        )
 
     @property
     def knowledge(self) -> KnowledgeBase:

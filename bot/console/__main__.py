@@ -14,7 +14,8 @@ from bot.bootstrap import container
 from bot.channels.chat_sessions import ChatSessions
 from bot.console.app import ConsoleSettings, create_app
 from bot.privacy import install_log_masking
-from bot.ticketing.handoff import HandoffDesk, RasaConversations
+from bot.ticketing.handoff import HandoffDesk
+from bot.ticketing.rasa_conversations import RasaConversations
 
 DEFAULT_PORT = 5080
 

@@ -23,7 +23,7 @@ from bot.storage.engines import make_engine, session_factory
 from bot.storage.schema import create_schema
 from bot.ticketing.models import Base as TicketingBase
 
-HEAD = "0006_delivery_and_leases"
+HEAD = "0007_drop_ticket_personal_data"
 
 
 def schema_differences(engine: Engine) -> list:
