@@ -7,6 +7,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots
 from actions.common import (
     Reply,
     binding_needed,
@@ -26,7 +27,7 @@ from bot.filing import services
 from bot.filing.models import OrderStatus
 from bot.filing.rejections import OTHER
 
-ORDER_SLOT = "order_id"
+ORDER_SLOT = slots.ORDER_ID
 FORM = "order_form"
 _STATUS_MESSAGES = {
     OrderStatus.INITIAL_REVIEW: "order_status_initial_review",
