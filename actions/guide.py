@@ -193,46 +193,22 @@ class _AskQuestion(Action, ABC):
         return []
 
 
-class ActionAskFilingGoal(_AskQuestion):
-    slot = Question.GOAL.value
-
-    def name(self) -> str:
-        return "action_ask_filing_goal"
-
-
-class ActionAskChangeTarget(_AskQuestion):
-    slot = Question.CHANGE_TARGET.value
-
-    def name(self) -> str:
-        return "action_ask_change_target"
+def _ask_action(question: Question) -> type[_AskQuestion]:
+    """The scenario form's ask action for one question: `action_ask_<slot>` (domain.yml)."""
+    action_name = f"action_ask_{question.value}"
+    title = "".join(part.title() for part in question.value.split("_"))
+    return type(f"ActionAsk{title}", (_AskQuestion,), {
+        "__module__": __name__, "__doc__": f"Asks the guided question {question.value}.",
+        "slot": question.value, "name": lambda self: action_name,
+    })
 
 
-class ActionAskCancelTarget(_AskQuestion):
-    slot = Question.CANCEL_TARGET.value
-
-    def name(self) -> str:
-        return "action_ask_cancel_target"
-
-
-class ActionAskSubjectFiled(_AskQuestion):
-    slot = Question.SUBJECT_FILED.value
-
-    def name(self) -> str:
-        return "action_ask_subject_filed"
-
-
-class ActionAskFiledWith(_AskQuestion):
-    slot = Question.FILED_WITH.value
-
-    def name(self) -> str:
-        return "action_ask_filed_with"
-
-
-class ActionAskWebsiteFiled(_AskQuestion):
-    slot = Question.WEBSITE_FILED.value
-
-    def name(self) -> str:
-        return "action_ask_website_filed"
+ActionAskFilingGoal = _ask_action(Question.GOAL)
+ActionAskChangeTarget = _ask_action(Question.CHANGE_TARGET)
+ActionAskCancelTarget = _ask_action(Question.CANCEL_TARGET)
+ActionAskSubjectFiled = _ask_action(Question.SUBJECT_FILED)
+ActionAskFiledWith = _ask_action(Question.FILED_WITH)
+ActionAskWebsiteFiled = _ask_action(Question.WEBSITE_FILED)
 
 
 class ActionRecommendScenario(Action):
