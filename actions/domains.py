@@ -8,7 +8,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import answer_knowledge
-from actions.common import Reply, buttons, entity_or_slot, knowledge, say, send, sender_account, unit_of_work
+from actions.common import Reply, buttons, knowledge, say, send, sender_account, unit_of_work
 from actions.escalation import offering_ticket
 from actions.guide import RECOMMENDED_SLOT, start_guide
 from actions.lookups import AskForIdUnlessInvited
@@ -19,7 +19,7 @@ from bot.filing import services
 from bot.filing.domains import DomainCheck, DomainOutcome, NumberCheck, registrable_domain
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.models import ORDER_STATUS_LABELS
-from bot.filing.requests import reports_blocked_site
+from bot.filing.request_kinds import reports_blocked_site
 from bot.filing.scenarios import Goal
 
 DOMAIN_SLOT = "domain"

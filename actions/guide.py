@@ -17,7 +17,7 @@ from actions.common import bot_texts_of_previous_turn, knowledge, latest_entity,
 from actions.rejection_help import rejection_without_order
 from bot.filing.answer_parsing import facts_from_reply, is_correction, provider_side, wants_to_leave
 from bot.filing.cancellation import is_unclear_cancellation
-from bot.filing.requests import is_vague_filing_request
+from bot.filing.request_kinds import is_vague_filing_request
 from bot.filing.scenarios import Goal, Question, Situation, next_question, recommend
 
 FORM = "scenario_form"

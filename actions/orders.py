@@ -19,11 +19,11 @@ from actions.common import (
 )
 from actions.escalation import offering_ticket
 from actions.lookups import AskForIdUnlessInvited, ids_in_message, several_replies
+from actions.rejection_help import rejection_without_order
 from actions.walks import FACTS_SLOT, STEP_SLOT, Step
 from bot.filing import services
 from bot.filing.knowledge import KnowledgeBase
 from bot.filing.models import OrderStatus
-from actions.rejection_help import rejection_without_order
 from bot.filing.rejections import OTHER
 
 ORDER_SLOT = "order_id"

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answers import answer_knowledge
 from actions.common import Reply, bot_texts_of_previous_turn, buttons, knowledge, latest_entity, latest_intent, say, send
 from actions.escalation import announce_redelivered_ticket, offering_ticket, open_ticket
-from actions.guide import correct_recommendation, start_guide
+from actions.guide import correct_recommendation
 from bot.filing.answer_parsing import says_still_broken, wants_to_leave
 
 STEP_SLOT = "walk_step"

@@ -16,9 +16,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import rasa.shared.utils.common
 from jsonschema import exceptions
 from jsonschema.validators import validator_for
-import rasa.shared.utils.common
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: the project on sys.path, the trained Rasa model, the hypothesis profile."""
+"""Shared fixtures: the trained Rasa model, the hypothesis profile, the service fixtures."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
@@ -33,4 +32,4 @@ def trained_model() -> Path:
 
 
 # PostgreSQL and Redis fixtures, shared by integration and end-to-end tests.
-from tests.service_fixtures import postgres_url, redis_url  # noqa: E402,F401
+from tests.service_fixtures import postgres_url, redis_url  # noqa: F401

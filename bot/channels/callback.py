@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 from bot import config
 from bot.channels import crypto
 from bot.channels.admission import Admission
-from bot.channels.callback_checks import PushChecks, Push, Rejected, capped_body, query_of
+from bot.channels.callback_checks import Push, PushChecks, Rejected, capped_body, query_of
 from bot.channels.delivery import Delivery, Outcome, PlatformTextOutput
 from bot.channels.platform_api import PlatformApi, masked_user
 from bot.channels.reactions import message_id, reaction_to

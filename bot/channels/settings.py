@@ -8,8 +8,8 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from rasa.shared.exceptions import RasaException
 

@@ -3,19 +3,36 @@ from __future__ import annotations
 
 import asyncio
 import time
-
 from pathlib import Path
 
 from sqlalchemy import (
-    Column, Float, Integer, MetaData, String, Table, Text, case, create_engine, delete, event, insert, select, update,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    case,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.pool import QueuePool
 
 from bot.channels.store import (
-    OFFERED_OPTIONS_TTL_SECONDS, PASSIVE_REPLY_TTL_SECONDS, SEEN_MESSAGE_TTL_SECONDS, CachedToken, ChannelStore,
-    options_from_json, options_json,
+    OFFERED_OPTIONS_TTL_SECONDS,
+    PASSIVE_REPLY_TTL_SECONDS,
+    SEEN_MESSAGE_TTL_SECONDS,
+    CachedToken,
+    ChannelStore,
+    options_from_json,
+    options_json,
 )
 from bot.channels.text_chunks import Option
 from bot.filing.db import make_engine

@@ -26,7 +26,13 @@ from sanic.response import HTTPResponse
 
 from bot import config
 from bot.channels.chat_sessions import (
-    CHANNEL, DEMO_SESSION_ID, SESSION_HEADER, ChatSessions, InvalidSession, SessionSecretError, tracker_id,
+    CHANNEL,
+    DEMO_SESSION_ID,
+    SESSION_HEADER,
+    ChatSessions,
+    InvalidSession,
+    SessionSecretError,
+    tracker_id,
 )
 from bot.channels.http_turns import LazyStore, addressed_to, answered_without_turn, client_message_id, run_turn, turn_guard
 from bot.channels.settings import ChannelConfigError

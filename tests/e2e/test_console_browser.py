@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.filing.db import create_schema, make_engine, session_factory
@@ -27,7 +26,7 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 def chromium() -> Path:
     """Debian's chromium; autouse at session scope so a missing browser skips before any server starts."""
     if not CHROMIUM.exists():
-        service_unavailable(f"Chromium not found at {CHROMIUM} (make install adds Debian's chromium)")
+        service_unavailable(f"Chromium not found at {CHROMIUM} (make test and make test-e2e add Debian's chromium)")
     return CHROMIUM
 
 

@@ -10,7 +10,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
 from bot.channels.platform_api import DELIVERY_FAILED_PATTERN
 from bot.ticketing.handoff import RasaConversations

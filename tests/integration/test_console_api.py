@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import text
 
 from bot.channels.chat_sessions import ChatSessions, tracker_id
+from bot.console.app import REQUEST_MAX_SIZE
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.ticketing import agents, service
 from bot.ticketing.lifecycle import TicketStatus
-from bot.console.app import REQUEST_MAX_SIZE
 from scripts.local_servers import WEBCHAT_SESSION_SECRET, running_console
 from tests.integration.rasa_stub import RasaStub
 from tests.raw_http import status_of_declared_body
