@@ -15,6 +15,8 @@ from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.knowledge import KnowledgeBase, load_knowledge
 from bot.filing.message_traits import complains, is_latin_script
 from bot.filing.unit_of_work import UnitOfWork
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
+from bot.ticketing.working_hours import WorkingHours, service_hours
 
 
 def knowledge() -> KnowledgeBase:
@@ -37,6 +39,16 @@ def filing_sessions():
 def unit_of_work() -> UnitOfWork:
     """A unit of work on the filing core's database (FILING_DB_URL)."""
     return UnitOfWork(filing_sessions())
+
+
+def ticketing() -> TicketingUnitOfWork:
+    """A unit of work on the tickets (they live in the filing core's database)."""
+    return TicketingUnitOfWork(filing_sessions())
+
+
+def working_hours() -> WorkingHours:
+    """The support team's hours, built once per process (per setting) rather than per call."""
+    return service_hours()
 
 
 def sender_account(tracker: Tracker) -> str | None:

@@ -16,7 +16,8 @@ from bot.channels.chat_sessions import ChatSessions
 from bot.console.app import ConsoleSettings, create_app
 from bot.filing.db import create_schema, make_engine, session_factory
 from bot.privacy import install_log_masking
-from bot.ticketing.handoff import HandoffDesk, RasaConversations, rasa_server_url
+from bot.ticketing.handoff import HandoffDesk
+from bot.ticketing.rasa_conversations import RasaConversations, rasa_server_url
 
 DEFAULT_PORT = 5080
 

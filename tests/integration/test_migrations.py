@@ -22,7 +22,7 @@ from bot.filing.models import Base as FilingBase
 from bot.migrations import BASELINE_REVISION, alembic_config, current_revision, target_metadata, upgrade
 from bot.ticketing.models import Base as TicketingBase
 
-HEAD = "0006_delivery_and_leases"
+HEAD = "0007_drop_ticket_personal_data"
 
 
 def schema_differences(engine: Engine) -> list:

@@ -5,13 +5,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
+from bot.console.json_views import ticket_json
 from bot.filing.db import create_schema, make_engine, session_factory
-from bot.ticketing import service
+from bot.ticketing import commands, errors, opening, queries
 from bot.ticketing.agents import add_agent
 from bot.ticketing.lifecycle import TRANSITIONS, Severity, TicketStatus, can_move, parse_status
 from bot.ticketing.models import Ticket, TicketMessage
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.working_hours import WorkingHours
 
 HOURS = WorkingHours.parse("Mon-Fri 09:00-18:00", "Asia/Shanghai")
@@ -33,7 +35,7 @@ def open_for(factory, message_id="msg-1", sender="user-1", now=THURSDAY_MORNING,
         hours=HOURS, now=now,
     )
     values.update(overrides)
-    return service.open_ticket(factory, **values)
+    return opening.open_ticket(TicketingUnitOfWork(factory), **values)
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ def test_open_ticket_numbers_per_day_and_keeps_the_conversation(empty_factory):
     next_day = open_for(empty_factory, "m3", now=THURSDAY_MORNING + timedelta(days=1))
     assert (first.ticket.id, second.ticket.id, next_day.ticket.id) == (
         "TK-20261126-0001", "TK-20261126-0002", "TK-20261127-0001")
-    full = service.get_ticket(empty_factory, first.ticket.id)
+    full = queries.get_ticket(TicketingUnitOfWork(empty_factory), first.ticket.id)
     assert full.status == TicketStatus.PENDING and full.status_label == "待响应"
     assert full.severity_label == "一般"
     assert [(m.author, m.text) for m in full.transcript] == [
@@ -72,13 +74,13 @@ def test_same_message_twice_makes_one_ticket(empty_factory):
     again = open_for(empty_factory, "same", title="另一个标题")
     assert first.created and not again.created
     assert again.ticket.id == first.ticket.id and again.ticket.title == "选不了云托管"
-    assert service.count_tickets(empty_factory) == 1
+    assert len(queries.list_tickets(TicketingUnitOfWork(empty_factory))) == 1
 
 
 def test_same_message_id_on_another_channel_is_another_ticket(empty_factory):
     open_for(empty_factory, "same")
     other = open_for(empty_factory, "same", channel="wechat")
-    assert other.created and service.count_tickets(empty_factory) == 2
+    assert other.created and len(queries.list_tickets(TicketingUnitOfWork(empty_factory))) == 2
 
 
 def test_idempotent_across_a_restart(tmp_path: Path):
@@ -92,7 +94,7 @@ def test_idempotent_across_a_restart(tmp_path: Path):
     create_schema(restarted)
     again = open_for(session_factory(restarted), "redelivered")
     assert not again.created and again.ticket.id == first.ticket.id
-    assert service.count_tickets(session_factory(restarted)) == 1
+    assert len(queries.list_tickets(TicketingUnitOfWork(session_factory(restarted)))) == 1
     restarted.dispose()
 
 
@@ -104,107 +106,112 @@ def test_expected_answer_outside_working_hours(empty_factory):
 
 
 def test_bad_input_is_refused_and_stores_nothing(empty_factory):
-    with pytest.raises(service.InvalidInput):
+    with pytest.raises(errors.InvalidInput):
         open_for(empty_factory, description="   ")
-    with pytest.raises(service.InvalidInput):
+    with pytest.raises(errors.InvalidInput):
         open_for(empty_factory, transcript=[{"who": "robot", "text": "hi"}])
     with pytest.raises(ValueError):
         open_for(empty_factory, severity="critical")
-    assert service.count_tickets(empty_factory) == 0
+    assert len(queries.list_tickets(TicketingUnitOfWork(empty_factory))) == 0
 
 
 def test_another_users_ticket_is_refused(empty_factory):
     ticket = open_for(empty_factory, sender="owner").ticket
-    assert service.ticket_for_user(empty_factory, ticket.id, "rest", "owner").id == ticket.id
-    assert service.ticket_for_user(empty_factory, ticket.id.lower(), "rest", "owner").id == ticket.id
-    with pytest.raises(service.NotYourTicket):
-        service.ticket_for_user(empty_factory, ticket.id, "rest", "somebody-else")
-    with pytest.raises(service.NotYourTicket):
-        service.ticket_for_user(empty_factory, ticket.id, "wechat", "owner")
-    with pytest.raises(service.TicketNotFound):
-        service.ticket_for_user(empty_factory, "TK-20261126-0999", "rest", "owner")
-    assert [t.id for t in service.tickets_for_user(empty_factory, "rest", "owner")] == [ticket.id]
-    assert service.tickets_for_user(empty_factory, "rest", "somebody-else") == []
+    assert queries.ticket_for_user(TicketingUnitOfWork(empty_factory), ticket.id, "rest", "owner").id == ticket.id
+    assert queries.ticket_for_user(TicketingUnitOfWork(empty_factory), ticket.id.lower(), "rest", "owner").id == ticket.id
+    with pytest.raises(errors.NotYourTicket):
+        queries.ticket_for_user(TicketingUnitOfWork(empty_factory), ticket.id, "rest", "somebody-else")
+    with pytest.raises(errors.NotYourTicket):
+        queries.ticket_for_user(TicketingUnitOfWork(empty_factory), ticket.id, "wechat", "owner")
+    with pytest.raises(errors.TicketNotFound):
+        queries.ticket_for_user(TicketingUnitOfWork(empty_factory), "TK-20261126-0999", "rest", "owner")
+    assert [t.id for t in queries.tickets_for_user(TicketingUnitOfWork(empty_factory), "rest", "owner")] == [ticket.id]
+    assert queries.tickets_for_user(TicketingUnitOfWork(empty_factory), "rest", "somebody-else") == []
 
 
-def test_personal_data_is_stored_apart_and_masked_everywhere(empty_factory, alice):
+def _every_ticket_row(factory) -> str:
+    with factory() as session:
+        return " ".join(
+            str(session.execute(text(f"SELECT * FROM {table}")).all())
+            for table in ("tickets", "ticket_messages", "ticket_events")
+        )
+
+
+def test_personal_data_is_masked_everywhere_and_kept_raw_nowhere(empty_factory, alice):
     opened = open_for(
         empty_factory, description=f"身份证 {ID_CARD}，手机 {MOBILE}",
         transcript=[{"who": "user", "text": f"我的手机是{MOBILE}"}],
         facts={"contact": {"mobile": MOBILE}},
     )
     ticket_id = opened.ticket.id
-    service.claim(empty_factory, ticket_id, alice.id)
-    service.append_user_message(empty_factory, ticket_id, "另一个号码 13900001111")
-    service.add_note(empty_factory, ticket_id, alice.id, f"已核实 {ID_CARD}")
-    full = service.get_ticket(empty_factory, ticket_id)
-    shown = str(full.to_dict())
+    commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)
+    commands.append_user_message(TicketingUnitOfWork(empty_factory), ticket_id, "另一个号码 13900001111")
+    commands.add_note(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, f"已核实 {ID_CARD}")
+    full = queries.get_ticket(TicketingUnitOfWork(empty_factory), ticket_id)
+    shown = str(ticket_json(full))
     assert ID_CARD not in shown and MOBILE not in shown and "13900001111" not in shown
     assert "110101********1234" in full.description and "138****5678" in full.description
     assert full.facts == {"contact": {"mobile": "138****5678"}}
-    assert sorted(service.personal_data(empty_factory, ticket_id)) == sorted(
-        [("id_card", ID_CARD), ("mobile", MOBILE), ("mobile", "13900001111")])
-    # Nothing raw in the ticket tables themselves, only in ticket_personal_data.
-    with empty_factory() as session:
-        for table in ("tickets", "ticket_messages", "ticket_events"):
-            dump = str(session.execute(text(f"SELECT * FROM {table}")).all())
-            assert ID_CARD not in dump and MOBILE not in dump, table
+    dump = _every_ticket_row(empty_factory)
+    assert ID_CARD not in dump and MOBILE not in dump and "13900001111" not in dump
+    with empty_factory() as session:  # migration 0007 dropped the raw numbers' table
+        assert "ticket_personal_data" not in inspect(session.get_bind()).get_table_names()
+    # The one reader of the numbers, for an agent whose reply did not get through, sees them masked.
+    assert queries.user_contacts(TicketingUnitOfWork(empty_factory), ticket_id) == [
+        "手机 138****5678", "手机 139****1111"]
 
 
 def test_a_ticket_keeps_no_mobile_written_with_a_country_code_or_spaces_nor_a_15_digit_id(empty_factory):
     typed = ["+8613912345678", "138-1234-5678", "138 1234 5678", "110105491231123"]
     opened = open_for(empty_factory, description="，".join(typed), transcript=[{"who": "user", "text": typed[2]}])
     ticket_id = opened.ticket.id
-    full = service.get_ticket(empty_factory, ticket_id)
+    full = queries.get_ticket(TicketingUnitOfWork(empty_factory), ticket_id)
     assert full.description == "+86139****5678，138-****-5678，138 **** 5678，110105******123"
-    assert sorted(service.personal_data(empty_factory, ticket_id)) == sorted(
-        [("mobile", typed[0]), ("mobile", typed[1]), ("mobile", typed[2]), ("id_card", typed[3])])
-    with empty_factory() as session:
-        for table in ("tickets", "ticket_messages", "ticket_events"):
-            dump = str(session.execute(text(f"SELECT * FROM {table}")).all())
-            assert not any(value in dump for value in typed), table
+    assert not any(value in _every_ticket_row(empty_factory) for value in typed)
+    assert queries.user_contacts(TicketingUnitOfWork(empty_factory), ticket_id) == [
+        "手机 +86139****5678", "手机 138-****-5678", "手机 138 **** 5678"]
 
 
 def test_lifecycle_claim_reply_feedback_resolve(empty_factory, alice):
     ticket_id = open_for(empty_factory).ticket.id
-    claimed = service.claim(empty_factory, ticket_id, alice.id)
+    claimed = commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)
     assert claimed.status == TicketStatus.IN_PROGRESS and claimed.assignee == "alice"
     assert claimed.handoff_since is not None
 
-    reply = service.record_agent_reply(empty_factory, ticket_id, alice.id, "请到控制台购买资源包")
+    reply = commands.record_agent_reply(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, "请到控制台购买资源包")
     assert reply.author == "agent" and reply.agent == "alice"
-    assert service.get_ticket(empty_factory, ticket_id).status == TicketStatus.AWAITING_FEEDBACK
+    assert queries.get_ticket(TicketingUnitOfWork(empty_factory), ticket_id).status == TicketStatus.AWAITING_FEEDBACK
 
-    assert service.append_user_message(empty_factory, ticket_id, "买好了", source_message_id="u-9") is not None
-    assert service.append_user_message(empty_factory, ticket_id, "买好了", source_message_id="u-9") is None
-    assert service.get_ticket(empty_factory, ticket_id).status == TicketStatus.IN_PROGRESS
+    assert commands.append_user_message(TicketingUnitOfWork(empty_factory), ticket_id, "买好了", source_message_id="u-9") is not None
+    assert commands.append_user_message(TicketingUnitOfWork(empty_factory), ticket_id, "买好了", source_message_id="u-9") is None
+    assert queries.get_ticket(TicketingUnitOfWork(empty_factory), ticket_id).status == TicketStatus.IN_PROGRESS
 
-    resolved = service.change_status(empty_factory, ticket_id, alice.id, TicketStatus.RESOLVED)
+    resolved = commands.change_status(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, TicketStatus.RESOLVED)
     assert resolved.status == TicketStatus.RESOLVED and resolved.handoff_since is None
     actions = [(e.actor, e.action) for e in resolved.events]
     assert ("agent:alice", "claimed") in actions and ("agent:alice", "replied") in actions
     assert ("user", "status") in actions and actions[-1] == ("agent:alice", "handoff_ended")
-    assert [m.author for m in service.messages_after(empty_factory, ticket_id, reply.id - 1)] == ["agent", "user"]
+    assert [m.author for m in queries.messages_after(TicketingUnitOfWork(empty_factory), ticket_id, reply.id - 1)] == ["agent", "user"]
 
 
 def test_illegal_transitions_are_refused_and_change_nothing(empty_factory, alice):
     ticket_id = open_for(empty_factory).ticket.id
-    with pytest.raises(service.IllegalTransition):
-        service.change_status(empty_factory, ticket_id, alice.id, TicketStatus.RESOLVED)  # 待响应 -> 已完成
-    with pytest.raises(service.IllegalTransition):
-        service.change_status(empty_factory, ticket_id, alice.id, TicketStatus.AWAITING_FEEDBACK)
-    unchanged = service.get_ticket(empty_factory, ticket_id)
+    with pytest.raises(errors.IllegalTransition):
+        commands.change_status(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, TicketStatus.RESOLVED)  # 待响应 -> 已完成
+    with pytest.raises(errors.IllegalTransition):
+        commands.change_status(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, TicketStatus.AWAITING_FEEDBACK)
+    unchanged = queries.get_ticket(TicketingUnitOfWork(empty_factory), ticket_id)
     assert unchanged.status == TicketStatus.PENDING and [e.action for e in unchanged.events] == ["created"]
 
-    service.change_status(empty_factory, ticket_id, alice.id, TicketStatus.CLOSED)
+    commands.change_status(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, TicketStatus.CLOSED)
     for target in TicketStatus:
         if target != TicketStatus.CLOSED:
-            with pytest.raises(service.IllegalTransition):
-                service.change_status(empty_factory, ticket_id, alice.id, target)
-    with pytest.raises(service.IllegalTransition):
-        service.claim(empty_factory, ticket_id, alice.id)
-    with pytest.raises(service.IllegalTransition):
-        service.record_agent_reply(empty_factory, ticket_id, alice.id, "还在吗")
+            with pytest.raises(errors.IllegalTransition):
+                commands.change_status(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, target)
+    with pytest.raises(errors.IllegalTransition):
+        commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)
+    with pytest.raises(errors.IllegalTransition):
+        commands.record_agent_reply(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, "还在吗")
 
 
 def test_transition_table_shape():
@@ -219,50 +226,48 @@ def test_transition_table_shape():
 
 def test_one_agent_cannot_take_anothers_ticket(empty_factory, alice, bob):
     ticket_id = open_for(empty_factory).ticket.id
-    service.claim(empty_factory, ticket_id, alice.id)
-    service.claim(empty_factory, ticket_id, alice.id)  # again: fine
-    with pytest.raises(service.TicketConflict):
-        service.claim(empty_factory, ticket_id, bob.id)
-    with pytest.raises(service.TicketConflict):
-        service.record_agent_reply(empty_factory, ticket_id, bob.id, "我来")
-    with pytest.raises(service.TicketConflict):
-        service.release(empty_factory, ticket_id, bob.id)
-    assert service.get_ticket(empty_factory, ticket_id).assignee == "alice"
-    back = service.change_status(empty_factory, ticket_id, alice.id, TicketStatus.PENDING)
+    commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)
+    commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)  # again: fine
+    with pytest.raises(errors.TicketConflict):
+        commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, bob.id)
+    with pytest.raises(errors.TicketConflict):
+        commands.record_agent_reply(TicketingUnitOfWork(empty_factory), ticket_id, bob.id, "我来")
+    with pytest.raises(errors.TicketConflict):
+        commands.release(TicketingUnitOfWork(empty_factory), ticket_id, bob.id)
+    assert queries.get_ticket(TicketingUnitOfWork(empty_factory), ticket_id).assignee == "alice"
+    back = commands.change_status(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, TicketStatus.PENDING)
     assert back.assignee is None and back.handoff_since is None
-    assert service.claim(empty_factory, ticket_id, bob.id).assignee == "bob"
+    assert commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, bob.id).assignee == "bob"
 
 
 def test_reply_needs_a_claim(empty_factory, alice):
     ticket_id = open_for(empty_factory).ticket.id
-    with pytest.raises(service.TicketConflict):
-        service.check_can_reply(empty_factory, ticket_id, alice.id)
-    service.claim(empty_factory, ticket_id, alice.id)
-    assert service.check_can_reply(empty_factory, ticket_id, alice.id).id == ticket_id
-    with pytest.raises(service.InvalidInput):
-        service.record_agent_reply(empty_factory, ticket_id, alice.id, "  ")
+    with pytest.raises(errors.TicketConflict):
+        queries.check_can_reply(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)
+    commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)
+    assert queries.check_can_reply(TicketingUnitOfWork(empty_factory), ticket_id, alice.id).id == ticket_id
+    with pytest.raises(errors.InvalidInput):
+        commands.record_agent_reply(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, "  ")
 
 
 def test_release_and_handoff_timeout(empty_factory, alice):
     ticket_id = open_for(empty_factory, sender="waiting-user").ticket.id
     claimed_at = datetime(2026, 11, 26, 3, 0)
-    service.claim(empty_factory, ticket_id, alice.id, now=claimed_at)
-    assert service.active_handoff(empty_factory, "rest", "waiting-user").id == ticket_id
-    assert service.record_user_message(empty_factory, "rest", "waiting-user", "在吗") is not None
-    assert service.record_user_message(empty_factory, "rest", "nobody", "在吗") is None
+    commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, now=claimed_at)
+    assert queries.get_ticket(TicketingUnitOfWork(empty_factory), ticket_id).handoff_since == claimed_at
 
     timeout = timedelta(minutes=30)
-    assert service.handoffs_timed_out(empty_factory, timeout, claimed_at + timedelta(minutes=29)) == []
-    service.record_agent_reply(empty_factory, ticket_id, alice.id, "在的", now=claimed_at + timedelta(minutes=20))
-    assert service.handoffs_timed_out(empty_factory, timeout, claimed_at + timedelta(minutes=45)) == []
-    due = service.handoffs_timed_out(empty_factory, timeout, claimed_at + timedelta(minutes=50))
+    assert queries.handoffs_timed_out(TicketingUnitOfWork(empty_factory), timeout, claimed_at + timedelta(minutes=29)) == []
+    commands.record_agent_reply(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, "在的", now=claimed_at + timedelta(minutes=20))
+    assert queries.handoffs_timed_out(TicketingUnitOfWork(empty_factory), timeout, claimed_at + timedelta(minutes=45)) == []
+    due = queries.handoffs_timed_out(TicketingUnitOfWork(empty_factory), timeout, claimed_at + timedelta(minutes=50))
     assert [t.id for t in due] == [ticket_id]
-    assert service.end_handoff(empty_factory, ticket_id) is True
-    assert service.end_handoff(empty_factory, ticket_id) is False
-    assert service.active_handoff(empty_factory, "rest", "waiting-user") is None
+    assert commands.end_handoff(TicketingUnitOfWork(empty_factory), ticket_id) is True
+    assert commands.end_handoff(TicketingUnitOfWork(empty_factory), ticket_id) is False
+    assert queries.get_ticket(TicketingUnitOfWork(empty_factory), ticket_id).handoff_since is None
 
-    service.claim(empty_factory, ticket_id, alice.id)
-    released = service.release(empty_factory, ticket_id, alice.id)
+    commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)
+    released = commands.release(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)
     assert released.handoff_since is None and released.status == TicketStatus.AWAITING_FEEDBACK
     assert [e.action for e in released.events][-1] == "released"
 
@@ -270,8 +275,8 @@ def test_release_and_handoff_timeout(empty_factory, alice):
 def test_list_and_filter(empty_factory, alice):
     a = open_for(empty_factory, "a", severity=Severity.URGENT).ticket.id
     b = open_for(empty_factory, "b", sender="someone-else", category="request_human").ticket.id
-    service.claim(empty_factory, b, alice.id)
-    ids = lambda **f: [t.id for t in service.list_tickets(empty_factory, **f)]  # noqa: E731
+    commands.claim(TicketingUnitOfWork(empty_factory), b, alice.id)
+    ids = lambda **f: [t.id for t in queries.list_tickets(TicketingUnitOfWork(empty_factory), **f)]  # noqa: E731
     assert ids() == [b, a]
     assert ids(severity=Severity.URGENT) == [a]
     assert ids(status=TicketStatus.IN_PROGRESS) == [b]
@@ -282,12 +287,12 @@ def test_list_and_filter(empty_factory, alice):
 
 def test_agent_messages_for_the_users_poll(empty_factory, alice):
     ticket_id = open_for(empty_factory, sender="poller").ticket.id
-    service.claim(empty_factory, ticket_id, alice.id)
-    first = service.record_agent_reply(empty_factory, ticket_id, alice.id, "第一条", now=datetime(2026, 11, 26, 3))
-    service.record_agent_reply(empty_factory, ticket_id, alice.id, "第二条", now=datetime(2026, 11, 26, 4))
-    assert [m.text for m in service.agent_messages_for_user(empty_factory, "rest", "poller")] == ["第一条", "第二条"]
-    assert [m.text for m in service.agent_messages_for_user(empty_factory, "rest", "poller", first.at)] == ["第二条"]
-    assert service.agent_messages_for_user(empty_factory, "rest", "other") == []
+    commands.claim(TicketingUnitOfWork(empty_factory), ticket_id, alice.id)
+    first = commands.record_agent_reply(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, "第一条", now=datetime(2026, 11, 26, 3))
+    commands.record_agent_reply(TicketingUnitOfWork(empty_factory), ticket_id, alice.id, "第二条", now=datetime(2026, 11, 26, 4))
+    assert [m.text for m in queries.agent_messages_for_user(TicketingUnitOfWork(empty_factory), "rest", "poller")] == ["第一条", "第二条"]
+    assert [m.text for m in queries.agent_messages_for_user(TicketingUnitOfWork(empty_factory), "rest", "poller", first.at)] == ["第二条"]
+    assert queries.agent_messages_for_user(TicketingUnitOfWork(empty_factory), "rest", "other") == []
 
 
 def test_the_message_table_refuses_a_duplicate_source_id(empty_factory):
@@ -295,13 +300,3 @@ def test_the_message_table_refuses_a_duplicate_source_id(empty_factory):
     with empty_factory() as session:
         assert session.execute(select(Ticket.id)).scalar_one() == ticket_id
         assert len(session.execute(select(TicketMessage.id)).all()) == 3
-
-
-def test_bot_initiated_handoff_times_out_like_an_agents(empty_factory):
-    ticket_id = open_for(empty_factory, sender="paused-by-bot").ticket.id
-    start = datetime(2026, 11, 26, 3, 0)
-    assert service.begin_handoff(empty_factory, ticket_id, now=start) is True
-    assert service.begin_handoff(empty_factory, ticket_id, now=start) is False
-    assert service.active_handoff(empty_factory, "rest", "paused-by-bot").id == ticket_id
-    due = service.handoffs_timed_out(empty_factory, timedelta(minutes=30), start + timedelta(minutes=30))
-    assert [t.id for t in due] == [ticket_id]
