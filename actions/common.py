@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.bootstrap import container
 from bot.content.knowledge import KnowledgeBase
 from bot.filing import accounts
+from bot.filing.message_traits import complains, is_latin_script
 from bot.filing.unit_of_work import UnitOfWork
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.working_hours import WorkingHours
@@ -112,8 +113,28 @@ def say(
     previous = dispatcher.messages[-1].get("text") if dispatcher.messages else last_bot_text(tracker)
     if text == previous:
         text = f"{knowledge().walk('repeat_preface')}\n{text}"
+    if not dispatcher.messages and not spoke_this_turn(tracker):
+        text = "\n".join([*turn_prefaces(tracker), text])
     quick = [{"title": b, "payload": b} if isinstance(b, str) else b for b in buttons or []]
     dispatcher.utter_message(text=text, buttons=quick)
+
+
+# The escalation's own confirmation already answers a complaint that asks for a person.
+_ACKNOWLEDGED_BY_ITSELF = {"request_human"}
+
+
+def turn_prefaces(tracker: Tracker) -> list[str]:
+    """Lines before the first reply of a turn: an English or pinyin message learns the service
+    speaks Chinese (once a conversation), a complaint that asks something is acknowledged."""
+    kb = knowledge()
+    text = tracker.latest_message.get("text")
+    lines = []
+    note = kb.message("chinese_only_note")
+    if is_latin_script(text) and not any(e.get("event") == "bot" and note in (e.get("text") or "") for e in tracker.events):
+        lines.append(note)
+    if complains(text) and latest_intent(tracker) not in _ACKNOWLEDGED_BY_ITSELF:
+        lines.append(kb.message("complaint_ack"))
+    return lines
 
 
 @dataclass

@@ -53,7 +53,7 @@ def _author(value: Any) -> MessageAuthor:
         raise InvalidInput(f"transcript author {value!r} is not one of user/bot/agent") from None
 
 
-def _retrying(uow: TicketingUnitOfWork, source_message_id: str, attempt: Callable[[], Any]) -> Any:
+def _retrying(source_message_id: str, attempt: Callable[[], Escalation]) -> Escalation:
     """Run `attempt` (one transaction) until no concurrent creator makes it fail on a unique key."""
     for _ in range(_CREATE_ATTEMPTS):
         try:
@@ -151,5 +151,5 @@ def _open(
             uow.commit()
             return Escalation(OPENED, ticket_view(tickets.full(ticket_id), full=True), expected)
 
-    return _retrying(uow, source_message_id, attempt)
+    return _retrying(source_message_id, attempt)
 
