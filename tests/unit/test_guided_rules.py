@@ -170,6 +170,9 @@ def test_registrable_domain(text, domain):
     [
         ("网站名称不符合要求", "website_name"),
         ("核验照片（幕布照）背景不符合要求", "verification_photo"),
+        ("负责人照片不清楚", "verification_photo"),
+        ("上传的营业执照照片模糊", "document"),
+        ("身份证照片不清晰", "document"),
         ("电话回访未接通", "phone_unreachable"),
         ("域名实名信息与备案主体不一致", "domain_holder"),
         ("请补充网站用途说明后再提交", "other"),
