@@ -3,52 +3,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import config
+from bot.bootstrap import container
+from bot.content.knowledge import KnowledgeBase
 from bot.filing import accounts
-from bot.filing.db import create_schema, make_engine, session_factory
-from bot.filing.knowledge import KnowledgeBase, load_knowledge
 from bot.filing.message_traits import complains, is_latin_script
 from bot.filing.unit_of_work import UnitOfWork
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
-from bot.ticketing.working_hours import WorkingHours, service_hours
+from bot.ticketing.working_hours import WorkingHours
 
 
 def knowledge() -> KnowledgeBase:
     """The knowledge base, loaded once per process."""
-    return load_knowledge(str(config.knowledge_dir()))
-
-
-@lru_cache(maxsize=4)
-def _factory(url: str):
-    engine = make_engine(url)
-    create_schema(engine)
-    return session_factory(engine)
+    return container().knowledge
 
 
 def filing_sessions():
     """Sessions on the filing core's database (FILING_DB_URL), which also holds the tickets."""
-    return _factory(config.filing_db_url())
+    return container().migrated_filing_sessions()
 
 
 def unit_of_work() -> UnitOfWork:
     """A unit of work on the filing core's database (FILING_DB_URL)."""
-    return UnitOfWork(filing_sessions())
+    return container().migrated_unit_of_work()
 
 
 def ticketing() -> TicketingUnitOfWork:
     """A unit of work on the tickets (they live in the filing core's database)."""
-    return TicketingUnitOfWork(filing_sessions())
+    return container().ticketing_unit_of_work()
 
 
 def working_hours() -> WorkingHours:
-    """The support team's hours, built once per process (per setting) rather than per call."""
-    return service_hours()
+    """The support team's hours, built once per process."""
+    return container().working_hours
 
 
 def sender_account(tracker: Tracker) -> str | None:

@@ -8,6 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots
 from actions.common import (
     Reply,
     binding_needed,
@@ -22,12 +23,12 @@ from actions.common import (
 from actions.escalation import offering_ticket
 from actions.lookups import AskForIdUnlessInvited, ids_in_message, several_replies
 from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step, checks_summary
+from bot.content.knowledge import KnowledgeBase
 from bot.filing import services
 from bot.filing.diagnosis import Diagnosis, Finding
-from bot.filing.knowledge import KnowledgeBase
 from bot.filing.quota import QuotaReport, QuotaState
 
-ENV_SLOT = "cloudbase_env"
+ENV_SLOT = slots.CLOUDBASE_ENV
 FORM = "environment_form"
 QUOTA = "filing_quota"
 TROUBLESHOOT = "troubleshoot_cloudrun"
@@ -164,10 +165,10 @@ class _EnvironmentQuestion(Action, ABC):
         if env_ids:
             reply, env_id = environments_reply(self.query, env_ids, tracker)
             events = send(dispatcher, tracker, offering_ticket(reply, tracker))
-            return [SlotSet(ENV_SLOT, env_id), SlotSet("pending_query", None), *events]
+            return [SlotSet(ENV_SLOT, env_id), SlotSet(slots.PENDING_QUERY, None), *events]
         if self.preamble:
             say(dispatcher, tracker, knowledge().message(self.preamble))
-        return [SlotSet("pending_query", self.query), ActiveLoop(FORM)]
+        return [SlotSet(slots.PENDING_QUERY, self.query), ActiveLoop(FORM)]
 
 
 class ActionFilingQuota(_EnvironmentQuestion):
@@ -227,7 +228,7 @@ class ActionAnswerEnvironment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         env_id = tracker.get_slot(ENV_SLOT)
-        query = tracker.get_slot("pending_query") or QUOTA
+        query = tracker.get_slot(slots.PENDING_QUERY) or QUOTA
         events: list[EventType] = []
         if env_id:
             # The form keeps the first id; answer every one the message named.
@@ -235,4 +236,4 @@ class ActionAnswerEnvironment(Action):
             env_ids = named if env_id in named else [env_id]
             reply, env_id = environments_reply(query, env_ids, tracker)
             events = [SlotSet(ENV_SLOT, env_id), *send(dispatcher, tracker, offering_ticket(reply, tracker))]
-        return [SlotSet("pending_query", None), *events]
+        return [SlotSet(slots.PENDING_QUERY, None), *events]

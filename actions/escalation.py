@@ -10,6 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots
 from actions.common import Reply, buttons, entity_or_slot, knowledge, say, ticketing, working_hours
 from bot.ticketing import queries
 from bot.ticketing.errors import NotYourTicket, TicketError, TicketNotFound
@@ -19,12 +20,14 @@ from bot.ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
 
-STEP_SLOT = "walk_step"
-FACTS_SLOT = "walk_facts"
+STEP_SLOT = slots.WALK_STEP
+FACTS_SLOT = slots.WALK_FACTS
 TICKET_OFFER = "ticket_offer"
-TICKET_SLOT = "ticket_id"
+TICKET_SLOT = slots.TICKET_ID
 # What the bot collected, carried into the ticket's facts.
-COLLECTED_SLOTS = ("cloudbase_env", "domain", "icp_number", "order_id", "cloud_provider", "recommended_scenario")
+COLLECTED_SLOTS = (
+    slots.CLOUDBASE_ENV, slots.DOMAIN, slots.ICP_NUMBER, slots.ORDER_ID, slots.CLOUD_PROVIDER, slots.RECOMMENDED_SCENARIO,
+)
 TRANSCRIPT_LIMIT = 40  # the latest messages; older ones add little for the agent
 
 

@@ -9,10 +9,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots
 from actions.common import Reply, knowledge, say, spoke_this_turn
 from actions.walks import STEP_SLOT
+from bot.content.knowledge import KnowledgeBase
 from bot.filing.ids import distinct_ids
-from bot.filing.knowledge import KnowledgeBase
 
 
 def ids_in_message(tracker: Tracker, entity: str, canonical: Callable[[str], str]) -> list[str]:
@@ -80,4 +81,4 @@ class ActionCancelQuery(Action):
         kb = knowledge()
         left_guide = tracker.active_loop.get("name") == "scenario_form"
         say(dispatcher, tracker, kb.walk("guide_left") if left_guide else kb.message("cancel_query"))
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("pending_query", None)]
+        return [ActiveLoop(None), SlotSet(slots.REQUESTED_SLOT, None), SlotSet(slots.PENDING_QUERY, None)]

@@ -7,6 +7,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots
 from actions.common import (
     Reply,
     binding_needed,
@@ -21,12 +22,12 @@ from actions.escalation import offering_ticket
 from actions.lookups import AskForIdUnlessInvited, ids_in_message, several_replies
 from actions.rejection_help import rejection_without_order
 from actions.walks import FACTS_SLOT, STEP_SLOT, Step
+from bot.content.knowledge import KnowledgeBase
 from bot.filing import services
-from bot.filing.knowledge import KnowledgeBase
 from bot.filing.models import OrderStatus
 from bot.filing.rejections import OTHER
 
-ORDER_SLOT = "order_id"
+ORDER_SLOT = slots.ORDER_ID
 FORM = "order_form"
 _STATUS_MESSAGES = {
     OrderStatus.INITIAL_REVIEW: "order_status_initial_review",

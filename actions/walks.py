@@ -12,14 +12,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots
 from actions.answers import answer_knowledge
 from actions.common import Reply, bot_texts_of_previous_turn, buttons, knowledge, latest_entity, latest_intent, say, send
 from actions.escalation import announce_redelivered_ticket, offering_ticket, open_ticket
 from actions.guide import correct_recommendation
 from bot.filing.answer_parsing import says_still_broken, wants_to_leave
 
-STEP_SLOT = "walk_step"
-FACTS_SLOT = "walk_facts"
+STEP_SLOT = slots.WALK_STEP
+FACTS_SLOT = slots.WALK_FACTS
 CHOICE_ENTITY = "walk_choice"
 
 

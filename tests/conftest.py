@@ -33,3 +33,27 @@ def trained_model() -> Path:
 
 # PostgreSQL and Redis fixtures, shared by integration and end-to-end tests.
 from tests.service_fixtures import postgres_url, redis_url  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def fresh_composition_root(monkeypatch):
+    """Each test builds the process's settings and shared objects from its own environment.
+
+    bot.bootstrap reads the environment once per process; here every monkeypatch.setenv or
+    delenv makes the next use read it again, so a test gets the variables it set, whichever
+    fixture looked at the settings first.
+    """
+    from bot import bootstrap
+
+    def resetting(change):
+        def changed(*args, **kwargs):
+            change(*args, **kwargs)
+            bootstrap.reset()
+
+        return changed
+
+    monkeypatch.setenv = resetting(monkeypatch.setenv)
+    monkeypatch.delenv = resetting(monkeypatch.delenv)
+    bootstrap.reset()
+    yield
+    bootstrap.reset()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from abc import abstractmethod
 from collections import Counter
@@ -21,7 +20,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import config
 from bot.channels import crypto
 from bot.channels.admission import Admission
 from bot.channels.answering import SUCCESS, Answering, refusal
@@ -31,7 +29,8 @@ from bot.channels.platform_api import PlatformApi
 from bot.channels.settings import CallbackSettings, ChannelConfigError, channel_store_url, passive_reply_seconds
 from bot.channels.store import ChannelStore, open_channel_store
 from bot.channels.turn_guard import TurnGuard, default_guard
-from bot.filing.knowledge import load_knowledge
+from bot.content.knowledge import load_knowledge
+from bot.settings import settings as current_settings
 
 __all__ = ["SUCCESS", "CallbackChannel", "PlatformTextOutput", "Push", "Rejected", "claim_lease_seconds"]
 
@@ -45,7 +44,7 @@ DEFAULT_CLAIM_LEASE_SECONDS = 10.0
 
 def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
     """CHANNEL_CLAIM_LEASE_SECONDS: how long a claim stays `in flight` unless its worker renews it (default 10)."""
-    env = os.environ if env is None else env
+    env = current_settings().env if env is None else env
     raw = (env.get("CHANNEL_CLAIM_LEASE_SECONDS") or "").strip()
     if not raw:
         return DEFAULT_CLAIM_LEASE_SECONDS
@@ -59,7 +58,7 @@ def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
 
 
 def knowledge():
-    return load_knowledge(str(config.knowledge_dir()))
+    return load_knowledge(str(current_settings().knowledge_dir))
 
 
 class CallbackChannel(PushChecks, Answering, Delivery, InputChannel):

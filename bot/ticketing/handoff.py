@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any, Callable, TypeVar
 
 from sqlalchemy.orm import sessionmaker
 
+from bot.settings import settings as current_settings
 from bot.ticketing import commands, delivery, duty_lease, queries
 from bot.ticketing.agents import AgentView
 from bot.ticketing.clock import utcnow
@@ -38,7 +38,7 @@ DEFAULT_DUTY_LEASE = timedelta(seconds=30)
 
 def handoff_timeout() -> timedelta:
     """How long the bot waits for an agent's reply before it takes the conversation back."""
-    return timedelta(minutes=float(os.environ.get("HANDOFF_TIMEOUT_MINUTES") or DEFAULT_TIMEOUT_MINUTES))
+    return current_settings().handoff_timeout()
 
 
 def _epoch(at: datetime) -> float:

@@ -5,12 +5,12 @@ to deliver comes back as DeliveryRefused (see delivery.py for the marker).
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from bot.settings import settings as current_settings
 from bot.ticketing.delivery import DeliveryFailure, parse_failure
 
 DEFAULT_RASA_URL = "http://localhost:5005"
@@ -29,7 +29,7 @@ class DeliveryRefused(HandoffError):
 
 
 def rasa_server_url() -> str:
-    return (os.environ.get("RASA_SERVER_URL") or DEFAULT_RASA_URL).rstrip("/")
+    return current_settings().rasa_server_url
 
 
 def _error_message(response: httpx.Response) -> str:

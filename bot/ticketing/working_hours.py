@@ -7,12 +7,13 @@ on a weekend: "2026-09-27,2026-10-10").
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from bot.settings import settings as current_settings
 
 ENV_NAMES = ("WORKING_HOURS", "WORKING_TIMEZONE", "WORKING_CLOSED_DATES", "WORKING_EXTRA_DATES")
 DEFAULT_HOURS = "Mon-Fri 09:00-18:00"
@@ -72,7 +73,7 @@ class WorkingHours:
 
     @classmethod
     def from_env(cls) -> "WorkingHours":
-        return cls.from_settings(*(os.environ.get(name, "") for name in ENV_NAMES))
+        return cls.from_settings(*(current_settings().env.get(name, "") for name in ENV_NAMES))
 
     @classmethod
     def from_settings(cls, hours: str, zone: str, closed_dates: str = "", extra_dates: str = "") -> "WorkingHours":
@@ -140,12 +141,11 @@ class WorkingHours:
 
 
 def service_hours() -> WorkingHours:
-    """The team's hours as the environment sets them, built once per setting rather than per call.
+    """The team's hours as the settings give them, built once per setting rather than per call.
 
-    The one provider the bot's side reads; a composition root may build its own WorkingHours
-    and hand it over instead (actions.common.working_hours, open_ticket's `hours`).
+    For callers without the composition root's (bot.bootstrap.Container.working_hours).
     """
-    return _hours_for(*(os.environ.get(name, "") for name in ENV_NAMES))
+    return _hours_for(*(current_settings().env.get(name, "") for name in ENV_NAMES))
 
 
 @lru_cache(maxsize=8)

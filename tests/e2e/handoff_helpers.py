@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.filing.db import make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
 from bot.ticketing import queries
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.views import OpenedTicket

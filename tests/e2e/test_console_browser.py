@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing import opening, queries
 from bot.ticketing.agents import add_agent
 from bot.ticketing.unit_of_work import TicketingUnitOfWork

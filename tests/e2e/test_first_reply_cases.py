@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from actions.common import knowledge
-from bot.filing.knowledge import KnowledgeBase
+from bot.content.knowledge import KnowledgeBase
 
 CASES = yaml.safe_load((Path(__file__).with_name("first_replies.yml")).read_text(encoding="utf-8"))["cases"]
 FACT_KINDS = ("faq", "answer", "scenario", "message", "rejection", "contains", "one_of")

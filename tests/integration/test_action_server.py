@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.action_server import REQUEST_MAX_SIZE
-from bot.filing.db import make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
 from bot.ticketing import opening, queries
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import ROOT, free_port, seeded_sqlite, wait_until_ready
@@ -138,3 +138,43 @@ def test_without_a_secret_the_action_server_refuses_to_start():
     result = subprocess.run([sys.executable, "-m", "bot.action_server", "--port", str(free_port())],
                             cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "ACTION_SERVER_TOKEN is not set" in result.stderr
+
+
+def test_a_real_action_call_is_checked_once_by_the_speedups_validator(action_server, monkeypatch):
+    """Rasa's RemoteAction against the running action server: its response goes through the
+    patched check exactly once (the test fails if Rasa stopped calling the patched function)."""
+    import asyncio
+
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import rasa_speedups, server
+
+    server.install_patches()
+    checks = []
+    built_once = rasa_speedups.response_validator
+
+    def counted_validator():
+        checks.append(1)
+        return built_once()
+
+    monkeypatch.setattr(rasa_speedups, "response_validator", counted_validator)
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events(
+        "rest:validator-count",
+        [UserUttered("你好", intent={"name": "greet", "confidence": 1.0})],
+        slots=domain.slots,
+    )
+    endpoint = EndpointConfig(f"{action_server.url}/webhook", headers={"Authorization": f"Bearer {SECRET}"})
+    events = asyncio.run(
+        RemoteAction("action_fallback", endpoint).run(
+            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain
+        )
+    )
+    assert checks == [1]
+    assert events  # the action answered (a bot message at least)

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from bot.channels.sql_store import SqlChannelStore, channel_engine
 from bot.channels.store import OFFERED_OPTIONS_TTL_SECONDS, CachedToken, open_channel_store
 from bot.channels.text_chunks import Option
-from bot.filing.db import make_engine
+from bot.storage.engines import make_engine
 
 
 async def exercise(store) -> None:

@@ -18,7 +18,8 @@ from sqlalchemy import text
 from bot.channels.chat_sessions import ChatSessions, tracker_id
 from bot.console.app import REQUEST_MAX_SIZE
 from bot.console.json_views import ticket_json
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing import agents, commands, opening, queries
 from bot.ticketing.lifecycle import TicketStatus
 from bot.ticketing.unit_of_work import TicketingUnitOfWork

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing import agents, commands, queries
 from bot.ticketing.handoff import HandoffDesk
 from bot.ticketing.lifecycle import TicketStatus

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing import agents, commands, duty_lease, opening, queries
 from bot.ticketing.clock import utcnow
 from bot.ticketing.handoff import HandoffDesk

@@ -6,7 +6,7 @@ import pytest
 from actions.environment import ActionTroubleshootCloudrun
 from actions.escalation import ActionRequestHuman, ActionTicketStatus, triggering_message_id
 from actions.walks import ActionContinueWalk
-from bot.filing.db import make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
 from bot.ticketing import queries
 from bot.ticketing.models import Ticket, TicketStatus
 from bot.ticketing.unit_of_work import TicketingUnitOfWork

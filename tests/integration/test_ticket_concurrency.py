@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing import opening
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.working_hours import WorkingHours

@@ -16,8 +16,8 @@ from actions.guide import ActionAskSubjectFiled, ActionFilingProcess, ActionReco
 from actions.lookups import ActionCancelQuery
 from actions.orders import ActionFilingOrderStatus
 from actions.walks import ActionContinueWalk
-from bot.filing.db import make_engine, session_factory
 from bot.filing.seed import seed_demo_data
+from bot.storage.engines import make_engine, session_factory
 from scripts.local_servers import seeded_sqlite
 from tests.action_harness import BOUND_SENDER, entity, run, tracker
 

@@ -15,7 +15,6 @@ import defusedxml.ElementTree as safe_xml
 import httpx
 import pytest
 
-from bot import config
 from bot.channels.callback import SUCCESS
 from bot.channels.platform_api import DELIVERY_FAILED_PATTERN, DeliveryFailed
 from bot.channels.sql_store import SqlChannelStore
@@ -23,8 +22,9 @@ from bot.channels.store import PASSIVE_REPLY_TTL_SECONDS
 from bot.channels.turn_guard import GuardSettings, TurnGuard
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
-from bot.filing.db import make_engine
-from bot.filing.knowledge import load_knowledge
+from bot.content.knowledge import load_knowledge
+from bot.settings import settings as current_settings
+from bot.storage.engines import make_engine
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 from tests.channel_helpers import (
     APP_ID,
@@ -41,7 +41,7 @@ from tests.channel_helpers import (
 )
 
 pytestmark = pytest.mark.asyncio
-KB = load_knowledge(str(config.knowledge_dir()))
+KB = load_knowledge(str(current_settings().knowledge_dir))
 
 
 def wechat(store_url: str, platform=None, passive: float = 2.0, safe: bool = False, **kwargs) -> WeChatInput:

@@ -1,4 +1,4 @@
-"""bot/filing/knowledge.py over the real data/knowledge folder, checked against the seed and spec."""
+"""bot/content/knowledge.py over the real data/knowledge folder, checked against the seed and spec."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.filing.knowledge import MAX_REPLY_CHARS, KnowledgeBase, KnowledgeError
+from bot.content.knowledge import MAX_REPLY_CHARS, KnowledgeBase, KnowledgeError
 from bot.filing.quota import NoIpReason
 
 ROOT = Path(__file__).resolve().parents[2]

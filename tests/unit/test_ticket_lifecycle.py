@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from bot.console.json_views import ticket_json
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing import commands, errors, opening, queries
 from bot.ticketing.agents import add_agent
 from bot.ticketing.lifecycle import TRANSITIONS, Severity, TicketStatus, can_move, parse_status
