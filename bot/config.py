@@ -36,3 +36,20 @@ def retention_days() -> int:
 def knowledge_dir() -> Path:
     """Directory holding the structured knowledge base."""
     return Path(os.environ.get("KNOWLEDGE_DIR") or PROJECT_ROOT / "data" / "knowledge")
+
+
+def lock_store_url() -> str | None:
+    """Redis URL of the conversation lock shared by Rasa replicas (LOCK_STORE_URL); None: one process."""
+    return (os.environ.get("LOCK_STORE_URL") or "").strip() or None
+
+
+def lock_lease_seconds() -> float:
+    """How long a conversation lock outlives a replica that stopped renewing it (LOCK_LEASE_SECONDS, 10)."""
+    raw = (os.environ.get("LOCK_LEASE_SECONDS") or "10").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 1 <= value <= 600:
+        raise ValueError(f"LOCK_LEASE_SECONDS must be a number of seconds between 1 and 600 (got {raw!r})")
+    return value
