@@ -6,8 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 LOCK := requirements/lock.txt
-TEST_LOCK := requirements/test-lock.txt
+DEV_LOCK := requirements/dev-lock.txt
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
@@ -15,30 +16,43 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench bench-wechat lock clean
+.PHONY: help install install-dev lint chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench bench-wechat lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
 	@echo "make proxy  - the public entry (nginx, 127.0.0.1:8080): only the WeChat/WeCom callbacks and /chat, in front of make run"
-	@echo "make test   - install, validate data, run every test (pytest, rasa test, NLU holdout)"
+	@echo "make test   - install with the dev tools, lint, validate data, run every test (pytest, rasa test, NLU holdout)"
 	@echo "make shell  - chat in the terminal;  make train - train a model;  make bench - latency figures"
 
 # Python 3.10 (Rasa 3.6 refuses newer): PATH first, then pyenv's install.
 PYTHON310 := $(shell scripts/find-python310)
 
-$(STAMP): $(LOCK) $(TEST_LOCK)
+# The runtime lock, then the project itself in editable mode (pyproject.toml; setuptools and
+# wheel come from the lock, so nothing is fetched to build it).
+$(STAMP): $(LOCK) pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install it (Rasa 3.6 needs 3.10)"; exit 1; }
 	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check pip==24.0
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(LOCK)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r $(TEST_LOCK)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP) chromium nginx
+# The development tools (pytest, playwright, hypothesis, atheris, ruff) over the runtime lock.
+$(DEV_STAMP): $(STAMP) $(DEV_LOCK)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(DEV_LOCK)
+	touch $(DEV_STAMP)
 
-# Debian's Chromium for the web chat browser test (no browser build is ever downloaded).
-# Installed when missing, apt-get exists and we are root; otherwise that test skips with the
-# reason (and fails under REQUIRE_SERVICES=1).
+install: $(STAMP) nginx
+
+install-dev: install $(DEV_STAMP)
+
+# Pyflakes and import order (pyproject.toml, [tool.ruff]); `make test` runs it first.
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+# Debian's Chromium for the browser tests (no browser build is ever downloaded), installed by the
+# test targets only: when missing, apt-get exists and we are root; otherwise those tests skip
+# with the reason (and fail under REQUIRE_SERVICES=1).
 chromium:
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -81,18 +95,18 @@ shell: install seed
 validate: install
 	$(RASA) data validate --max-history 5
 
-test: install validate
+test: install-dev chromium lint validate
 	$(PY) scripts/train_if_needed.py
 	$(PY) -m pytest -q tests
 	$(MAKE) --no-print-directory rasa-test
 
-test-unit: install
+test-unit: install-dev
 	$(PY) -m pytest -q tests/unit
 
-test-integration: install
+test-integration: install-dev
 	$(PY) -m pytest -q tests/integration
 
-test-e2e: install
+test-e2e: install-dev chromium
 	$(PY) scripts/train_if_needed.py
 	$(PY) -m pytest -q tests/e2e
 
@@ -101,7 +115,7 @@ purge: install
 	$(PY) -m bot.retention purge $(ARGS)
 
 # The seeded fuzz runs of `make test`, FUZZ_RUNS_SCALE (default 20) times longer.
-fuzz: install
+fuzz: install-dev
 	FUZZ_RUNS_SCALE=$${FUZZ_RUNS_SCALE:-20} $(PY) -m pytest -q tests/fuzz
 
 rasa-test: install
@@ -109,7 +123,7 @@ rasa-test: install
 	$(RASA) test core --stories tests/stories --model models --fail-on-prediction-errors --out results/core
 
 # Figures on both NLU holdouts (tests/nlu/holdout.yml, tests/nlu/realistic.yml); ARGS="--misses" lists the misses.
-holdout: install
+holdout: install-dev
 	$(PY) scripts/train_if_needed.py
 	$(PY) -W ignore scripts/nlu_report.py $(ARGS)
 	$(PY) -m pytest -q tests/integration/test_nlu_holdout.py tests/integration/test_nlu_realistic.py

@@ -7,13 +7,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots
 from actions.cancellation import ask_which_cancellation
 from actions.common import entity_or_slot, knowledge, latest_intent, say
 from actions.guide import correct_recommendation, start_guide
 from actions.numbers import with_number_explanations
+from actions.rejection_help import rejection_without_order
+from bot.content.knowledge import KnowledgeBase
 from bot.filing.answer_parsing import is_correction
 from bot.filing.cancellation import CANCEL_INTENTS, cancellation_asked
-from bot.filing.knowledge import KnowledgeBase
+from bot.filing.rejections import stated_rejection
 from bot.filing.scenarios import Goal, Situation, recommend
 
 # Filings held anywhere but here count as "elsewhere" when the user names no provider.
@@ -83,7 +86,7 @@ class ActionAnswerScenario(Action):
         recommendation = recommend(situation_for(intent, provider))
         if recommendation is not None:
             say(dispatcher, tracker, kb.scenario_text(recommendation.scenario))
-            return [SlotSet("recommended_scenario", recommendation.scenario)]
+            return [SlotSet(slots.RECOMMENDED_SCENARIO, recommendation.scenario)]
         # Not decidable yet (新增网站 without knowing where the 主体 was filed): ask where.
         return start_guide(tracker, {"filing_goal": Goal.HOST_SITE.value, "subject_filed": True, "website_filed": False})
 
@@ -105,6 +108,11 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         kb = knowledge()
+        text = tracker.latest_message.get("text")
+        if stated_rejection(text) in kb.rejections:
+            # "被驳回了，说核验照片不合格": the stated reason, explained with its fix, answers best.
+            say(dispatcher, tracker, rejection_without_order(kb, text) or "")
+            return []
         key = selected_faq_key(tracker)
         answer = kb.faq_answer(key) if key in kb.faq else kb.message("fallback_human")
         say(dispatcher, tracker, with_number_explanations(kb, tracker, answer))

@@ -4,38 +4,42 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from functools import lru_cache
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import config
+from bot.bootstrap import container
+from bot.content.knowledge import KnowledgeBase
 from bot.filing import accounts
-from bot.filing.db import create_schema, make_engine, session_factory
-from bot.filing.knowledge import KnowledgeBase, load_knowledge
+from bot.filing.message_traits import complains, is_latin_script
 from bot.filing.unit_of_work import UnitOfWork
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
+from bot.ticketing.working_hours import WorkingHours
 
 
 def knowledge() -> KnowledgeBase:
     """The knowledge base, loaded once per process."""
-    return load_knowledge(str(config.knowledge_dir()))
-
-
-@lru_cache(maxsize=4)
-def _factory(url: str):
-    engine = make_engine(url)
-    create_schema(engine)
-    return session_factory(engine)
+    return container().knowledge
 
 
 def filing_sessions():
     """Sessions on the filing core's database (FILING_DB_URL), which also holds the tickets."""
-    return _factory(config.filing_db_url())
+    return container().migrated_filing_sessions()
 
 
 def unit_of_work() -> UnitOfWork:
     """A unit of work on the filing core's database (FILING_DB_URL)."""
-    return UnitOfWork(filing_sessions())
+    return container().migrated_unit_of_work()
+
+
+def ticketing() -> TicketingUnitOfWork:
+    """A unit of work on the tickets (they live in the filing core's database)."""
+    return container().ticketing_unit_of_work()
+
+
+def working_hours() -> WorkingHours:
+    """The support team's hours, built once per process."""
+    return container().working_hours
 
 
 def sender_account(tracker: Tracker) -> str | None:
@@ -109,8 +113,30 @@ def say(
     previous = dispatcher.messages[-1].get("text") if dispatcher.messages else last_bot_text(tracker)
     if text == previous:
         text = f"{knowledge().walk('repeat_preface')}\n{text}"
+    if not dispatcher.messages and not spoke_this_turn(tracker):
+        text = "\n".join([*turn_prefaces(tracker), text])
     quick = [{"title": b, "payload": b} if isinstance(b, str) else b for b in buttons or []]
     dispatcher.utter_message(text=text, buttons=quick)
+
+
+# The escalation's own confirmation already answers a complaint that asks for a person.
+_ACKNOWLEDGED_BY_ITSELF = {"request_human"}
+# "ok bye bye", "thanks a lot": nothing was asked, so no note on the language either.
+_NOTHING_ASKED = {"goodbye", "thank", "affirm", "deny"}
+
+
+def turn_prefaces(tracker: Tracker) -> list[str]:
+    """Lines before the first reply of a turn: an English or pinyin message learns the service
+    speaks Chinese (once a conversation), a complaint that asks something is acknowledged."""
+    kb = knowledge()
+    text = tracker.latest_message.get("text")
+    lines = []
+    note = kb.message("chinese_only_note")
+    if is_latin_script(text) and latest_intent(tracker) not in _NOTHING_ASKED and not any(e.get("event") == "bot" and note in (e.get("text") or "") for e in tracker.events):
+        lines.append(note)
+    if complains(text) and latest_intent(tracker) not in _ACKNOWLEDGED_BY_ITSELF:
+        lines.append(kb.message("complaint_ack"))
+    return lines
 
 
 @dataclass

@@ -7,22 +7,23 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots
 from actions.answers import answer_knowledge
-from actions.common import Reply, buttons, entity_or_slot, knowledge, say, send, sender_account, unit_of_work
+from actions.common import Reply, buttons, knowledge, say, send, sender_account, unit_of_work
 from actions.escalation import offering_ticket
 from actions.guide import RECOMMENDED_SLOT, start_guide
 from actions.lookups import AskForIdUnlessInvited
 from actions.numbers import number_text
 from actions.orders import order_reply
 from actions.walks import FACTS_SLOT, STEP_SLOT, Step
+from bot.content.knowledge import KnowledgeBase
 from bot.filing import services
 from bot.filing.domains import DomainCheck, DomainOutcome, NumberCheck, registrable_domain
-from bot.filing.knowledge import KnowledgeBase
 from bot.filing.models import ORDER_STATUS_LABELS
-from bot.filing.requests import reports_blocked_site
+from bot.filing.request_kinds import reports_blocked_site
 from bot.filing.scenarios import Goal
 
-DOMAIN_SLOT = "domain"
+DOMAIN_SLOT = slots.DOMAIN
 FORM = "domain_form"
 
 
@@ -61,7 +62,7 @@ def domain_reply(kb: KnowledgeBase, check: DomainCheck, tracker: Tracker, accoun
     if outcome == DomainOutcome.REJECTED:
         walk = order_reply(check.order_id, account_id)
         text = f"{kb.walk('domain_rejected', order_id=check.order_id, **values)}\n{walk.text}"
-        return Reply(text, walk.buttons, [*walk.events, SlotSet("order_id", check.order_id)])
+        return Reply(text, walk.buttons, [*walk.events, SlotSet(slots.ORDER_ID, check.order_id)])
     # Not filed: a valid number the records lack means a filing elsewhere; else ask about the 主体.
     text = with_line(kb.walk("domain_not_filed", **values))
     if account_id is None:
@@ -75,7 +76,7 @@ def domain_reply(kb: KnowledgeBase, check: DomainCheck, tracker: Tracker, accoun
 
 def answer_domain(dispatcher: CollectingDispatcher, tracker: Tracker, domain_text: str) -> list[EventType]:
     kb = knowledge()
-    number = tracker.get_slot("icp_number")
+    number = tracker.get_slot(slots.ICP_NUMBER)
     account = sender_account(tracker)
     check = services.check_domain_filing(unit_of_work(), domain_text, account, number)
     if check is None:

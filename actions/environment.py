@@ -4,10 +4,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots
 from actions.common import (
     Reply,
     binding_needed,
@@ -20,14 +21,14 @@ from actions.common import (
     unit_of_work,
 )
 from actions.escalation import offering_ticket
-from actions.lookups import AskForIdUnlessInvited, ids_in_message, several_replies
+from actions.lookups import AskForIdUnlessInvited, ids_in_message, owned_id_validation, several_replies
 from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step, checks_summary
+from bot.content.knowledge import KnowledgeBase
 from bot.filing import services
 from bot.filing.diagnosis import Diagnosis, Finding
-from bot.filing.knowledge import KnowledgeBase
 from bot.filing.quota import QuotaReport, QuotaState
 
-ENV_SLOT = "cloudbase_env"
+ENV_SLOT = slots.CLOUDBASE_ENV
 FORM = "environment_form"
 QUOTA = "filing_quota"
 TROUBLESHOOT = "troubleshoot_cloudrun"
@@ -164,10 +165,10 @@ class _EnvironmentQuestion(Action, ABC):
         if env_ids:
             reply, env_id = environments_reply(self.query, env_ids, tracker)
             events = send(dispatcher, tracker, offering_ticket(reply, tracker))
-            return [SlotSet(ENV_SLOT, env_id), SlotSet("pending_query", None), *events]
+            return [SlotSet(ENV_SLOT, env_id), SlotSet(slots.PENDING_QUERY, None), *events]
         if self.preamble:
             say(dispatcher, tracker, knowledge().message(self.preamble))
-        return [SlotSet("pending_query", self.query), ActiveLoop(FORM)]
+        return [SlotSet(slots.PENDING_QUERY, self.query), ActiveLoop(FORM)]
 
 
 class ActionFilingQuota(_EnvironmentQuestion):
@@ -200,21 +201,9 @@ class ActionAskCloudbaseEnv(AskForIdUnlessInvited):
         return "action_ask_cloudbase_env"
 
 
-class ValidateEnvironmentForm(FormValidationAction):
-    """Accepts the account's own environment ids; unbound, any id (the answer then says how to bind)."""
-
-    def name(self) -> str:
-        return "validate_environment_form"
-
-    async def validate_cloudbase_env(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        env_id = str(value or "").strip().lower()
-        account = sender_account(tracker)
-        if account is None or services.owns_environment(unit_of_work(), env_id, account):
-            return {ENV_SLOT: env_id}
-        say(dispatcher, tracker, knowledge().message("environment_not_found", env_id=env_id))
-        return {ENV_SLOT: None}
+ValidateEnvironmentForm = owned_id_validation(
+    FORM, ENV_SLOT, str.lower, services.owns_environment, "environment_not_found", "env_id"
+)
 
 
 class ActionAnswerEnvironment(Action):
@@ -227,7 +216,7 @@ class ActionAnswerEnvironment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         env_id = tracker.get_slot(ENV_SLOT)
-        query = tracker.get_slot("pending_query") or QUOTA
+        query = tracker.get_slot(slots.PENDING_QUERY) or QUOTA
         events: list[EventType] = []
         if env_id:
             # The form keeps the first id; answer every one the message named.
@@ -235,4 +224,4 @@ class ActionAnswerEnvironment(Action):
             env_ids = named if env_id in named else [env_id]
             reply, env_id = environments_reply(query, env_ids, tracker)
             events = [SlotSet(ENV_SLOT, env_id), *send(dispatcher, tracker, offering_ticket(reply, tracker))]
-        return [SlotSet("pending_query", None), *events]
+        return [SlotSet(slots.PENDING_QUERY, None), *events]

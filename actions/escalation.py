@@ -10,25 +10,25 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Reply, buttons, entity_or_slot, filing_sessions, knowledge, say
-from bot.ticketing import service
+from actions import slots
+from actions.common import Reply, buttons, entity_or_slot, knowledge, say, ticketing, working_hours
+from bot.ticketing import queries
+from bot.ticketing.errors import NotYourTicket, TicketError, TicketNotFound
+from bot.ticketing.opening import EXTENDED, escalate
 from bot.ticketing.texts import answer_expectation
-from bot.ticketing.working_hours import WorkingHours
+from bot.ticketing.views import TicketView
 
 logger = logging.getLogger(__name__)
 
-STEP_SLOT = "walk_step"
-FACTS_SLOT = "walk_facts"
+STEP_SLOT = slots.WALK_STEP
+FACTS_SLOT = slots.WALK_FACTS
 TICKET_OFFER = "ticket_offer"
-TICKET_SLOT = "ticket_id"
+TICKET_SLOT = slots.TICKET_ID
 # What the bot collected, carried into the ticket's facts.
-COLLECTED_SLOTS = ("cloudbase_env", "domain", "icp_number", "order_id", "cloud_provider", "recommended_scenario")
+COLLECTED_SLOTS = (
+    slots.CLOUDBASE_ENV, slots.DOMAIN, slots.ICP_NUMBER, slots.ORDER_ID, slots.CLOUD_PROVIDER, slots.RECOMMENDED_SCENARIO,
+)
 TRANSCRIPT_LIMIT = 40  # the latest messages; older ones add little for the agent
-
-
-def tickets():
-    """Sessions on the database holding the tickets (the filing core's)."""
-    return filing_sessions()
 
 
 def channel_of(tracker: Tracker) -> str:
@@ -69,9 +69,9 @@ def transcript(tracker: Tracker) -> list[dict[str, Any]]:
     return lines[-TRANSCRIPT_LIMIT:]
 
 
-def open_ticket_of(tracker: Tracker) -> service.TicketView | None:
+def open_ticket_of(tracker: Tracker) -> TicketView | None:
     """The user's ticket still being worked on, if any (the newest)."""
-    return next((t for t in service.tickets_for_user(tickets(), channel_of(tracker), tracker.sender_id) if t.is_open), None)
+    return queries.open_ticket_for_user(ticketing(), channel_of(tracker), tracker.sender_id)
 
 
 def offering_ticket(reply: Reply, tracker: Tracker) -> Reply:
@@ -99,15 +99,15 @@ def offer_ticket_confirmation(
 
 def announce_redelivered_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
     """A redelivered confirmation (same message id) gets the ticket it opened, not a new answer."""
-    ticket = service.ticket_for_message(tickets(), channel_of(tracker), triggering_message_id(tracker))
+    ticket = queries.ticket_for_message(ticketing(), channel_of(tracker), triggering_message_id(tracker))
     if ticket is None:
         return None
     return _announce(dispatcher, tracker, ticket)
 
 
-def _announce(dispatcher: CollectingDispatcher, tracker: Tracker, ticket) -> list[EventType]:
+def _announce(dispatcher: CollectingDispatcher, tracker: Tracker, ticket: TicketView) -> list[EventType]:
     kb = knowledge()
-    expectation = answer_expectation(WorkingHours.from_env(), ticket.created_at)
+    expectation = answer_expectation(working_hours(), ticket.created_at)
     say(dispatcher, tracker, kb.escalation("ticket_opened", ticket_id=ticket.id, status=ticket.status_label, expectation=expectation))
     return [SlotSet(STEP_SLOT, None), SlotSet(TICKET_SLOT, ticket.id)]
 
@@ -124,34 +124,28 @@ def open_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
         [f"问题：{topic}", *(f"- {c}" for c in checks), f"用户最近说：{' / '.join(user_lines[-3:])}"]
     )
     collected = {slot: tracker.get_slot(slot) for slot in COLLECTED_SLOTS if tracker.get_slot(slot)}
-    hours = WorkingHours.from_env()
-    source = triggering_message_id(tracker)
-    channel = channel_of(tracker)
     try:
-        if service.ticket_for_message(tickets(), channel, source) is None:
-            # One case, one ticket: a walk's later findings go to the ticket already open.
-            open_one = open_ticket_of(tracker)
-            if open_one is not None:
-                service.add_bot_follow_up(tickets(), open_one.id, description, source_message_id=source)
-                say(dispatcher, tracker, kb.escalation("ticket_extended", ticket_id=open_one.id, status=open_one.status_label))
-                return [SlotSet(STEP_SLOT, None), SlotSet(TICKET_SLOT, open_one.id)]
-        opened = service.open_ticket(
-            tickets(),
-            channel=channel,
+        # One case, one ticket: decided in one transaction (a walk's later findings join the open one).
+        done = escalate(
+            ticketing(),
+            channel=channel_of(tracker),
             sender_id=tracker.sender_id,
-            source_message_id=source,
+            source_message_id=triggering_message_id(tracker),
             title=kb.escalation("transcript_title", topic=topic),
             category=walk,
             description=description,
             transcript=transcript(tracker),
             facts={**collected, "walk": facts},
-            hours=hours,
+            hours=working_hours(),
         )
-    except service.TicketError:
+    except TicketError:
         logger.exception("could not open a ticket")
         say(dispatcher, tracker, kb.escalation("ticket_failed"))
         return [SlotSet(STEP_SLOT, None)]
-    return _announce(dispatcher, tracker, opened.ticket)
+    if done.outcome == EXTENDED:
+        say(dispatcher, tracker, kb.escalation("ticket_extended", ticket_id=done.ticket.id, status=done.ticket.status_label))
+        return [SlotSet(STEP_SLOT, None), SlotSet(TICKET_SLOT, done.ticket.id)]
+    return _announce(dispatcher, tracker, done.ticket)
 
 
 class ActionRequestHuman(Action):
@@ -180,7 +174,7 @@ class ActionTicketStatus(Action):
         ticket_id = (entity_or_slot(tracker, TICKET_SLOT) or "").strip().upper()
         channel, sender = channel_of(tracker), tracker.sender_id
         if not ticket_id:
-            own = service.tickets_for_user(tickets(), channel, sender)
+            own = queries.tickets_for_user(ticketing(), channel, sender)
             if not own:
                 say(dispatcher, tracker, kb.escalation("ticket_none"))
                 return []
@@ -191,11 +185,11 @@ class ActionTicketStatus(Action):
             say(dispatcher, tracker, kb.escalation("ticket_list", tickets=lines))
             return []
         try:
-            ticket = service.ticket_for_user(tickets(), ticket_id, channel, sender)
-        except service.NotYourTicket:
+            ticket = queries.ticket_for_user(ticketing(), ticket_id, channel, sender)
+        except NotYourTicket:
             say(dispatcher, tracker, kb.escalation("ticket_not_yours", ticket_id=ticket_id))
             return []
-        except service.TicketNotFound:
+        except TicketNotFound:
             say(dispatcher, tracker, kb.escalation("ticket_not_found", ticket_id=ticket_id))
             return []
         assignee = kb.escalation("ticket_assignee", name=ticket.assignee) if ticket.assignee else ""
@@ -206,5 +200,4 @@ class ActionTicketStatus(Action):
 
 
 def _when(moment) -> str:
-    hours = WorkingHours.from_env()
-    return hours.local(moment).strftime("%Y-%m-%d %H:%M")
+    return working_hours().local(moment).strftime("%Y-%m-%d %H:%M")

@@ -12,9 +12,9 @@ from actions.common import knowledge, say
 from actions.escalation import offer_ticket_confirmation
 from actions.guide import start_guide
 from actions.rejection_help import rejection_without_order
+from bot.content.knowledge import KnowledgeBase
 from bot.filing.cancellation import is_unclear_cancellation
-from bot.filing.requests import is_vague_filing_request
-from bot.filing.knowledge import KnowledgeBase
+from bot.filing.request_kinds import is_vague_filing_request
 from bot.nlu.input_quality import MAX_INPUT_CHARS, InputIssue, input_issue
 
 FALLBACK_INTENT = "nlu_fallback"

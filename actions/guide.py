@@ -12,17 +12,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import slots as slot_names
 from actions.cancellation import ask_which_cancellation
 from actions.common import bot_texts_of_previous_turn, knowledge, latest_entity, latest_intent, say, spoke_this_turn
 from actions.rejection_help import rejection_without_order
 from bot.filing.answer_parsing import facts_from_reply, is_correction, provider_side, wants_to_leave
 from bot.filing.cancellation import is_unclear_cancellation
-from bot.filing.requests import is_vague_filing_request
+from bot.filing.request_kinds import is_vague_filing_request
 from bot.filing.scenarios import Goal, Question, Situation, next_question, recommend
 
 FORM = "scenario_form"
-RECOMMENDED_SLOT = "recommended_scenario"
-FACT_SLOTS = ("filing_goal", "subject_filed", "filed_with", "website_filed")
+RECOMMENDED_SLOT = slot_names.RECOMMENDED_SCENARIO
+FACT_SLOTS = (slot_names.FILING_GOAL, slot_names.SUBJECT_FILED, slot_names.FILED_WITH, slot_names.WEBSITE_FILED)
 RESTART_ENTITY = "guide"  # a button's `/filing_process{"guide": "restart"}` starts over
 # Rasa asks the first empty slot of the form's list whenever the validation action did not
 # run (on activation, after an interruption); questions the core does not need before its
@@ -153,7 +154,7 @@ class ValidateScenarioForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
-        asked = tracker.get_slot("requested_slot")
+        asked = tracker.get_slot(slot_names.REQUESTED_SLOT)
         question = Question(asked) if asked in Question._value2member_map_ else None
         if question is not None and wants_to_leave(text):
             return []  # nothing answered: the form steps aside and the leave rule runs
@@ -166,9 +167,9 @@ class ValidateScenarioForm(Action):
             dispatcher.utter_message(text=knowledge().walk("corrected"))
         events: list[EventType] = [SlotSet(slot, value) for slot, value in facts.items()]
         if provider_side(provider) is not None:
-            events.append(SlotSet("cloud_provider", provider))
+            events.append(SlotSet(slot_names.CLOUD_PROVIDER, provider))
         skips, following = question_slots(slots)
-        return events + skips + [SlotSet("requested_slot", following.value if following else None)]
+        return events + skips + [SlotSet(slot_names.REQUESTED_SLOT, following.value if following else None)]
 
 
 class _AskQuestion(Action, ABC):
@@ -192,46 +193,22 @@ class _AskQuestion(Action, ABC):
         return []
 
 
-class ActionAskFilingGoal(_AskQuestion):
-    slot = Question.GOAL.value
-
-    def name(self) -> str:
-        return "action_ask_filing_goal"
-
-
-class ActionAskChangeTarget(_AskQuestion):
-    slot = Question.CHANGE_TARGET.value
-
-    def name(self) -> str:
-        return "action_ask_change_target"
+def _ask_action(question: Question) -> type[_AskQuestion]:
+    """The scenario form's ask action for one question: `action_ask_<slot>` (domain.yml)."""
+    action_name = f"action_ask_{question.value}"
+    title = "".join(part.title() for part in question.value.split("_"))
+    return type(f"ActionAsk{title}", (_AskQuestion,), {
+        "__module__": __name__, "__doc__": f"Asks the guided question {question.value}.",
+        "slot": question.value, "name": lambda self: action_name,
+    })
 
 
-class ActionAskCancelTarget(_AskQuestion):
-    slot = Question.CANCEL_TARGET.value
-
-    def name(self) -> str:
-        return "action_ask_cancel_target"
-
-
-class ActionAskSubjectFiled(_AskQuestion):
-    slot = Question.SUBJECT_FILED.value
-
-    def name(self) -> str:
-        return "action_ask_subject_filed"
-
-
-class ActionAskFiledWith(_AskQuestion):
-    slot = Question.FILED_WITH.value
-
-    def name(self) -> str:
-        return "action_ask_filed_with"
-
-
-class ActionAskWebsiteFiled(_AskQuestion):
-    slot = Question.WEBSITE_FILED.value
-
-    def name(self) -> str:
-        return "action_ask_website_filed"
+ActionAskFilingGoal = _ask_action(Question.GOAL)
+ActionAskChangeTarget = _ask_action(Question.CHANGE_TARGET)
+ActionAskCancelTarget = _ask_action(Question.CANCEL_TARGET)
+ActionAskSubjectFiled = _ask_action(Question.SUBJECT_FILED)
+ActionAskFiledWith = _ask_action(Question.FILED_WITH)
+ActionAskWebsiteFiled = _ask_action(Question.WEBSITE_FILED)
 
 
 class ActionRecommendScenario(Action):

@@ -7,9 +7,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import knowledge, say
-from bot.filing.knowledge import KnowledgeBase
+from bot.content.knowledge import KnowledgeBase
 from bot.filing.numbers import FilingNumber, NumberKind, parse_number
-from bot.filing.requests import asks_authenticity
+from bot.filing.request_kinds import asks_authenticity
 
 MAX_NUMBERS_EXPLAINED = 3
 

@@ -1,7 +1,7 @@
 """Help for a message about a rejected filing that names no order."""
 from __future__ import annotations
 
-from bot.filing.knowledge import KnowledgeBase
+from bot.content.knowledge import KnowledgeBase
 from bot.filing.rejections import mentions_rejection, stated_rejection
 
 

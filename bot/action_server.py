@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import os
 import sys
 
 from rasa_sdk import endpoint, utils
@@ -18,6 +17,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 
 from bot.log_redaction import quiet_http_clients
+from bot.settings import settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5055
@@ -59,17 +59,18 @@ def create_app(token: str, actions_package: str = "actions", max_bytes: int = RE
 
 
 def main(argv: list[str] | None = None) -> None:
+    configured = settings().action_server()
     parser = argparse.ArgumentParser(description="the action server, behind a shared secret")
-    parser.add_argument("--host", default=os.environ.get("ACTION_SERVER_HOST") or DEFAULT_HOST)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_SERVER_PORT") or DEFAULT_PORT))
+    parser.add_argument("--host", default=configured.host)
+    parser.add_argument("--port", type=int, default=configured.port)
     parser.add_argument("--actions", default="actions", help="the package of custom actions")
     args = parser.parse_args(argv)
-    token = os.environ.get("ACTION_SERVER_TOKEN", "")
+    token = configured.token
     if not token:
         sys.exit("ACTION_SERVER_TOKEN is not set: the action server refuses to run without its shared "
                  "secret (`make run` generates one under var/secrets/)")
 
-    utils.configure_colored_logging(os.environ.get("LOG_LEVEL") or "INFO")
+    utils.configure_colored_logging(configured.log_level)
     utils.update_sanic_log_level()
     quiet_http_clients()  # the actions package installs the log masking when it is imported
     app = create_app(token, args.actions)

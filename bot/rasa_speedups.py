@@ -16,9 +16,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import rasa.shared.utils.common
 from jsonschema import exceptions
 from jsonschema.validators import validator_for
-import rasa.shared.utils.common
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event
 
@@ -67,6 +67,27 @@ def resolve_event_type(type_name: str, default: type[Event] | None = None) -> ty
     if cls is not None:
         return cls
     return _ORIGINAL_RESOLVE_BY_TYPE(type_name, default)  # "topic", the default, or Rasa's own error
+
+
+# Every name the speedups replace or build on, with the Rasa the drop-ins were written against
+# (bot/server.py refuses to start when one is missing or the version differs).
+WRITTEN_FOR_RASA = "3.6.21"
+TARGETS = (
+    (RemoteAction, "_validate_action_result"),
+    (RemoteAction, "action_response_format_spec"),
+    (Event, "resolve_by_type"),
+    (Event, "type_name"),
+    (rasa.shared.utils.common, "all_subclasses"),
+)
+
+
+def missing_targets() -> list[str]:
+    """The patched or used names this Rasa does not have ("module.Class.name")."""
+    return [
+        f"{getattr(owner, '__module__', owner.__name__)}.{getattr(owner, '__qualname__', '')}.{name}".replace("..", ".")
+        for owner, name in TARGETS
+        if not hasattr(owner, name)
+    ]
 
 
 def apply() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, func, inspect, select
 from sqlalchemy.engine import Engine, make_url
 
-from bot import config
+from bot.settings import settings as current_settings
 
 SECONDS_PER_DAY = 86_400
 # Senders per transaction: keeps each delete short while Rasa writes, and the bound
@@ -110,13 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--url", default=None, help="tracker store URL (default: TRACKER_STORE_URL or var/tracker.db)")
     args = parser.parse_args(argv)
     try:
-        days = config.retention_days() if args.days is None else args.days
+        days = current_settings().retention_days() if args.days is None else args.days
         if days < 1:
             raise ValueError(f"--days must be at least 1 (got {days})")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    url = args.url or config.tracker_store_url()
+    url = args.url or current_settings().tracker_store_url
     engine = _engine(url)
     if engine is None:
         print(f"no tracker store at {make_url(url).database}: nothing to purge")

@@ -12,8 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from bot import config, rasa_speedups
-from bot.privacy import install_log_masking
+from bot.settings import settings as current_settings
 
 
 def sql_store_arguments(url: str) -> dict[str, Any]:
@@ -47,11 +46,8 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         host: str | None = None,  # Rasa passes the endpoint's `url` as host; the URL wins
         **kwargs: Any,
     ) -> None:
-        # Rasa builds the tracker store once at server start, after configuring logging:
-        # the server-wide setup that has no other hook in Rasa 3.6 happens here.
-        install_log_masking()
-        rasa_speedups.apply()
-        arguments = sql_store_arguments(url or host or config.tracker_store_url())
+        # The Rasa patches and the log masking are applied by the entry point (bot/server.py).
+        arguments = sql_store_arguments(url or host or current_settings().tracker_store_url)
         super().__init__(domain=domain, event_broker=event_broker, **arguments)
         if self.engine.dialect.name == "sqlite":
             self.engine = pooled_sqlite_engine(self.engine)

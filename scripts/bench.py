@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,9 +16,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from scripts.local_servers import bind_to_demo_account, rest_tracker_id, running_servers  # noqa: E402
+from scripts.local_servers import bind_to_demo_account, rest_tracker_id, running_servers
 
 # A realistic mix: FAQ, scenarios, core lookups, numbers, chit-chat and noise.
 MESSAGES = [

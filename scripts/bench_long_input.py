@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,9 +18,8 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from scripts.local_servers import running_servers  # noqa: E402
+from scripts.local_servers import running_servers
 
 LONG = "备案" * 8000  # 16,000 characters
 DEADLINE_SECONDS = 300

@@ -17,11 +17,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from scripts.fake_wechat_platform import FakePlatformServer  # noqa: E402
-from scripts.local_servers import running_servers  # noqa: E402
-from scripts.wechat_sim import SimulatedUser  # noqa: E402
+from scripts.fake_wechat_platform import FakePlatformServer
+from scripts.local_servers import running_servers
+from scripts.wechat_sim import SimulatedUser
 
 TOKEN, APP_ID = "bench-token", "wxbench000000000"
 ENCODING_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

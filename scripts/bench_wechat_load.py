@@ -22,7 +22,6 @@ import asyncio
 import json
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import threading
@@ -34,11 +33,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from scripts.fake_wechat_platform import Call, FakePlatformServer  # noqa: E402
-from scripts.local_servers import bind_to_demo_account, running_servers  # noqa: E402
-from scripts.wechat_sim import SimulatedUser, new_msg_id  # noqa: E402
+from scripts.fake_wechat_platform import Call, FakePlatformServer
+from scripts.local_servers import bind_to_demo_account, running_servers
+from scripts.wechat_sim import SimulatedUser, new_msg_id
 
 TOKEN, APP_ID = "load-token", "wxload0000000000"
 ENCODING_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

@@ -20,9 +20,10 @@ from pathlib import Path
 import httpx
 
 from bot.filing import accounts
-from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.seed import DEMO_ACCOUNT_ID, seed_demo_data
 from bot.filing.unit_of_work import UnitOfWork
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as endpoints.yml names it
@@ -134,7 +135,7 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
     )
     started = time.monotonic()
     rasa = subprocess.Popen(
-        [sys.executable, "-m", "bot.rasa_server", "--model", str(model), "--enable-api", "--endpoints", str(endpoints),
+        [sys.executable, "-m", "bot.server", "--model", str(model), "--enable-api", "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "credentials.yml"), "--port", str(rasa_port), "--interface", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=rasa_log.open("w"), stderr=subprocess.STDOUT,
     )

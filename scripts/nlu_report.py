@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-from bot.nlu.text_normalization import normalize_for_nlu  # noqa: E402
+from bot.nlu.text_normalization import normalize_for_nlu
 
 MODEL = ROOT / "models" / "filing-assistant.tar.gz"
 TRAINING = ROOT / "data" / "nlu"
@@ -147,7 +145,7 @@ def render(name: str, scores: Scores, top: int = 10, show_misses: bool = False) 
         f"out-of-scope precision     {_figure(scores.oos_precision)}",
         f"out-of-scope recall        {_figure(scores.oos_recall)}",
         f"faq answers right / wrong  {right} / {wrong}",
-        f"top confusions (gold -> predicted):",
+        "top confusions (gold -> predicted):",
     ]
     lines += [f"  {count:3d}  {gold} -> {predicted}" for (gold, predicted), count in scores.confusions[:top]]
     if show_misses:

@@ -20,7 +20,6 @@ import secrets
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import httpx
@@ -29,9 +28,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
 from wechatpy.utils import WeChatSigner
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bot.filing.seed import DEMO_SIMULATOR_USER  # noqa: E402  (the user the seed binds to the demo account)
+from bot.filing.seed import DEMO_SIMULATOR_USER  # the user the seed binds to the demo account
 
 
 def _cdata(value: str) -> str:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the project on sys.path, the trained Rasa model, the hypothesis profile."""
+"""Shared fixtures: the trained Rasa model, the hypothesis profile, the service fixtures."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
@@ -33,4 +32,28 @@ def trained_model() -> Path:
 
 
 # PostgreSQL and Redis fixtures, shared by integration and end-to-end tests.
-from tests.service_fixtures import postgres_url, redis_url  # noqa: E402,F401
+from tests.service_fixtures import postgres_url, redis_url  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def fresh_composition_root(monkeypatch):
+    """Each test builds the process's settings and shared objects from its own environment.
+
+    bot.bootstrap reads the environment once per process; here every monkeypatch.setenv or
+    delenv makes the next use read it again, so a test gets the variables it set, whichever
+    fixture looked at the settings first.
+    """
+    from bot import bootstrap
+
+    def resetting(change):
+        def changed(*args, **kwargs):
+            change(*args, **kwargs)
+            bootstrap.reset()
+
+        return changed
+
+    monkeypatch.setenv = resetting(monkeypatch.setenv)
+    monkeypatch.delenv = resetting(monkeypatch.delenv)
+    bootstrap.reset()
+    yield
+    bootstrap.reset()

@@ -14,16 +14,11 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from functools import lru_cache
 
-from sqlalchemy.orm import sessionmaker
-
-from bot import config
+from bot.bootstrap import container
 from bot.channels.store import ChannelStore
 from bot.filing import accounts
 from bot.filing.accounts import ATTEMPT_WINDOW_SECONDS, MAX_REDEEM_ATTEMPTS, RedeemOutcome
-from bot.filing.db import make_engine, session_factory
-from bot.filing.knowledge import load_knowledge
 from bot.filing.unit_of_work import UnitOfWork
 
 _BIND = re.compile(r"^(?:绑定账号|绑定帐号|账号绑定|绑定)\s*[:：]?\s*(?P<code>[A-Za-z0-9][A-Za-z0-9 \-]*)?$")
@@ -51,7 +46,7 @@ class AccountBinding:
 
     async def __call__(self, sender_key: str, text: str) -> str | None:
         message = unicodedata.normalize("NFKC", text).strip().rstrip(_TRAILING)
-        kb = load_knowledge(str(config.knowledge_dir()))
+        kb = container().knowledge
         if _UNBIND.match(message):
             removed = await asyncio.to_thread(accounts.unbind, self._units(), sender_key)
             return kb.message("account_unbound" if removed else "account_not_bound")
@@ -76,16 +71,13 @@ class AccountBinding:
         return kb.message(_ANSWERS[result.outcome])
 
 
-@lru_cache(maxsize=4)
-def _sessions(url: str) -> sessionmaker:
-    # No migrations here: the seed (make run) and the action server bring the schema up, and
-    # one fewer process racing to migrate a fresh database is one fewer collision.
-    return session_factory(make_engine(url))
-
-
 def filing_units() -> UnitOfWork:
-    """A unit of work on the filing core's database (FILING_DB_URL); the engine is made once per URL."""
-    return UnitOfWork(_sessions(config.filing_db_url()))
+    """A unit of work on the filing core's database (FILING_DB_URL), on the process's one engine.
+
+    No migrations here: the seed (make run) and the action server bring the schema up, and
+    one fewer process racing to migrate a fresh database is one fewer collision.
+    """
+    return container().unit_of_work()
 
 
 def account_binding(store: Callable[[], Awaitable[ChannelStore]]) -> AccountBinding:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.channels.settings import ChannelConfigError
+from bot.settings import settings as current_settings
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _bounded(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def admission_settings(env: Mapping[str, str] | None = None) -> AdmissionSettings:
-    env = os.environ if env is None else env
+    env = current_settings().env if env is None else env
     return AdmissionSettings(_bounded(env, "CHANNEL_MAX_TURNS", 16), _bounded(env, "CHANNEL_TURN_QUEUE", 500))
 
 

@@ -1,53 +1,41 @@
-"""What the Official Account and WeCom callbacks share: the HTTP routes, the claims, the 5-second rule.
+"""What the Official Account and WeCom callbacks share: the channel, its store and its HTTP routes.
 
-A push is answered passively when the turn finishes within `passive_reply_seconds`;
-otherwise `success` goes back at once and the turn's messages follow through the
-platform's send API. Nothing from a rejected request reaches Rasa: size, signature,
-freshness, replay, XML and ciphertext are checked (callback_checks.py) before a
-UserMessage exists, and so are the message's length and its sender's pace (TurnGuard).
-
-Each message is claimed before its turn: the claim is a lease, `in flight` for
-CHANNEL_CLAIM_LEASE_SECONDS, then `done` once the reply is kept or delivered. A redelivery
-meets the kept reply (done), `success` (in flight), or -- when the lease ran out without a
-reply, because the worker died -- takes the claim over and runs the turn again (tickets
-are idempotent on the message id). A turn that raised gives its claim up.
+Nothing from a rejected request reaches Rasa: size, signature, freshness, replay, XML and
+ciphertext are checked (callback_checks.py) before a UserMessage exists, and so are the
+message's length and its sender's pace (TurnGuard). Claiming, the turn and the 5-second rule:
+answering.py; the send API for what a passive reply cannot carry: delivery.py.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
 import time
 from abc import abstractmethod
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import config
 from bot.channels import crypto
 from bot.channels.admission import Admission
-from bot.channels.callback_checks import PushChecks, Push, Rejected, capped_body, query_of
-from bot.channels.delivery import Delivery, Outcome, PlatformTextOutput
-from bot.channels.platform_api import PlatformApi, masked_user
-from bot.channels.reactions import message_id, reaction_to
+from bot.channels.answering import SUCCESS, Answering, refusal
+from bot.channels.callback_checks import Push, PushChecks, Rejected, capped_body, query_of
+from bot.channels.delivery import Delivery, PlatformTextOutput
+from bot.channels.platform_api import PlatformApi
 from bot.channels.settings import CallbackSettings, ChannelConfigError, channel_store_url, passive_reply_seconds
 from bot.channels.store import ChannelStore, open_channel_store
-from bot.channels.text_chunks import chosen_option
 from bot.channels.turn_guard import TurnGuard, default_guard
-from bot.channels.xml_messages import render_encrypted_reply, render_text_reply
-from bot.filing.knowledge import load_knowledge
+from bot.content.knowledge import load_knowledge
+from bot.settings import settings as current_settings
 
 __all__ = ["SUCCESS", "CallbackChannel", "PlatformTextOutput", "Push", "Rejected", "claim_lease_seconds"]
 
 logger = logging.getLogger(__name__)
 
-SUCCESS = "success"  # what the platform takes as "no passive reply, all is well"
 # Longer than a turn takes on a loaded server (the model, the action server, the database).
 # Short enough that the platform's last retry (about 15 s after the push) finds a dead worker's
 # lease run out; a live worker renews it every third of the lease while the turn runs.
@@ -56,7 +44,7 @@ DEFAULT_CLAIM_LEASE_SECONDS = 10.0
 
 def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
     """CHANNEL_CLAIM_LEASE_SECONDS: how long a claim stays `in flight` unless its worker renews it (default 10)."""
-    env = os.environ if env is None else env
+    env = current_settings().env if env is None else env
     raw = (env.get("CHANNEL_CLAIM_LEASE_SECONDS") or "").strip()
     if not raw:
         return DEFAULT_CLAIM_LEASE_SECONDS
@@ -70,10 +58,10 @@ def claim_lease_seconds(env: Mapping[str, str] | None = None) -> float:
 
 
 def knowledge():
-    return load_knowledge(str(config.knowledge_dir()))
+    return load_knowledge(str(current_settings().knowledge_dir))
 
 
-class CallbackChannel(PushChecks, Delivery, InputChannel):
+class CallbackChannel(PushChecks, Answering, Delivery, InputChannel):
     """Base of the two callback channels; subclasses authenticate and read their platform's pushes."""
 
     def __init__(
@@ -175,7 +163,7 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             try:
                 return response.text(self.verify_url(query_of(request)), content_type="text/plain; charset=utf-8")
             except Rejected as exc:
-                return _refusal(self.name(), exc)
+                return refusal(self.name(), exc)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -184,7 +172,7 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
                 query, body = query_of(request), capped_body(request)
                 push = self.read_push(query, body)
             except Rejected as exc:
-                return _refusal(self.name(), exc)
+                return refusal(self.name(), exc)
             # The replay check waits for the store: it runs detached with the rest (see answer).
             return await self.answer(push, on_new_message, arrived, lambda: self.check_not_replayed(query, body))
 
@@ -193,201 +181,3 @@ class CallbackChannel(PushChecks, Delivery, InputChannel):
             await self.close()
 
         return blueprint
-
-    # -- answering a push -----------------------------------------------------------------
-
-    def arrival_time(self, request: Request) -> float:
-        """When the push reached us: the passive deadline counts from here, never from the claim.
-
-        Our nginx entry stamps `X-Request-Start: t=<epoch seconds>` when it accepts the request,
-        before a busy event loop here can delay the handler. A stamp in the future or more than a
-        minute old is ignored; an early one only makes us answer `success` sooner.
-        """
-        now = self.clock()
-        stamp = (request.headers.get("x-request-start") or "").removeprefix("t=")
-        try:
-            stamped = float(stamp)
-        except ValueError:
-            return now
-        return stamped if now - 60 <= stamped <= now else now
-
-    async def answer(
-        self, push: Push, on_new_message: Callable[[UserMessage], Awaitable[Any]], arrived: float | None = None,
-        checked: Callable[[], Awaitable[None]] | None = None,
-    ) -> HTTPResponse:
-        """Claim and answer a push; everything after the checks runs detached from this handler.
-
-        The claim, the checks before the turn, the turn and its delivery run in a task of their
-        own: when the platform hangs up (the handler is cancelled) or the deadline passes, the
-        task carries on and its answer goes through the send API. A worker that is behind answers
-        `success` as soon as the message is claimed (bot/channels/admission.py). `checked` (the
-        replay check) runs first, in that task too: a handler cancelled while it waits for the
-        store no longer loses the message.
-        """
-        deadline = (self.clock() if arrived is None else arrived) + self.passive_seconds
-        checked = checked or _nothing_to_check
-        fields = push.fields
-        user, account = fields.get("FromUserName", ""), fields.get("ToUserName", "")
-        try:
-            if not user or not fields.get("MsgType"):
-                await checked()
-                raise Rejected(400, "FromUserName and MsgType are required")
-            try:
-                parsed = self.parse_message(push.xml)
-            except Exception as exc:  # defusedxml accepted it, so this is a shape wechatpy cannot read
-                await checked()
-                raise Rejected(400, f"unreadable message: {type(exc).__name__}") from None
-            reaction = reaction_to(parsed)
-            if reaction.text is None and reaction.canned is None:
-                await checked()
-                return _success()
-        except Rejected as exc:
-            return _refusal(self.name(), exc)
-        if self.admission.full():  # unclaimed: the platform redelivers, maybe to a worker with room
-            logger.warning("%s: %d turns waiting: message from %s refused for now (503)", self.name(), self.admission.waiting, masked_user(user))
-            return response.text("busy", status=503, content_type="text/plain; charset=utf-8")
-        # Without an app secret nothing can follow through the send API: wait for the passive reply.
-        behind = self.admission.overloaded() and bool(self.api and self.api.secret)
-        claimed: asyncio.Future = asyncio.get_running_loop().create_future()
-        job = asyncio.ensure_future(self.take(push, user, reaction, on_new_message, claimed, checked))
-        try:
-            if behind:  # claimed, then `success` at once: the answer follows through the send API
-                await asyncio.wait({claimed, job}, return_when=asyncio.FIRST_COMPLETED)
-                done = {job} if job.done() else set()
-            else:
-                done, _ = await asyncio.wait({job}, timeout=max(0.0, deadline - self.clock()))
-        except asyncio.CancelledError:  # the platform hung up: the answer still reaches the user
-            self.in_background(self.deliver_later(job, user))
-            raise
-        if not done:
-            self.in_background(self.deliver_later(job, user))
-            return _success()
-        try:
-            outcome = job.result()  # a failure before the turn (the store): 500
-        except Rejected as exc:
-            return _refusal(self.name(), exc)
-        return await self.answer_now(push, user, account, outcome)
-
-    async def take(
-        self, push: Push, user: str, reaction, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        claimed: asyncio.Future, checked: Callable[[], Awaitable[None]],
-    ) -> Outcome:
-        """Check, claim the message and run what answers it; `claimed` is set once the claim is decided."""
-        key = message_id(push.fields)
-        claim_key = f"{self.settings.receive_id}:{key}"
-        try:
-            await checked()  # raises Rejected: a replayed signature with another body
-            store = await self.store()
-            taken = await store.claim(claim_key, self.lease_seconds)
-        finally:
-            if not claimed.done():
-                claimed.set_result(None)
-        if not taken:
-            # Answered already: the platform retries only when our answer did not reach it in
-            # time, so the same passive reply goes again. In flight (no reply yet): success.
-            given = await store.load_reply(claim_key)
-            logger.info("%s: message %s from %s already taken: answering %s", self.name(), key, masked_user(user),
-                        "the same reply again" if given else "success")
-            return Outcome([given] if given else [], None)
-        self.in_background(self.keep_claimed(store, claim_key, asyncio.current_task()))
-        try:
-            async with self.admission.slot():
-                # Length and pace before any NLU: a pasted novel or a flood gets the polite answer at once.
-                before_turn = await self.guard.answer_before_turn(self.sender_id(user), reaction.text)
-                if before_turn is not None:
-                    logger.info("%s: message %s from %s answered before any turn (length, pace or a command)", self.name(), key, masked_user(user))
-                    return Outcome([before_turn], claim_key)
-                if reaction.canned is not None:
-                    return Outcome([self.message_text(reaction.canned)], claim_key)
-                return await self.run_turn(push, user, key, claim_key, reaction.text, on_new_message)
-        except Exception:  # e.g. the store went away: no answer (500), and the platform's retry may run it
-            await _release_quietly(store, claim_key)
-            raise
-
-    async def run_turn(
-        self, push: Push, user: str, key: str, claim_key: str, typed: str,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    ) -> Outcome:
-        """The Rasa turn of a claimed message; a turn that raised gives its claim up."""
-        fields = push.fields
-        metadata = {"platform": self.name(), "to_user": fields.get("ToUserName", ""), "msg_type": fields.get("MsgType"),
-                    "create_time": fields.get("CreateTime")}
-        text = typed
-        store = await self.store()
-        if fields.get("MsgType") in ("text", "voice"):  # "1" answers the numbered list shown last, as a click would
-            chosen = chosen_option(text, await store.load_options(self.options_key(user)))
-            if chosen is not None:
-                text, metadata["typed_text"] = chosen.payload, typed
-        collector = CollectingOutputChannel()
-        message = UserMessage(text, collector, self.sender_id(user), input_channel=self.name(), message_id=key, metadata=metadata)
-        try:
-            await on_new_message(message)
-        except Exception as exc:
-            logger.error("%s: turn for %s failed: %r", self.name(), masked_user(user), exc)
-            # Given up, not kept: a redelivery (our answer lost on the way) runs the turn again
-            # rather than meeting the failure; the user is told now, and can simply send again.
-            await store.release(claim_key)
-            return Outcome([self.message_text("channel_turn_failed")], claim_key, failed=True)
-        return Outcome(await self.rendered_texts(user, collector), claim_key)
-
-    async def answer_now(self, push: Push, user: str, account: str, outcome: Outcome) -> HTTPResponse:
-        """The passive answer of an outcome ready in time; what one reply cannot carry follows through the API."""
-        if not outcome.texts:
-            if outcome.claim_key is not None:
-                await (await self.store()).finish(outcome.claim_key)
-            return _success()
-        if outcome.claim_key is None or outcome.failed:  # a kept reply again, or the failure (not kept)
-            return self.passive_reply(push, user, account, outcome.texts[0])
-        if len(outcome.texts) > 1:  # a passive reply carries one message; the rest follow through the API
-            self.in_background(self.send(user, outcome.texts[1:], outcome.claim_key))
-        return await self.answer_passively(push, user, account, outcome.claim_key, outcome.texts[0])
-
-    async def keep_claimed(self, store: ChannelStore, claim_key: str, work: asyncio.Future) -> None:
-        """Renew the claim while its work runs (queued or in its turn), so only a dead worker's claim runs out."""
-        interval = self.lease_seconds / 3
-        while True:
-            done, _ = await asyncio.wait({work}, timeout=interval)
-            if done:
-                return
-            try:
-                if not await store.renew(claim_key, self.lease_seconds):
-                    return  # finished or released meanwhile
-            except Exception:  # the store hiccupped: try again next round, the lease has margin
-                logger.exception("could not renew the claim of %s", claim_key)
-
-    async def answer_passively(self, push: Push, user: str, account: str, claim_key: str, text: str) -> HTTPResponse:
-        """The passive reply, kept for a minute so a redelivery gets it again; the claim is done."""
-        try:
-            await (await self.store()).save_reply(claim_key, text)
-        except Exception:  # a redelivery then gets success or a second turn: the reply itself still goes out
-            logger.exception("%s: could not keep the reply to %s", self.name(), masked_user(user))
-        return self.passive_reply(push, user, account, text)
-
-    def passive_reply(self, push: Push, user: str, account: str, text: str) -> HTTPResponse:
-        # `text` was merged/split to 2048 bytes by the caller; canned texts are short.
-        xml = render_text_reply(to_user=user, from_user=account, content=text, create_time=int(self.clock()))
-        if push.encrypted:
-            timestamp, nonce = str(int(self.clock())), secrets.token_hex(8)
-            encrypt = self.cipher.encrypt(xml)
-            xml = render_encrypted_reply(encrypt, crypto.signature(self.settings.token, timestamp, nonce, encrypt), timestamp, nonce)
-        return response.text(xml, content_type="application/xml; charset=utf-8")
-
-
-async def _nothing_to_check() -> None:
-    return None
-
-
-async def _release_quietly(store: ChannelStore, claim_key: str) -> None:
-    try:
-        await store.release(claim_key)
-    except Exception:  # the store itself failed: the lease runs out on its own
-        logger.exception("could not release the claim of %s", claim_key)
-
-
-def _refusal(channel: str, rejected: Rejected) -> HTTPResponse:
-    logger.warning("%s: refused a callback (%s): %s", channel, rejected.status, rejected.reason)
-    return response.text(rejected.reason, status=rejected.status, content_type="text/plain; charset=utf-8")
-
-
-def _success() -> HTTPResponse:
-    return response.text(SUCCESS, content_type="text/plain; charset=utf-8")

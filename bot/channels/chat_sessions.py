@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot import config
+from bot.settings import settings as current_settings
 
 SECRET_VARIABLE = "WEBCHAT_SESSION_SECRET"
 SECRET_FILE = Path("secrets") / "webchat_session_secret"  # under var/
@@ -40,13 +40,13 @@ class SessionSecretError(RuntimeError):
 
 def session_secret(env: Mapping[str, str] | None = None, var_dir: Path | None = None) -> bytes:
     """WEBCHAT_SESSION_SECRET, else the secret kept under var/ (created once, 0600, then reused)."""
-    env = os.environ if env is None else env
+    env = current_settings().env if env is None else env
     given = (env.get(SECRET_VARIABLE) or "").strip()
     if given:
         if len(given) < MIN_SECRET_CHARS:
             raise SessionSecretError(f"{SECRET_VARIABLE} must be at least {MIN_SECRET_CHARS} characters")
         return given.encode("utf-8")
-    path = (var_dir or config.var_dir()) / SECRET_FILE
+    path = (var_dir or current_settings().var_dir) / SECRET_FILE
     if not path.exists():
         _create_secret_file(path)
     secret = path.read_text(encoding="ascii").strip()

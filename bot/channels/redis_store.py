@@ -5,8 +5,13 @@ import math
 import time
 
 from bot.channels.store import (
-    OFFERED_OPTIONS_TTL_SECONDS, PASSIVE_REPLY_TTL_SECONDS, SEEN_MESSAGE_TTL_SECONDS, CachedToken, ChannelStore,
-    options_from_json, options_json,
+    OFFERED_OPTIONS_TTL_SECONDS,
+    PASSIVE_REPLY_TTL_SECONDS,
+    SEEN_MESSAGE_TTL_SECONDS,
+    CachedToken,
+    ChannelStore,
+    options_from_json,
+    options_json,
 )
 from bot.channels.text_chunks import Option
 

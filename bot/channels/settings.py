@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from rasa.shared.exceptions import RasaException
 
-from bot import config
+from bot.settings import settings as current_settings
 
 DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
 DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com"
@@ -63,7 +62,7 @@ def _missing(env: Mapping[str, str], names: tuple[str, ...]) -> list[str]:
 
 def wechat_settings(env: Mapping[str, str] | None = None) -> CallbackSettings | None:
     """Official Account settings, or None when WECHAT_TOKEN / WECHAT_APP_ID are absent."""
-    env = os.environ if env is None else env
+    env = current_settings().env if env is None else env
     if _missing(env, ("WECHAT_TOKEN", "WECHAT_APP_ID")):
         if _read(env, "WECHAT_TOKEN") or _read(env, "WECHAT_APP_ID"):
             raise ChannelConfigError("WeChat channel: set both WECHAT_TOKEN and WECHAT_APP_ID (or neither)")
@@ -80,7 +79,7 @@ def wechat_settings(env: Mapping[str, str] | None = None) -> CallbackSettings | 
 
 def wecom_settings(env: Mapping[str, str] | None = None) -> CallbackSettings | None:
     """WeCom settings, or None when none of WECOM_TOKEN / WECOM_CORP_ID / WECOM_ENCODING_AES_KEY is set."""
-    env = os.environ if env is None else env
+    env = current_settings().env if env is None else env
     required = ("WECOM_TOKEN", "WECOM_CORP_ID", "WECOM_ENCODING_AES_KEY")
     missing = _missing(env, required)
     if len(missing) == len(required):
@@ -99,13 +98,13 @@ def wecom_settings(env: Mapping[str, str] | None = None) -> CallbackSettings | N
 
 def channel_store_url(env: Mapping[str, str] | None = None) -> str:
     """Where the channels keep seen message ids and access tokens: SQL (default SQLite) or redis://."""
-    env = os.environ if env is None else env
-    return _read(env, "CHANNEL_STORE_URL") or f"sqlite:///{config.var_dir() / 'channels.db'}"
+    env = current_settings().env if env is None else env
+    return _read(env, "CHANNEL_STORE_URL") or f"sqlite:///{current_settings().var_dir / 'channels.db'}"
 
 
 def passive_reply_seconds(env: Mapping[str, str] | None = None) -> float:
     """How long a callback waits for the turn before answering `success` (WeChat gives up at 5 s)."""
-    env = os.environ if env is None else env
+    env = current_settings().env if env is None else env
     raw = _read(env, "WECHAT_PASSIVE_REPLY_SECONDS")
     if raw is None:
         return 4.0

@@ -3,22 +3,39 @@ from __future__ import annotations
 
 import asyncio
 import time
-
 from pathlib import Path
 
 from sqlalchemy import (
-    Column, Float, Integer, MetaData, String, Table, Text, case, create_engine, delete, event, insert, select, update,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import QueuePool
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.pool import QueuePool
 
+from bot.channels.sql_counters import SqlRateCounters
+from bot.channels.sql_tokens import SqlTokenCache
 from bot.channels.store import (
-    OFFERED_OPTIONS_TTL_SECONDS, PASSIVE_REPLY_TTL_SECONDS, SEEN_MESSAGE_TTL_SECONDS, CachedToken, ChannelStore,
-    options_from_json, options_json,
+    OFFERED_OPTIONS_TTL_SECONDS,
+    PASSIVE_REPLY_TTL_SECONDS,
+    SEEN_MESSAGE_TTL_SECONDS,
+    ChannelStore,
+    options_from_json,
+    options_json,
 )
 from bot.channels.text_chunks import Option
-from bot.filing.db import make_engine
+from bot.storage.engines import make_engine
 
 IN_FLIGHT, DONE = "in_flight", "done"
 # Forget expired claims and signatures every so many writes; the tables stay small.
@@ -71,7 +88,7 @@ def _sqlite_write_ahead_log(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-class SqlChannelStore(ChannelStore):
+class SqlChannelStore(SqlTokenCache, SqlRateCounters, ChannelStore):
     """Claims and signatures are rows with a primary key: the database decides who was first."""
 
     def __init__(self, engine: Engine, table_prefix: str = "channel") -> None:
@@ -215,47 +232,6 @@ class SqlChannelStore(ChannelStore):
     async def note_signature(self, signature_key: str, body_digest: str, expires_at: float) -> bool:
         return await asyncio.to_thread(self._note_signature, signature_key, body_digest, expires_at)
 
-    # -- access tokens ----------------------------------------------------------------------------
-
-    def _load_token(self, app_key: str) -> CachedToken | None:
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(self.tokens.c.token, self.tokens.c.expires_at).where(self.tokens.c.app_key == app_key)
-            ).first()
-        return CachedToken(row.token, row.expires_at) if row else None
-
-    async def load_token(self, app_key: str) -> CachedToken | None:
-        return await asyncio.to_thread(self._load_token, app_key)
-
-    def _save_token(self, app_key: str, token: CachedToken) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(delete(self.tokens).where(self.tokens.c.app_key == app_key))
-            connection.execute(insert(self.tokens).values(app_key=app_key, token=token.token, expires_at=token.expires_at))
-
-    async def save_token(self, app_key: str, token: CachedToken) -> None:
-        await asyncio.to_thread(self._save_token, app_key, token)
-
-    def _take_lease(self, app_key: str, seconds: float) -> bool:
-        now = time.time()
-        with self.engine.begin() as connection:  # a lease left by a crashed worker expires
-            connection.execute(delete(self.leases).where(self.leases.c.app_key == app_key, self.leases.c.expires_at < now))
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(self.leases).values(app_key=app_key, expires_at=now + seconds))
-        except IntegrityError:
-            return False
-        return True
-
-    async def take_refresh_lease(self, app_key: str, seconds: float) -> bool:
-        return await asyncio.to_thread(self._take_lease, app_key, seconds)
-
-    def _release_lease(self, app_key: str) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(delete(self.leases).where(self.leases.c.app_key == app_key))
-
-    async def release_refresh_lease(self, app_key: str) -> None:
-        await asyncio.to_thread(self._release_lease, app_key)
-
     # -- offered options and kept replies ---------------------------------------------------------
 
     def _save_options(self, user_key: str, options: list[Option]) -> None:
@@ -312,37 +288,6 @@ class SqlChannelStore(ChannelStore):
 
     async def load_reply(self, message_key: str) -> str | None:
         return await asyncio.to_thread(self._load_reply, message_key)
-
-    # -- counters -----------------------------------------------------------------------------
-
-    def _count_in_window(self, counter_key: str, window_seconds: int) -> int:
-        window_start = float(int(time.time()) // window_seconds * window_seconds)
-        counters = self.counters
-        bump = (
-            update(counters)
-            .where(counters.c.counter_key == counter_key)
-            .values(
-                # A new window starts the count again; the same window adds one.
-                count=case((counters.c.window_start == window_start, counters.c.count + 1), else_=1),
-                window_start=window_start,
-            )
-        )
-        for _ in range(3):
-            with self.engine.begin() as connection:
-                if connection.execute(bump).rowcount:
-                    return connection.execute(
-                        select(counters.c.count).where(counters.c.counter_key == counter_key)
-                    ).scalar_one()
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(insert(counters).values(counter_key=counter_key, window_start=window_start, count=1))
-                return 1
-            except IntegrityError:  # another worker inserted the row first: bump it instead
-                continue
-        raise RuntimeError(f"could not count {counter_key}")
-
-    async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
-        return await asyncio.to_thread(self._count_in_window, counter_key, window_seconds)
 
     async def close(self) -> None:
         self.engine.dispose()

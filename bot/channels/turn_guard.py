@@ -8,14 +8,13 @@ from data/knowledge/messages.yml.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot import config
 from bot.channels.store import ChannelStore
-from bot.filing.knowledge import load_knowledge
+from bot.content.knowledge import load_knowledge
 from bot.nlu.input_quality import MAX_INPUT_CHARS
+from bot.settings import settings as current_settings
 
 RATE_WINDOW_SECONDS = 60
 DEFAULT_MESSAGES_PER_MINUTE = 20  # a person types a few a minute; a script types hundreds
@@ -29,7 +28,7 @@ class GuardSettings:
 
 def guard_settings(env: Mapping[str, str] | None = None) -> GuardSettings:
     """RATE_LIMIT_PER_MINUTE (default 20 messages per sender and minute); the length limit is the NLU's."""
-    env = os.environ if env is None else env
+    env = current_settings().env if env is None else env
     raw = (env.get("RATE_LIMIT_PER_MINUTE") or "").strip()
     if not raw:
         return GuardSettings()
@@ -72,7 +71,7 @@ class TurnGuard:
         `sender_key` is the channel-qualified sender (the tracker id), so one user's flood
         never slows another's answers.
         """
-        kb = load_knowledge(str(config.knowledge_dir()))
+        kb = load_knowledge(str(current_settings().knowledge_dir))
         count = await (await self._store()).count_in_window(f"rate:{sender_key}", RATE_WINDOW_SECONDS)
         if count > self.settings.messages_per_minute:
             return kb.message("channel_rate_limited")

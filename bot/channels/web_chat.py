@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,20 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import config
 from bot.channels.chat_sessions import (
-    CHANNEL, DEMO_SESSION_ID, SESSION_HEADER, ChatSessions, InvalidSession, SessionSecretError, tracker_id,
+    CHANNEL,
+    DEMO_SESSION_ID,
+    SESSION_HEADER,
+    ChatSessions,
+    InvalidSession,
+    SessionSecretError,
+    tracker_id,
 )
 from bot.channels.http_turns import LazyStore, addressed_to, answered_without_turn, client_message_id, run_turn, turn_guard
 from bot.channels.settings import ChannelConfigError
-from bot.filing.knowledge import load_knowledge
+from bot.content.knowledge import load_knowledge
 from bot.http_headers import with_security_headers
+from bot.settings import settings as current_settings
 
 ASSETS = Path(__file__).with_name("web_chat_assets")
 _CONTENT_TYPES = {"chat.css": "text/css; charset=utf-8", "chat.js": "application/javascript; charset=utf-8"}
@@ -48,7 +53,7 @@ _LABELS = {
 
 def render_page() -> str:
     """chat.html with its labels filled in (HTML-escaped) and the same labels as JSON for the script."""
-    kb = load_knowledge(str(config.knowledge_dir()))
+    kb = load_knowledge(str(current_settings().knowledge_dir))
     labels = {name: kb.message(key) for name, key in _LABELS.items()}
     # `<` escaped so no label can close the <script> element that carries the JSON.
     labels_json = json.dumps(labels, ensure_ascii=False).replace("<", "\\u003c")
@@ -192,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     session = commands.add_parser("session", help="print a link to /chat that opens the session ID (e.g. demo)")
     session.add_argument("session_id", metavar="ID")
-    session.add_argument("--base", default=f"http://localhost:{os.environ.get('RASA_PORT') or 5005}",
+    session.add_argument("--base", default=f"http://localhost:{current_settings().get('RASA_PORT') or 5005}",
                          help="the Rasa server's public address (default http://localhost:$RASA_PORT)")
     args = parser.parse_args(argv)
     try:

@@ -9,37 +9,36 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 
-from bot import config
+from bot.bootstrap import container
 from bot.channels.chat_sessions import ChatSessions
 from bot.console.app import ConsoleSettings, create_app
-from bot.filing.db import create_schema, make_engine, session_factory
 from bot.privacy import install_log_masking
-from bot.ticketing.handoff import HandoffDesk, RasaConversations, rasa_server_url
+from bot.ticketing.handoff import HandoffDesk
+from bot.ticketing.rasa_conversations import RasaConversations
 
 DEFAULT_PORT = 5080
 
 
 def main(argv: list[str] | None = None) -> None:
+    root = container()
+    configured = root.settings.console()
     parser = argparse.ArgumentParser(description="agents' console")
-    parser.add_argument("--host", default=os.environ.get("CONSOLE_HOST") or "127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CONSOLE_PORT") or DEFAULT_PORT))
+    parser.add_argument("--host", default=configured.host)
+    parser.add_argument("--port", type=int, default=configured.port)
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_masking()
-    engine = make_engine(config.filing_db_url())
-    create_schema(engine)  # migrations: a no-op when the database is up to date
-    factory = session_factory(engine)
-    rasa = RasaConversations(rasa_server_url(), token=os.environ.get("RASA_API_TOKEN") or None)
+    factory = root.migrated_filing_sessions()  # migrations: a no-op when the database is up to date
+    rasa = RasaConversations(root.settings.rasa_server_url, token=root.settings.rasa_api_token or None)
     settings = ConsoleSettings(
-        session_hours=float(os.environ.get("CONSOLE_SESSION_HOURS") or 8),
-        background_interval=float(os.environ.get("HANDOFF_CHECK_SECONDS") or 5),
-        chat_origin=os.environ.get("CONSOLE_CHAT_ORIGIN") or None,
+        session_hours=configured.session_hours,
+        background_interval=configured.check_seconds,
+        chat_origin=configured.chat_origin,
         chat_sessions=ChatSessions.from_env(),  # WEBCHAT_SESSION_SECRET or var/secrets/, as the Rasa server reads it
     )
-    app = create_app(factory, HandoffDesk(factory, rasa), settings)
+    app = create_app(factory, HandoffDesk(factory, rasa, timeout=root.settings.handoff_timeout()), settings)
     app.run(host=args.host, port=args.port, access_log=False, workers=1)
 
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
-from bot import config
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.settings import settings as current_settings
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing.agents import AgentError, add_agent, list_agents, set_password
 
 
 def _password() -> str:
-    from_env = os.environ.get("AGENT_PASSWORD")
+    from_env = current_settings().get("AGENT_PASSWORD") or None
     if from_env:
         return from_env
     first = getpass.getpass("password: ")
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("list", help="list the accounts")
     args = parser.parse_args(argv)
 
-    engine = make_engine(args.url or config.filing_db_url())
+    engine = make_engine(args.url or current_settings().filing_db_url)
     create_schema(engine)
     factory = session_factory(engine)
     try:

@@ -13,8 +13,11 @@ from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels.chat_sessions import CHANNEL, SESSION_HEADER, ChatSessions, InvalidSession, tracker_id
-from bot.ticketing import service
+from bot.console.http import off_loop
+from bot.console.json_views import user_message_json
+from bot.ticketing import queries
 from bot.ticketing.clock import as_utc, iso, utcnow
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 
 
 def chat_poll(factory: sessionmaker, sessions: ChatSessions, chat_origin: str | None) -> Blueprint:
@@ -41,11 +44,10 @@ def chat_poll(factory: sessionmaker, sessions: ChatSessions, chat_origin: str | 
             except ValueError:
                 return error(400, "'since' must be an ISO 8601 time")
         now = utcnow()
-        found = service.agent_messages_for_user(factory, CHANNEL, tracker_id(session_id), since)
-        body = {
-            "messages": [{"text": m.text, "at": iso(m.at), "agent": m.agent, "ticket_id": m.ticket_id} for m in found],
-            "now": iso(now),
-        }
+        found = await off_loop(
+            queries.agent_messages_for_user, TicketingUnitOfWork(factory), CHANNEL, tracker_id(session_id), since
+        )
+        body = {"messages": [user_message_json(m) for m in found], "now": iso(now)}
         return response.json(body, headers=cors())
 
     @blueprint.options("/api/channel/messages")

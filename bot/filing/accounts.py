@@ -23,10 +23,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from bot import config
-from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.models import BindingCode
 from bot.filing.unit_of_work import UnitOfWork
+from bot.settings import settings as current_settings
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 
 # No 0/O or 1/I/L: the code is read off a console page and typed into WeChat on a phone.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("list", help="list the bindings")
     args = parser.parse_args(argv)
 
-    engine = make_engine(args.url or config.filing_db_url())
+    engine = make_engine(args.url or current_settings().filing_db_url)
     create_schema(engine)
     uow, now = UnitOfWork(session_factory(engine)), datetime.utcnow()
     try:

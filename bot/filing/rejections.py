@@ -15,7 +15,8 @@ OTHER = "other"
 _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("domain_holder", re.compile(r"域名.{0,8}(实名|持有|所有者|注册人|不一致)")),
     ("website_name", re.compile(r"网站名称|网站名")),
-    ("verification_photo", re.compile(r"幕布|核验照片|人像|照片|视频核验|核验")),
+    # A photo of a document (营业执照照片模糊) is a document problem, not the verification photo.
+    ("verification_photo", re.compile(r"幕布|核验照片|人像|人脸|视频核验|核验|(?<!执照)(?<!证件)(?<!身份证)照片")),
     ("phone_unreachable", re.compile(r"电话|未接通|无人接听|联系不上|回访")),
     ("document", re.compile(r"证件|身份证|营业执照|模糊|不清晰|过期|有效期")),
     ("subject_mismatch", re.compile(r"主体|负责人|不一致|信息有误")),

@@ -7,8 +7,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import config
-from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.models import (
     FILING_SERVICE_NAME,
     Account,
@@ -24,6 +22,9 @@ from bot.filing.models import (
     SubjectType,
     WebsiteFiling,
 )
+from bot.settings import settings as current_settings
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 
 DEMO_ACCOUNT_ID = "acct-demo"
 # The simulator's default user (scripts/wechat_sim.py), the same id on WeChat and WeCom.
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default=None, help="database URL (default: FILING_DB_URL or var/filing.db)")
     args = parser.parse_args(argv)
-    url = args.url or config.filing_db_url()
+    url = args.url or current_settings().filing_db_url
     engine = make_engine(url)
     create_schema(engine)
     with session_factory(engine)() as session:

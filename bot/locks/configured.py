@@ -6,12 +6,10 @@ process, nothing to install) and the cluster (several replicas, one Redis).
 """
 from __future__ import annotations
 
-import os
-
 from rasa.core.lock_store import InMemoryLockStore, LockStore
 
-from bot import config
 from bot.locks.redis_ticket_lock import RedisTicketLockStore
+from bot.settings import settings
 
 
 class LockStoreConfigError(ValueError):
@@ -22,14 +20,14 @@ class ConfiguredLockStore:
     """Not a store itself: constructing it returns the store the configuration asks for."""
 
     def __new__(cls, endpoint_config=None, url: str | None = None) -> LockStore:  # type: ignore[misc]
-        url = url or config.lock_store_url()
+        url = url or settings().lock_store_url
         if url is None:
-            workers = (os.environ.get("SANIC_WORKERS") or "1").strip()
-            if workers not in ("", "1"):
+            workers = settings().sanic_workers
+            if workers != "1":
                 # Rasa allows several workers with any custom lock store; an in-memory lock
                 # per worker would let two workers run one sender's turns at once.
                 raise LockStoreConfigError(f"SANIC_WORKERS={workers} needs LOCK_STORE_URL (a redis:// URL)")
             return InMemoryLockStore()
         if not url.startswith(("redis://", "rediss://", "unix://")):
             raise LockStoreConfigError("LOCK_STORE_URL must be a redis://, rediss:// or unix:// URL")
-        return RedisTicketLockStore(url, lease_seconds=config.lock_lease_seconds())
+        return RedisTicketLockStore(url, lease_seconds=settings().lock_lease_seconds())

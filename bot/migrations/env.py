@@ -1,8 +1,6 @@
 """Alembic environment: runs on the caller's connection (bot.migrations.upgrade) or on a URL."""
 from __future__ import annotations
 
-import os
-
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -12,9 +10,9 @@ config = context.config
 
 
 def _url() -> str:
-    from bot import config as settings
+    from bot.settings import settings
 
-    return config.get_main_option("sqlalchemy.url") or os.environ.get("FILING_DB_URL") or settings.filing_db_url()
+    return config.get_main_option("sqlalchemy.url") or settings().filing_db_url
 
 
 def _run(connection) -> None:

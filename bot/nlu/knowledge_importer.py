@@ -12,8 +12,8 @@ from rasa.shared.core.training_data.structures import StoryGraph
 from rasa.shared.importers.importer import TrainingDataImporter
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import config
-from bot.filing.knowledge import KnowledgeBase
+from bot.content.knowledge import KnowledgeBase
+from bot.settings import settings as current_settings
 
 RETRIEVAL_INTENT = "faq"
 
@@ -28,7 +28,7 @@ class KnowledgeImporter(TrainingDataImporter):
         training_data_paths: list[str] | None = None,
         knowledge_dir: str | None = None,
     ) -> None:
-        self._knowledge_dir = knowledge_dir or str(config.knowledge_dir())
+        self._knowledge_dir = knowledge_dir or str(current_settings().knowledge_dir)
 
     def _responses(self) -> dict[str, list[dict[str, Any]]]:
         knowledge = KnowledgeBase.load(self._knowledge_dir)

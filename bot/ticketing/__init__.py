@@ -1,1 +1,1 @@
-"""Tickets, agents and the human handoff (no Rasa imports): see service.py for the entry points."""
+"""Tickets, agents and the human handoff (no Rasa imports): commands.py, queries.py and opening.py are the entry points."""

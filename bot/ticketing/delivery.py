@@ -14,11 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
-
-from bot.privacy import mask_personal_data
-from bot.ticketing.models import Ticket, TicketPersonalData
+from bot.privacy import find_masked_mobiles, mask_personal_data
 from bot.ticketing.texts import console_text
 
 SENT = "sent"
@@ -66,19 +62,14 @@ def _facts_contacts(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
             yield "contact_mobile", mask_personal_data(value)
 
 
-def user_contacts(factory: sessionmaker, ticket_id: str, directory: Path | str | None = None) -> list[str]:
-    """Other ways to reach the ticket's user, as the agent may see them (numbers masked)."""
-    with factory() as session:
-        ticket = session.get(Ticket, ticket_id)
-        if ticket is None:
-            return []
-        mobiles = session.execute(
-            select(TicketPersonalData.value).where(
-                TicketPersonalData.ticket_id == ticket_id, TicketPersonalData.kind == "mobile"
-            ).order_by(TicketPersonalData.id)
-        ).scalars().all()
-        found = [("contact_mobile", mask_personal_data(m)) for m in mobiles]
-        found += list(_facts_contacts(ticket.facts or {}))
+def user_contacts(texts: list[str], facts: Any, directory: Path | str | None = None) -> list[str]:
+    """Other ways to reach the ticket's user, as the agent may see them (numbers masked).
+
+    `texts` are the ticket's stored (masked) texts, in order; `facts` its facts. The mobiles are
+    the masked ones found there: the agent never sees more of a number than the ticket shows.
+    """
+    found = [("contact_mobile", mobile) for text in texts for mobile in find_masked_mobiles(text)]
+    found += list(_facts_contacts(facts or {}))
     return [console_text(kind, directory, value=value) for kind, value in dict.fromkeys(found)]
 
 

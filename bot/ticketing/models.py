@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
+from bot.ticketing.domain import TicketRules
 from bot.ticketing.lifecycle import Severity, TicketStatus
 
 # Apart from the filing core's Base so either side can change alone; the migrations cover both.
@@ -85,8 +87,8 @@ class TicketDayCounter(Base):
     last_number = Column(Integer, nullable=False)
 
 
-class Ticket(Base):
-    """A case handed from the bot to the support team."""
+class Ticket(TicketRules, Base):
+    """A case handed from the bot to the support team (its rules: domain.TicketRules)."""
 
     __tablename__ = "tickets"
     __table_args__ = (
@@ -102,7 +104,7 @@ class Ticket(Base):
     source_message_id = Column(String(255), nullable=False)
     title = Column(String(200), nullable=False)
     category = Column(String(100), nullable=False)  # the intent or walk that led to the ticket
-    description = Column(Text, nullable=False)  # personal data masked; raw values in ticket_personal_data
+    description = Column(Text, nullable=False)  # personal data masked
     facts = Column(JSON, nullable=False)  # environment, domain, numbers, walk checks and results
     severity = Column(_enum(Severity), nullable=False)
     status = Column(_enum(TicketStatus), nullable=False)
@@ -115,6 +117,13 @@ class Ticket(Base):
     assignee = relationship("Agent")
     messages = relationship("TicketMessage", back_populates="ticket", order_by="TicketMessage.id")
     events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id")
+
+    def record(self, actor: str, action: str, now: datetime, detail: str | None = None) -> None:
+        self.events.append(TicketEvent(at=now, actor=actor, action=action, detail=detail))
+        self.updated_at = now
+
+    def holder_name(self) -> str:
+        return self.assignee.name if self.assignee is not None else ""
 
 
 class TicketMessage(Base):
@@ -154,19 +163,6 @@ class TicketEvent(Base):
     detail = Column(Text)  # personal data masked
 
     ticket = relationship("Ticket", back_populates="events")
-
-
-class TicketPersonalData(Base):
-    """ID-card and mobile numbers found in a ticket, kept apart from the texts that show it."""
-
-    __tablename__ = "ticket_personal_data"
-    __table_args__ = (UniqueConstraint("ticket_id", "kind", "value", name="uq_ticket_personal_data_value"),)
-
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    ticket_id = Column(String(24), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
-    kind = Column(String(16), nullable=False)  # "id_card" or "mobile"
-    value = Column(String(32), nullable=False)
-    found_at = Column(DateTime, nullable=False)
 
 
 class DutyLease(Base):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from bot import config
-from bot.filing.knowledge import KnowledgeError, load_knowledge
+from bot.content.knowledge import KnowledgeError, load_knowledge
+from bot.settings import settings as current_settings
 from bot.ticketing.working_hours import WorkingHours
 
 _HANDOFF = ("handoff.yml", "handoff_messages")
@@ -22,7 +22,7 @@ def _templates(directory: str, file: str, section: str) -> dict[str, str]:
 
 
 def _render(source: tuple[str, str], key: str, directory: Path | str | None, values: dict[str, object]) -> str:
-    folder = str(directory or config.knowledge_dir())
+    folder = str(directory or current_settings().knowledge_dir)
     templates = _templates(folder, *source)
     if key not in templates:
         raise KnowledgeError(f"no {source[1]} entry {key!r} in {source[0]}")

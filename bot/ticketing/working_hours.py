@@ -7,12 +7,15 @@ on a weekend: "2026-09-27,2026-10-10").
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from bot.settings import settings as current_settings
+
+ENV_NAMES = ("WORKING_HOURS", "WORKING_TIMEZONE", "WORKING_CLOSED_DATES", "WORKING_EXTRA_DATES")
 DEFAULT_HOURS = "Mon-Fri 09:00-18:00"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -70,13 +73,13 @@ class WorkingHours:
 
     @classmethod
     def from_env(cls) -> "WorkingHours":
-        hours = cls.parse(
-            os.environ.get("WORKING_HOURS") or DEFAULT_HOURS,
-            os.environ.get("WORKING_TIMEZONE") or DEFAULT_TIMEZONE,
-        )
-        return hours.with_calendar(
-            parse_dates(os.environ.get("WORKING_CLOSED_DATES", ""), "WORKING_CLOSED_DATES"),
-            parse_dates(os.environ.get("WORKING_EXTRA_DATES", ""), "WORKING_EXTRA_DATES"),
+        return cls.from_settings(*(current_settings().env.get(name, "") for name in ENV_NAMES))
+
+    @classmethod
+    def from_settings(cls, hours: str, zone: str, closed_dates: str = "", extra_dates: str = "") -> "WorkingHours":
+        """From the texts of the environment variables in ENV_NAMES (empty: the defaults)."""
+        return cls.parse(hours or DEFAULT_HOURS, zone or DEFAULT_TIMEZONE).with_calendar(
+            parse_dates(closed_dates, "WORKING_CLOSED_DATES"), parse_dates(extra_dates, "WORKING_EXTRA_DATES")
         )
 
     def with_calendar(self, closed: frozenset[date], extra: frozenset[date]) -> "WorkingHours":
@@ -135,3 +138,17 @@ class WorkingHours:
         else:
             day = {0: "今天", 1: "明天"}.get(days) or "周" + "一二三四五六日"[opening.weekday()]
         return f"{day} {opening:%H:%M}"
+
+
+def service_hours() -> WorkingHours:
+    """The team's hours as the settings give them, built once per setting rather than per call.
+
+    For callers without the composition root's (bot.bootstrap.Container.working_hours).
+    """
+    return _hours_for(*(current_settings().env.get(name, "") for name in ENV_NAMES))
+
+
+@lru_cache(maxsize=8)
+def _hours_for(hours: str, zone: str, closed_dates: str, extra_dates: str) -> WorkingHours:
+    return WorkingHours.from_settings(hours, zone, closed_dates, extra_dates)
+

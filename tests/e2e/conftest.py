@@ -97,7 +97,7 @@ AGENT_NAME, AGENT_PASSWORD = "e2e-agent", "e2e-agent-password"
 def console(servers: Servers) -> Iterator[str]:
     """Base URL of the agents' console over the running servers' core and Rasa server, with one
     agent account (AGENT_NAME / AGENT_PASSWORD)."""
-    from bot.filing.db import make_engine, session_factory
+    from bot.storage.engines import make_engine, session_factory
     from bot.ticketing.agents import add_agent
     from scripts.local_servers import running_console
 

@@ -8,8 +8,10 @@ from urllib.parse import quote
 
 import httpx
 
-from bot.filing.db import make_engine, session_factory
-from bot.ticketing import service
+from bot.storage.engines import make_engine, session_factory
+from bot.ticketing import queries
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
+from bot.ticketing.views import OpenedTicket
 
 
 def new_sender() -> str:
@@ -35,7 +37,7 @@ def factory_for(work: Path):
 
 def ticket_from_conversation(
     rasa_url: str, work: Path, sender: str, factory=None, message_id: str | None = None
-) -> service.OpenedTicket:
+) -> OpenedTicket:
     """The bot's escalation over REST: 转人工, then 需要 (with a client message id); the ticket it made.
 
     Called again with the same message id it is a redelivery of the confirmation: `created` is
@@ -43,7 +45,7 @@ def ticket_from_conversation(
     """
     factory = factory or factory_for(work)
     message_id = message_id or f"{sender}-confirm"
-    before = service.count_tickets(factory)
+    before = len(queries.list_tickets(TicketingUnitOfWork(factory)))
     say(rasa_url, sender, "转人工")
     response = httpx.post(
         f"{rasa_url}/webhooks/rest/webhook",
@@ -53,5 +55,5 @@ def ticket_from_conversation(
     reply = "\n".join(m.get("text", "") for m in response.json())
     found = re.search(r"TK-\d{8}-\d{4}", reply)
     assert found, f"no ticket id in the bot's reply: {reply!r}"
-    ticket = service.get_ticket(factory, found.group(0))
-    return service.OpenedTicket(ticket, service.count_tickets(factory) > before, None)
+    ticket = queries.get_ticket(TicketingUnitOfWork(factory), found.group(0))
+    return OpenedTicket(ticket, len(queries.list_tickets(TicketingUnitOfWork(factory))) > before, None)

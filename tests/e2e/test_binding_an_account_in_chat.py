@@ -10,8 +10,8 @@ from pathlib import Path
 
 from bot.channels.account_binding import AccountBinding
 from bot.channels.store import open_channel_store
-from bot.filing.db import make_engine, session_factory
 from bot.filing.unit_of_work import UnitOfWork
+from bot.storage.engines import make_engine, session_factory
 from scripts.local_servers import rest_tracker_id
 
 ROOT = Path(__file__).resolve().parents[2]

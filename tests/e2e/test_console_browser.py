@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import httpx
 import pytest
 
-from bot.filing.db import create_schema, make_engine, session_factory
-from bot.ticketing import service
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
+from bot.ticketing import opening, queries
 from bot.ticketing.agents import add_agent
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import bind_to_demo_account, rest_tracker_id, running_console
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
@@ -27,7 +28,7 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 def chromium() -> Path:
     """Debian's chromium; autouse at session scope so a missing browser skips before any server starts."""
     if not CHROMIUM.exists():
-        service_unavailable(f"Chromium not found at {CHROMIUM} (make install adds Debian's chromium)")
+        service_unavailable(f"Chromium not found at {CHROMIUM} (make test and make test-e2e add Debian's chromium)")
     return CHROMIUM
 
 
@@ -83,7 +84,7 @@ def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console
     page.close()
     assert say(rasa_url, sender, "你好")
 
-    stored = service.get_ticket(factory_for(work), ticket_id)
+    stored = queries.get_ticket(TicketingUnitOfWork(factory_for(work)), ticket_id)
     assert [m.text for m in stored.transcript if m.author == "agent"] == ["您好，请先在控制台购买云托管资源包"]
     delivered = [e["text"] for e in tracker(rasa_url, sender, api_params)["events"] if e["event"] == "bot"]
     reply_at = delivered.index("您好，请先在控制台购买云托管资源包")
@@ -98,7 +99,7 @@ def test_a_reply_the_platform_refuses_shows_as_not_delivered_with_why(browser, t
     factory = session_factory(engine)
     add_agent(factory, AGENT_NAME, AGENT_PASSWORD)
     sender = "wx-openid-silent-for-3-days"
-    ticket_id = service.open_ticket(factory, channel="wechat", sender_id=sender, source_message_id="m-1",
+    ticket_id = opening.open_ticket(TicketingUnitOfWork(factory), channel="wechat", sender_id=sender, source_message_id="m-1",
                                     title="转人工", category="request_human",
                                     description="用户留了手机 13812345678").ticket.id
     with RasaStub() as stub, running_console(tmp_path, url, stub.url) as base:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.rasa_server import REQUEST_MAX_SIZE
-from bot.ticketing.handoff import RasaConversations
+from bot.server import REQUEST_MAX_SIZE
+from bot.ticketing.rasa_conversations import RasaConversations
 from scripts.local_servers import Servers, rest_tracker_id
 from scripts.wechat_sim import SimulatedUser
 from tests.channel_helpers import APP_ID, ENCODING_AES_KEY, TOKEN

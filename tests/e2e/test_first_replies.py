@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 
-
 CANCEL_PAYLOADS = ["/cancel_subject", "/cancel_website", "/cancel_access"]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from actions.common import binding_needed, knowledge
 
 
-
 def texts(messages: list[dict]) -> list[str]:
     return [m.get("text") or "" for m in messages]
 

@@ -8,12 +8,14 @@ from datetime import timedelta
 
 import httpx
 
-from bot.ticketing import service
+from bot.ticketing import queries
 from bot.ticketing.agents import AgentView, add_agent
 from bot.ticketing.clock import utcnow
 from bot.ticketing.duty_lease import HANDOFF_DUTY
-from bot.ticketing.handoff import HandoffDesk, RasaConversations
+from bot.ticketing.handoff import HandoffDesk
 from bot.ticketing.models import DutyLease
+from bot.ticketing.rasa_conversations import RasaConversations
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
 
@@ -94,7 +96,7 @@ def test_the_bot_takes_over_when_no_agent_replies_in_time(servers_work, api_para
     assert state["paused"] is False
     assert "客服暂时没能回复" in [e for e in state["events"] if e["event"] == "bot"][-1]["text"]
     assert say(rasa_url, sender, "你好")
-    ticket = service.get_ticket(factory, ticket_id)
+    ticket = queries.get_ticket(TicketingUnitOfWork(factory), ticket_id)
     assert ticket.handoff_since is None and ticket.events[-1].action == "auto_resumed"
 
 

@@ -8,7 +8,8 @@ import time
 import httpx
 import pytest
 
-from bot.ticketing import service
+from bot.ticketing import queries
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.wechat_sim import SimulatedUser
 from tests.channel_helpers import APP_ID, ENCODING_AES_KEY, TOKEN
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
@@ -62,6 +63,6 @@ def test_an_agents_reply_outside_the_48_hour_window_is_502_and_shown_as_not_deli
     assert refused_texts == ["您好，我是客服小王"]  # tried once, refused, never sent again
     sent_texts = [c.body["text"]["content"] for c in fake_platform.sends() if c.body.get("touser") == user.openid]
     assert sent_texts[-1] == "您好，请再看一下"
-    stored = service.get_ticket(factory_for(work), ticket_id)
+    stored = queries.get_ticket(TicketingUnitOfWork(factory_for(work)), ticket_id)
     assert [(m.text, m.delivery_status) for m in stored.transcript if m.author == "agent"] == [
         ("您好，我是客服小王", "failed"), ("您好，请再看一下", "sent")]

@@ -6,7 +6,8 @@ import uuid
 import httpx
 import pytest
 
-from bot.ticketing import service
+from bot.ticketing import queries
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from tests.channel_helpers import start_of_a_rate_window
 from tests.e2e.handoff_helpers import factory_for
 from tests.e2e.web_chat_helpers import new_session, send, session_id, stored_user_events, ticket_in
@@ -182,7 +183,7 @@ def test_two_users_both_sending_message_id_1_each_get_their_own_ticket(servers_w
     a, b = opened.values()
     assert a != b
     factory = factory_for(work)
-    assert {service.get_ticket(factory, t).sender_id for t in (a, b)} == {f"rest:{u}" for u in opened}
+    assert {queries.get_ticket(TicketingUnitOfWork(factory), t).sender_id for t in (a, b)} == {f"rest:{u}" for u in opened}
     # A retry of A's confirmation (the same id) still finds A's ticket, not a new one.
     user_a = next(iter(opened))
     again = texts(rest_post(rest_server, {"sender": user_a, "message": "需要", "message_id": "1"}))

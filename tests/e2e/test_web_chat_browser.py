@@ -19,7 +19,7 @@ SESSION_KEY = "icp-webchat-session"
 def chromium_executable() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(path).exists():
-        service_unavailable("Chromium not installed (`make install` installs Debian's chromium when run as root with apt-get)")
+        service_unavailable("Chromium not installed (`make test` and `make test-e2e` install Debian's chromium when run as root with apt-get)")
     return path
 
 

@@ -5,7 +5,15 @@ import httpx
 
 from bot.channels.chat_sessions import ChatSessions
 from tests.e2e.web_chat_helpers import (
-    claim_and_reply, console_poll, handoff_poll, new_session, send, session_id, stored_user_events, texts, ticket_in,
+    claim_and_reply,
+    console_poll,
+    handoff_poll,
+    new_session,
+    send,
+    session_id,
+    stored_user_events,
+    texts,
+    ticket_in,
 )
 
 AGENT_REPLY = "您好，我是客服小王，正在为您查看"

@@ -10,10 +10,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
 from bot.channels.platform_api import DELIVERY_FAILED_PATTERN
-from bot.ticketing.handoff import RasaConversations
+from bot.ticketing.rasa_conversations import RasaConversations
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN
 

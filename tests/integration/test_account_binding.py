@@ -11,16 +11,16 @@ import pytest
 from bot.channels.account_binding import AccountBinding, filing_units
 from bot.channels.store import open_channel_store
 from bot.channels.turn_guard import default_guard
+from bot.content.knowledge import KnowledgeBase, load_knowledge
 from bot.filing import accounts
-from bot.filing.knowledge import KnowledgeBase, load_knowledge
 from bot.filing.seed import DEMO_ACCOUNT_ID
-from bot import config
+from bot.settings import settings as current_settings
 from scripts.local_servers import seeded_sqlite
 
 
 @pytest.fixture
 def kb() -> KnowledgeBase:
-    return load_knowledge(str(config.knowledge_dir()))
+    return load_knowledge(str(current_settings().knowledge_dir))
 
 
 @pytest.fixture

@@ -14,10 +14,11 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.filing import accounts
 from bot.filing.accounts import RedeemOutcome
-from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.models import BindingCode, SenderBinding
 from bot.filing.seed import DEMO_ACCOUNT_ID, seed_demo_data
 from bot.filing.unit_of_work import UnitOfWork
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 
 NOW = datetime(2026, 12, 1, 9, 0)
 ROUNDS, RACERS = 8, 4

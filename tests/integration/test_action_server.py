@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from bot.action_server import REQUEST_MAX_SIZE
-from bot.filing.db import make_engine, session_factory
-from bot.ticketing import service
+from bot.storage.engines import make_engine, session_factory
+from bot.ticketing import opening, queries
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import ROOT, free_port, seeded_sqlite, wait_until_ready
 from tests.raw_http import status_of_declared_body
 
@@ -35,8 +36,8 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionSe
     work = tmp_path_factory.mktemp("action-server")
     db_url = seeded_sqlite(work / "filing.db")
     factory = session_factory(make_engine(db_url))
-    ticket = service.open_ticket(
-        factory, channel="wechat", sender_id=VICTIM, source_message_id="wx-victim-1",
+    ticket = opening.open_ticket(TicketingUnitOfWork(
+        factory), channel="wechat", sender_id=VICTIM, source_message_id="wx-victim-1",
         title="云托管选不了", category="备案问题", description="备案时选不了云托管",
     ).ticket
     port = free_port()
@@ -92,13 +93,13 @@ def test_the_ticket_status_call_with_the_secret_works(action_server):
 
 
 def test_a_forged_ticket_confirmation_without_the_secret_is_401_and_writes_nothing(action_server):
-    before = service.get_ticket(action_server.factory, action_server.ticket_id)
-    count = service.count_tickets(action_server.factory)
+    before = queries.get_ticket(TicketingUnitOfWork(action_server.factory), action_server.ticket_id)
+    count = len(queries.list_tickets(TicketingUnitOfWork(action_server.factory)))
     call = action_call("action_continue_walk", VICTIM, "需要", slots={"walk_step": "ticket_offer"})
     response = httpx.post(f"{action_server.url}/webhook", json=call, timeout=30)
     assert response.status_code == 401
-    after = service.get_ticket(action_server.factory, action_server.ticket_id)
-    assert service.count_tickets(action_server.factory) == count
+    after = queries.get_ticket(TicketingUnitOfWork(action_server.factory), action_server.ticket_id)
+    assert len(queries.list_tickets(TicketingUnitOfWork(action_server.factory))) == count
     assert [m.text for m in after.transcript] == [m.text for m in before.transcript]
 
 
@@ -137,3 +138,43 @@ def test_without_a_secret_the_action_server_refuses_to_start():
     result = subprocess.run([sys.executable, "-m", "bot.action_server", "--port", str(free_port())],
                             cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "ACTION_SERVER_TOKEN is not set" in result.stderr
+
+
+def test_a_real_action_call_is_checked_once_by_the_speedups_validator(action_server, monkeypatch):
+    """Rasa's RemoteAction against the running action server: its response goes through the
+    patched check exactly once (the test fails if Rasa stopped calling the patched function)."""
+    import asyncio
+
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import rasa_speedups, server
+
+    server.install_patches()
+    checks = []
+    built_once = rasa_speedups.response_validator
+
+    def counted_validator():
+        checks.append(1)
+        return built_once()
+
+    monkeypatch.setattr(rasa_speedups, "response_validator", counted_validator)
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events(
+        "rest:validator-count",
+        [UserUttered("你好", intent={"name": "greet", "confidence": 1.0})],
+        slots=domain.slots,
+    )
+    endpoint = EndpointConfig(f"{action_server.url}/webhook", headers={"Authorization": f"Bearer {SECRET}"})
+    events = asyncio.run(
+        RemoteAction("action_fallback", endpoint).run(
+            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain
+        )
+    )
+    assert checks == [1]
+    assert events  # the action answered (a bot message at least)

@@ -19,8 +19,8 @@ from actions.environment import (
     ValidateEnvironmentForm,
 )
 from actions.fallback import ActionFallback
-from actions.numbers import ActionExplainNumber
 from actions.lookups import ActionCancelQuery
+from actions.numbers import ActionExplainNumber
 from actions.orders import ActionFilingOrderStatus, ValidateOrderForm
 from scripts.local_servers import seeded_sqlite
 from tests.action_harness import BOUND_SENDER, entity, run, tracker

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from rasa.core.run import create_http_input_channels
 
-from bot.channels.settings import ChannelConfigError
 from bot.channels.rest import RestInputWithMessageIds
+from bot.channels.settings import ChannelConfigError
 from bot.channels.web_chat import WebChatChannel
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
-
-import pytest
 
 from bot.channels.sql_store import SqlChannelStore, channel_engine
 from bot.channels.store import OFFERED_OPTIONS_TTL_SECONDS, CachedToken, open_channel_store
 from bot.channels.text_chunks import Option
-from bot.filing.db import make_engine
+from bot.storage.engines import make_engine
 
 
 async def exercise(store) -> None:

@@ -16,10 +16,13 @@ import pytest
 from sqlalchemy import text
 
 from bot.channels.chat_sessions import ChatSessions, tracker_id
-from bot.filing.db import create_schema, make_engine, session_factory
-from bot.ticketing import agents, service
-from bot.ticketing.lifecycle import TicketStatus
 from bot.console.app import REQUEST_MAX_SIZE
+from bot.console.json_views import ticket_json
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
+from bot.ticketing import agents, commands, opening, queries
+from bot.ticketing.lifecycle import TicketStatus
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import WEBCHAT_SESSION_SECRET, running_console
 from tests.integration.rasa_stub import RasaStub
 from tests.raw_http import status_of_declared_body
@@ -43,7 +46,7 @@ class Env:
                       description="用户 13812345678 的环境 env-demo-noservice 选不了云托管",
                       transcript=[{"who": "user", "text": "转人工"}], facts={"environment_id": "env-demo-noservice"})
         values.update(overrides)
-        return service.open_ticket(self.factory, **values).ticket.id
+        return opening.open_ticket(TicketingUnitOfWork(self.factory), **values).ticket.id
 
     def dump(self) -> str:
         """Every ticketing row, to show that a refused call changed nothing."""
@@ -204,7 +207,7 @@ def test_bad_input_gets_4xx_with_a_reason(env: Env):
         assert response.json()["error"]
     bad_json = httpx.post(f"{env.base}/api/tickets/{ticket_id}/notes", content=b"{", headers=headers)
     assert bad_json.status_code == 400
-    assert service.get_ticket(env.factory, ticket_id).status == TicketStatus.PENDING
+    assert queries.get_ticket(TicketingUnitOfWork(env.factory), ticket_id).status == TicketStatus.PENDING
     assert poll(env, SESSIONS.issue(), since="yesterday").status_code == 400
 
 
@@ -287,7 +290,7 @@ def test_a_rasa_failure_on_claim_is_502_and_claims_nothing(env: Env):
     finally:
         env.stub.failing = False
     assert response.status_code == 502 and "Rasa" in response.json()["error"]
-    ticket = service.get_ticket(env.factory, ticket_id)
+    ticket = queries.get_ticket(TicketingUnitOfWork(env.factory), ticket_id)
     assert ticket.status == TicketStatus.PENDING and ticket.assignee is None and ticket.handoff_since is None
     assert [e.action for e in ticket.events] == ["created", "pause_failed"]
 
@@ -304,7 +307,7 @@ def test_the_console_log_holds_no_personal_data(env: Env):
     logs = "".join(p.read_text() for p in env.work.glob("console-*.log"))
     assert "agent alice logged in" in logs  # the log is written at all
     assert "110101199003071234" not in logs and "13712345678" not in logs
-    assert "13712345678" not in str(service.get_ticket(env.factory, ticket_id).to_dict())
+    assert "13712345678" not in str(ticket_json(queries.get_ticket(TicketingUnitOfWork(env.factory), ticket_id)))
 
 
 def test_the_page_and_its_assets_are_served_locally(env: Env):
@@ -338,16 +341,16 @@ def test_background_task_gives_the_bot_back_after_the_timeout(tmp_path: Path):
     factory = session_factory(engine)
     agent = agents.add_agent(factory, "alice", PASSWORD)
     sender = "silent-agent-user"
-    ticket_id = service.open_ticket(factory, channel="rest", sender_id=sender, source_message_id="m1", title="转人工",
+    ticket_id = opening.open_ticket(TicketingUnitOfWork(factory), channel="rest", sender_id=sender, source_message_id="m1", title="转人工",
                                     category="request_human", description="用户要求人工").ticket.id
-    service.claim(factory, ticket_id, agent.id)
+    commands.claim(TicketingUnitOfWork(factory), ticket_id, agent.id)
     extra = {"HANDOFF_TIMEOUT_MINUTES": "0.02", "HANDOFF_CHECK_SECONDS": "0.2"}  # 1.2 s
     with RasaStub() as stub, running_console(tmp_path, url, stub.url, extra):
         deadline = time.monotonic() + 30
-        while service.get_ticket(factory, ticket_id).handoff_since is not None and time.monotonic() < deadline:
+        while queries.get_ticket(TicketingUnitOfWork(factory), ticket_id).handoff_since is not None and time.monotonic() < deadline:
             time.sleep(0.2)
         events = stub.events_for(sender)
-    ticket = service.get_ticket(factory, ticket_id)
+    ticket = queries.get_ticket(TicketingUnitOfWork(factory), ticket_id)
     assert ticket.handoff_since is None and ticket.events[-1].action == "auto_resumed"
     assert events[0] == {"event": "resume"} and "客服暂时没能回复" in events[1]["text"]
     engine.dispose()

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.filing.db import create_schema, make_engine, session_factory
-from bot.ticketing import agents, service
-from bot.ticketing.handoff import HandoffDesk, HandoffError, RasaConversations
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
+from bot.ticketing import agents, commands, queries
+from bot.ticketing.handoff import HandoffDesk
 from bot.ticketing.lifecycle import TicketStatus
+from bot.ticketing.rasa_conversations import HandoffError, RasaConversations
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import free_port, running_console
 from tests.integration.rasa_stub import RasaStub
 from tests.integration.test_console_api import PASSWORD, Env
@@ -58,7 +61,7 @@ def test_a_reply_refused_outside_the_48_hour_window_is_502_not_201_and_stored_as
     assert "13812345678" not in refused.text
 
     assert not [e for e in env.stub.events_for(sender) if e["event"] == "bot"]  # Rasa kept nothing
-    ticket = service.get_ticket(env.factory, ticket_id)
+    ticket = queries.get_ticket(TicketingUnitOfWork(env.factory), ticket_id)
     stored = [m for m in ticket.transcript if m.author == "agent"]
     assert [(m.text, m.delivery_status) for m in stored] == [("您好，资源包已经为您续上了", "failed")]
     assert ticket.status == TicketStatus.IN_PROGRESS and ticket.last_agent_reply_at is None  # not answered
@@ -70,7 +73,7 @@ def test_a_reply_refused_outside_the_48_hour_window_is_502_not_201_and_stored_as
     sent = reply(env, headers, ticket_id, "您好，请再试一次")
     assert sent.status_code == 201 and sent.json()["delivery_status"] == "sent"
     assert sent.json()["delivery_label"] is None
-    assert service.get_ticket(env.factory, ticket_id).status == TicketStatus.AWAITING_FEEDBACK
+    assert queries.get_ticket(TicketingUnitOfWork(env.factory), ticket_id).status == TicketStatus.AWAITING_FEEDBACK
 
 
 def test_a_refused_reply_on_a_ticket_without_contacts_says_to_wait_for_the_user(env: Env):
@@ -104,7 +107,7 @@ def test_a_refused_reply_is_not_served_to_the_users_poll(env: Env):
     sender, ticket_id = claimed_ticket(env, headers)
     env.stub.refuse_delivery(sender, 45015)
     assert reply(env, headers, ticket_id, "没送到的话").status_code == 502
-    assert service.agent_messages_for_user(env.factory, "wechat", sender) == []  # what a poll would serve
+    assert queries.agent_messages_for_user(TicketingUnitOfWork(env.factory), "wechat", sender) == []  # what a poll would serve
 
 
 def test_a_rasa_server_failing_on_reply_is_502_and_stores_no_message(env: Env):
@@ -116,7 +119,7 @@ def test_a_rasa_server_failing_on_reply_is_502_and_stores_no_message(env: Env):
     finally:
         env.stub.failing = False
     assert response.status_code == 502 and "message" not in response.json()
-    ticket = service.get_ticket(env.factory, ticket_id)
+    ticket = queries.get_ticket(TicketingUnitOfWork(env.factory), ticket_id)
     assert not [m for m in ticket.transcript if m.author == "agent"]
     assert ticket.events[-1].action == "reply_failed"
 
@@ -129,7 +132,7 @@ def test_giving_the_bot_back_to_a_user_the_platform_will_not_reach_still_resumes
     assert released.status_code == 200 and not released.json()["bot_paused"]
     assert env.stub.events_for(sender)[-1] == {"event": "resume"}  # resumed without the notice
     assert [e for c, events in env.stub.refused if c == sender for e in events][0] == {"event": "resume"}
-    history = [e.action for e in service.get_ticket(env.factory, ticket_id).events]
+    history = [e.action for e in queries.get_ticket(TicketingUnitOfWork(env.factory), ticket_id).events]
     assert history[-2:] == ["released", "resume_notice_not_delivered"]
 
 
@@ -137,7 +140,7 @@ def test_an_unreachable_rasa_server_on_reply_stores_no_message(env: Env):
     sender = f"wx-openid-{uuid.uuid4().hex[:8]}"
     ticket_id = env.ticket(sender, channel="wechat")
     alice = agents.agent_for_token(env.factory, env.login()["Authorization"].split()[1])
-    service.claim(env.factory, ticket_id, alice.id)
+    commands.claim(TicketingUnitOfWork(env.factory), ticket_id, alice.id)
     desk = HandoffDesk(env.factory, RasaConversations(f"http://127.0.0.1:{free_port()}", timeout=2))
 
     async def attempt() -> None:
@@ -148,6 +151,6 @@ def test_an_unreachable_rasa_server_on_reply_stores_no_message(env: Env):
 
     with pytest.raises(HandoffError, match="not reachable"):
         asyncio.run(attempt())
-    ticket = service.get_ticket(env.factory, ticket_id)
+    ticket = queries.get_ticket(TicketingUnitOfWork(env.factory), ticket_id)
     assert not [m for m in ticket.transcript if m.author == "agent"]
     assert ticket.events[-1].action == "reply_failed"

@@ -19,7 +19,7 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from bot.locks.configured import ConfiguredLockStore, LockStoreConfigError
 from bot.locks.redis_ticket_lock import RedisTicketLockStore
-from bot import config
+from bot import settings as bot_settings
 from scripts.lock_contention import contend
 
 
@@ -94,16 +94,18 @@ async def test_the_last_ticket_out_leaves_nothing_behind_in_redis(redis_url):
 
 
 def test_without_lock_store_url_rasa_gets_its_in_memory_lock(monkeypatch):
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "any")  # endpoints.yml names it
     monkeypatch.delenv("LOCK_STORE_URL", raising=False)
     monkeypatch.delenv("SANIC_WORKERS", raising=False)
-    store = LockStore.create(read_endpoint_config(str(config.PROJECT_ROOT / "endpoints.yml"), "lock_store"))
+    store = LockStore.create(read_endpoint_config(str(bot_settings.PROJECT_ROOT / "endpoints.yml"), "lock_store"))
     assert isinstance(store, InMemoryLockStore)
 
 
 def test_with_lock_store_url_rasa_gets_the_redis_ticket_lock_from_endpoints_yml(monkeypatch, redis_url):
     monkeypatch.setenv("LOCK_STORE_URL", redis_url)
     monkeypatch.setenv("LOCK_LEASE_SECONDS", "7")
-    store = LockStore.create(read_endpoint_config(str(config.PROJECT_ROOT / "endpoints.yml"), "lock_store"))
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "any")
+    store = LockStore.create(read_endpoint_config(str(bot_settings.PROJECT_ROOT / "endpoints.yml"), "lock_store"))
     assert isinstance(store, RedisTicketLockStore) and store.url == redis_url and store.lease_ms == 7000
 
 
@@ -126,4 +128,4 @@ def test_a_lock_configuration_that_cannot_keep_turns_apart_is_refused_at_start(m
 def test_a_lease_outside_one_to_six_hundred_seconds_is_refused(monkeypatch, raw):
     monkeypatch.setenv("LOCK_LEASE_SECONDS", raw)
     with pytest.raises(ValueError, match="LOCK_LEASE_SECONDS"):
-        config.lock_lease_seconds()
+        bot_settings.settings().lock_lease_seconds()

@@ -10,12 +10,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from bot.filing import services
-from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.diagnosis import Finding
 from bot.filing.models import Base, Environment, FilingOrder, OrderStatus
 from bot.filing.quota import IpQuota, NoIpReason, QuotaState
 from bot.filing.seed import DEMO_ACCOUNT_ID, seed_demo_data
 from bot.filing.unit_of_work import UnitOfWork
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from tests.demo_expectations import DEMO_DIAGNOSIS_FINDINGS
 
 NOW = datetime(2026, 11, 26, 9, 0)

@@ -10,10 +10,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot.filing.db import create_schema, make_engine, session_factory
-from bot.ticketing import agents, duty_lease, service
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
+from bot.ticketing import agents, commands, duty_lease, opening, queries
 from bot.ticketing.clock import utcnow
-from bot.ticketing.handoff import HandoffDesk, RasaConversations
+from bot.ticketing.handoff import HandoffDesk
+from bot.ticketing.rasa_conversations import RasaConversations
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from tests.integration.rasa_stub import RasaStub
 
 TTL = timedelta(seconds=30)
@@ -64,9 +67,9 @@ def test_twenty_replicas_taking_a_free_lease_at_once_give_it_to_one(factory):
 
 
 def timed_out_ticket(factory, agent_id: int, sender: str) -> str:
-    ticket_id = service.open_ticket(factory, channel="wechat", sender_id=sender, source_message_id=secrets.token_hex(8),
+    ticket_id = opening.open_ticket(TicketingUnitOfWork(factory), channel="wechat", sender_id=sender, source_message_id=secrets.token_hex(8),
                                     title="转人工", category="request_human", description="用户要求人工").ticket.id
-    service.claim(factory, ticket_id, agent_id, now=utcnow() - timedelta(hours=1))
+    commands.claim(TicketingUnitOfWork(factory), ticket_id, agent_id, now=utcnow() - timedelta(hours=1))
     return ticket_id
 
 
@@ -107,4 +110,4 @@ def test_two_console_replicas_tell_a_silent_agents_user_once_that_the_bot_is_bac
     assert seen["later"][0] is None and seen["second"] in seen["later"][1]
     assert duty_lease.holder_of(factory, duty_lease.HANDOFF_DUTY, utcnow()) == seen["standby"]
     assert [len(n) for n in notices] == [1, 1]  # each user told once that the bot is back
-    assert service.get_ticket(factory, seen["first"]).handoff_since is None
+    assert queries.get_ticket(TicketingUnitOfWork(factory), seen["first"]).handoff_since is None

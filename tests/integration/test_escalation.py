@@ -6,9 +6,10 @@ import pytest
 from actions.environment import ActionTroubleshootCloudrun
 from actions.escalation import ActionRequestHuman, ActionTicketStatus, triggering_message_id
 from actions.walks import ActionContinueWalk
-from bot.filing.db import make_engine, session_factory
-from bot.ticketing import service
+from bot.storage.engines import make_engine, session_factory
+from bot.ticketing import queries
 from bot.ticketing.models import Ticket, TicketStatus
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import seeded_sqlite
 from tests.action_harness import BOUND_SENDER, entity, run, tracker
 
@@ -50,14 +51,14 @@ def test_asking_for_a_person_confirms_first(core):
     texts, events, messages = run(ActionRequestHuman(), tracker("request_human", text="转人工"))
     assert "确认提交吗" in texts[0] and [b["title"] for b in messages[0]["buttons"]] == ["需要", "暂时不用"]
     assert slots_of(events)["walk_step"] == "ticket_offer"
-    assert service.count_tickets(core) == 0
+    assert len(queries.list_tickets(TicketingUnitOfWork(core))) == 0
 
 
 def test_a_confirmed_request_opens_a_ticket_with_what_was_collected(core):
     texts, events, _ = run(ActionContinueWalk(), confirmed())
     ticket_id = slots_of(events)["ticket_id"]
     assert ticket_id.startswith("TK-") and ticket_id in texts[0] and "待响应" in texts[0]
-    ticket = service.get_ticket(core, ticket_id)
+    ticket = queries.get_ticket(TicketingUnitOfWork(core), ticket_id)
     assert ticket.category == "cloudrun" and ticket.facts["cloudbase_env"] == "env-demo-ok"
     assert "存在 tcb-beian-auto 服务" in ticket.description
     assert [m.text for m in ticket.transcript][-1] == "需要"
@@ -67,14 +68,14 @@ def test_the_transcript_shows_what_the_user_typed_for_an_option(core):
     track = confirmed(message_id="wx-typed")
     track.events[-1]["metadata"] = {"typed_text": "1"}  # WeChat: "1" reached Rasa as the option's payload
     _, events, _ = run(ActionContinueWalk(), track)
-    assert [m.text for m in service.get_ticket(core, slots_of(events)["ticket_id"]).transcript][-1] == "1"
+    assert [m.text for m in queries.get_ticket(TicketingUnitOfWork(core), slots_of(events)["ticket_id"]).transcript][-1] == "1"
 
 
 def test_the_same_message_twice_makes_one_ticket(core):
     _, first, _ = run(ActionContinueWalk(), confirmed(message_id="wx-dup"))
     _, second, _ = run(ActionContinueWalk(), confirmed(message_id="wx-dup"))
     assert slots_of(first)["ticket_id"] == slots_of(second)["ticket_id"]
-    assert service.count_tickets(core) == 1
+    assert len(queries.list_tickets(TicketingUnitOfWork(core))) == 1
 
 
 def test_a_redelivered_confirmation_announces_the_same_ticket(core):
@@ -83,7 +84,7 @@ def test_a_redelivered_confirmation_announces_the_same_ticket(core):
     redelivered.slots["walk_step"] = None  # the first delivery closed the offer
     texts, second, _ = run(ActionContinueWalk(), redelivered)
     assert slots_of(second)["ticket_id"] == slots_of(first)["ticket_id"] in texts[0]
-    assert service.count_tickets(core) == 1
+    assert len(queries.list_tickets(TicketingUnitOfWork(core))) == 1
 
 
 def with_client_id(track, client_id):
@@ -95,7 +96,7 @@ def test_a_client_message_id_in_the_metadata_is_the_triggering_id(core):
     track = with_client_id(confirmed(sender="rest:user-a", message_id="rasa-random-id"), "client-retry-7")
     _, events, _ = run(ActionContinueWalk(), track)
     source = triggering_message_id(track)
-    assert service.ticket_for_message(core, "rest", source).id == slots_of(events)["ticket_id"]
+    assert queries.ticket_for_message(TicketingUnitOfWork(core), "rest", source).id == slots_of(events)["ticket_id"]
     # A retry (another Rasa message id, the same client id) finds the same ticket.
     retried = with_client_id(confirmed(sender="rest:user-a", message_id="rasa-other-id"), "client-retry-7")
     assert triggering_message_id(retried) == source
@@ -107,8 +108,8 @@ def test_two_users_sending_the_same_client_message_id_get_a_ticket_each(core):
     texts, for_b, _ = run(ActionContinueWalk(), with_client_id(confirmed(sender="rest:user-b", message_id="r-b"), "1"))
     ticket_a, ticket_b = slots_of(for_a)["ticket_id"], slots_of(for_b)["ticket_id"]
     assert ticket_a != ticket_b and ticket_b in texts[0] and ticket_a not in texts[0]
-    assert service.get_ticket(core, ticket_b).sender_id == "rest:user-b"
-    assert service.count_tickets(core) == 2
+    assert queries.get_ticket(TicketingUnitOfWork(core), ticket_b).sender_id == "rest:user-b"
+    assert len(queries.list_tickets(TicketingUnitOfWork(core))) == 2
 
 
 def test_a_sender_id_containing_the_separator_cannot_take_another_senders_key():
@@ -136,8 +137,8 @@ def test_a_later_walks_findings_go_to_the_open_ticket_not_a_new_one(core):
     assert slots_of(second)["ticket_id"] == ticket_id and ticket_id in texts[0] and "补充" in texts[0]
     assert "walk_step" in slots_of(second) and slots_of(second)["walk_step"] is None
     run(ActionContinueWalk(), confirmed(message_id="wx-later", facts=later))  # the same message redelivered
-    assert service.count_tickets(core) == 1
-    follow_ups = [m.text for m in service.get_ticket(core, ticket_id).transcript if "example.cn" in m.text]
+    assert len(queries.list_tickets(TicketingUnitOfWork(core))) == 1
+    follow_ups = [m.text for m in queries.get_ticket(TicketingUnitOfWork(core), ticket_id).transcript if "example.cn" in m.text]
     assert len(follow_ups) == 1 and "域名 example.cn 已在本账号备案" in follow_ups[0]
 
 
@@ -159,7 +160,7 @@ def test_a_closed_ticket_does_not_take_a_new_case(core):
         session.commit()
     _, second, _ = run(ActionContinueWalk(), confirmed(message_id="wx-new"))
     assert slots_of(second)["ticket_id"] != slots_of(first)["ticket_id"]
-    assert service.count_tickets(core) == 2
+    assert len(queries.list_tickets(TicketingUnitOfWork(core))) == 2
 
 
 def test_the_status_of_ones_own_ticket(core):

@@ -1,7 +1,7 @@
 """The importer hands the knowledge base's FAQ answers to Rasa as retrieval responses."""
 from rasa.shared.importers.importer import TrainingDataImporter
 
-from bot.filing.knowledge import KnowledgeBase
+from bot.content.knowledge import KnowledgeBase
 from bot.nlu.knowledge_importer import KnowledgeImporter
 from scripts.local_servers import ROOT
 

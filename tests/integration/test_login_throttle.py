@@ -13,7 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.filing.db import create_schema, make_engine, session_factory
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing import agents
 from bot.ticketing.clock import utcnow
 from bot.ticketing.login_throttle import LoginLimits, begin_attempt, name_key, record_failure, record_success

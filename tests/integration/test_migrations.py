@@ -16,13 +16,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.models import Account, SubjectType
 from bot.filing.models import Base as FilingBase
 from bot.migrations import BASELINE_REVISION, alembic_config, current_revision, target_metadata, upgrade
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 from bot.ticketing.models import Base as TicketingBase
 
-HEAD = "0006_delivery_and_leases"
+HEAD = "0007_drop_ticket_personal_data"
 
 
 def schema_differences(engine: Engine) -> list:
@@ -102,7 +103,8 @@ def test_create_schema_is_repeatable(sqlite_engine):
 # Each process imports everything, then upgrades at the same agreed instant.
 _UPGRADE_AT = """
 import sys, time
-from bot.filing.db import create_schema, make_engine
+from bot.storage.engines import make_engine
+from bot.storage.schema import create_schema
 engine = make_engine(sys.argv[1])
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 create_schema(engine)

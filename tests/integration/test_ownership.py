@@ -15,8 +15,8 @@ from actions.common import knowledge
 from actions.domains import ActionNoFilingImpact
 from actions.environment import ActionAnswerEnvironment, ActionFilingQuota, ActionTroubleshootCloudrun, ValidateEnvironmentForm
 from actions.orders import ActionFilingOrderStatus, ValidateOrderForm
-from bot.filing.db import make_engine, session_factory
 from bot.filing.models import Account, Environment, FilingOrder, OrderStatus, ResourcePack, SubjectType
+from bot.storage.engines import make_engine, session_factory
 from scripts.local_servers import seeded_sqlite
 from tests.action_harness import BOUND_SENDER, entity, run, tracker
 

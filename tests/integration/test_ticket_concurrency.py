@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.filing.db import create_schema, make_engine, session_factory
-from bot.ticketing import service
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
+from bot.ticketing import opening
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.working_hours import WorkingHours
 
 HOURS = WorkingHours.parse("Mon-Fri 09:00-18:00", "Asia/Shanghai")
@@ -24,8 +26,8 @@ WORKERS = 4
 def _open(url: str, message_id: str, now: datetime) -> tuple[str, bool]:
     engine = make_engine(url)
     try:
-        opened = service.open_ticket(
-            session_factory(engine), channel="rest", sender_id="racer", source_message_id=message_id,
+        opened = opening.open_ticket(TicketingUnitOfWork(
+            session_factory(engine)), channel="rest", sender_id="racer", source_message_id=message_id,
             title="转人工", category="request_human", description="用户要求人工客服", hours=HOURS, now=now,
         )
         return opened.ticket.id, opened.created

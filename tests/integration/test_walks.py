@@ -8,16 +8,16 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswerScenario
+from actions.common import knowledge
 from actions.domains import ActionAnswerDomain, ActionNoFilingImpact, ValidateDomainForm
 from actions.environment import ActionFilingQuota, ActionTroubleshootCloudrun
 from actions.fallback import ActionFallback
 from actions.guide import ActionAskSubjectFiled, ActionFilingProcess, ActionRecommendScenario, ValidateScenarioForm
 from actions.lookups import ActionCancelQuery
 from actions.orders import ActionFilingOrderStatus
-from actions.common import knowledge
 from actions.walks import ActionContinueWalk
-from bot.filing.db import make_engine, session_factory
 from bot.filing.seed import seed_demo_data
+from bot.storage.engines import make_engine, session_factory
 from scripts.local_servers import seeded_sqlite
 from tests.action_harness import BOUND_SENDER, entity, run, tracker
 

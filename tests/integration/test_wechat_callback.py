@@ -6,15 +6,14 @@ tests check our server against the library's idea of the protocol, not against i
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 import logging
 import re
 import time
+from datetime import datetime
 
 import defusedxml.ElementTree as safe_xml
 import httpx
 import pytest
-from wechatpy.enterprise.crypto import WeChatCrypto as WeComCrypto
 
 from bot.channels.callback import SUCCESS
 from bot.channels.platform_api import DELIVERY_FAILED_PATTERN, DeliveryFailed
@@ -23,18 +22,26 @@ from bot.channels.store import PASSIVE_REPLY_TTL_SECONDS
 from bot.channels.turn_guard import GuardSettings, TurnGuard
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
-from bot.filing.db import make_engine
-from bot.filing.knowledge import load_knowledge
-from bot import config
+from bot.content.knowledge import load_knowledge
+from bot.settings import settings as current_settings
+from bot.storage.engines import make_engine
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 from tests.channel_helpers import (
+    APP_ID,
+    CORP_ID,
+    ENCODING_AES_KEY,
+    TOKEN,
+    ScriptedBot,
+    live_app,
+    post,
+    start_of_a_rate_window,
     steady_admission,
-    APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, post, start_of_a_rate_window, wechat_settings,
+    wechat_settings,
     wecom_settings,
 )
 
 pytestmark = pytest.mark.asyncio
-KB = load_knowledge(str(config.knowledge_dir()))
+KB = load_knowledge(str(current_settings().knowledge_dir))
 
 
 def wechat(store_url: str, platform=None, passive: float = 2.0, safe: bool = False, **kwargs) -> WeChatInput:

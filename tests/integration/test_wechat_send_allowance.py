@@ -13,7 +13,18 @@ from bot.channels.callback import SUCCESS
 from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
 from scripts.wechat_sim import SimulatedUser, new_msg_id
-from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN, ScriptedBot, live_app, steady_admission, post, wechat_settings, wecom_settings
+from tests.channel_helpers import (
+    APP_ID,
+    CORP_ID,
+    ENCODING_AES_KEY,
+    TOKEN,
+    ScriptedBot,
+    live_app,
+    post,
+    steady_admission,
+    wechat_settings,
+    wecom_settings,
+)
 
 pytestmark = pytest.mark.asyncio
 LONG = "备案材料说明。" * 60  # 1260 bytes: two never fit in one 2048-byte message

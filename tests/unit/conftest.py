@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.filing.db import create_schema, make_engine, session_factory
 from bot.filing.seed import seed_demo_data
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 
 
 def sqlite_url(path: Path) -> str:

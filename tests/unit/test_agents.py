@@ -80,7 +80,7 @@ def test_cli_adds_an_agent_with_the_password_from_the_environment(tmp_path, monk
     assert agents_cli.main(["--url", url, "list"]) == 0
     out = capsys.readouterr()
     assert "agent carol created" in out.out and "exists already" in out.err and out.out.strip().endswith("carol")
-    from bot.filing.db import make_engine, session_factory
+    from bot.storage.engines import make_engine, session_factory
 
     engine = make_engine(url)
     assert agents.log_in(session_factory(engine), "carol", "correct horse") is not None

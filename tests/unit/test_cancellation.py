@@ -11,7 +11,7 @@ from bot.filing.cancellation import (
     is_unclear_cancellation,
     named_cancellations,
 )
-from bot.filing.requests import asks_authenticity
+from bot.filing.request_kinds import asks_authenticity
 
 
 @pytest.mark.parametrize("text", ["我想注销", "注销备案怎么弄", "注销备案号", "怎么注销", "备案不要了", ""])

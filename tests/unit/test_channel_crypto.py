@@ -9,7 +9,13 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from wechatpy.crypto import PrpCrypto
 
 from bot.channels.crypto import (
-    DecryptionError, MessageCipher, ReceiveIdError, SignatureError, pkcs7_unpad, signature, verify_signature,
+    DecryptionError,
+    MessageCipher,
+    ReceiveIdError,
+    SignatureError,
+    pkcs7_unpad,
+    signature,
+    verify_signature,
 )
 from bot.channels.settings import ChannelConfigError, aes_key_from_encoding_key
 

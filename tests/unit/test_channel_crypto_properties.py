@@ -8,7 +8,12 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot.channels.crypto import (
-    MAX_CLOCK_SKEW_SECONDS, DecryptionError, MessageCipher, ReceiveIdError, SignatureError, signature,
+    MAX_CLOCK_SKEW_SECONDS,
+    DecryptionError,
+    MessageCipher,
+    ReceiveIdError,
+    SignatureError,
+    signature,
     verify_signature,
 )
 

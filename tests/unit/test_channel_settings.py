@@ -4,7 +4,12 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.settings import (
-    DEFAULT_WECHAT_API_BASE, ChannelConfigError, channel_store_url, passive_reply_seconds, wechat_settings, wecom_settings,
+    DEFAULT_WECHAT_API_BASE,
+    ChannelConfigError,
+    channel_store_url,
+    passive_reply_seconds,
+    wechat_settings,
+    wecom_settings,
 )
 
 KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"

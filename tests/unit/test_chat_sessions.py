@@ -7,7 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.channels.chat_sessions import (
-    SECRET_FILE, ChatSessions, InvalidSession, SessionSecretError, session_secret, tracker_id,
+    SECRET_FILE,
+    ChatSessions,
+    InvalidSession,
+    SessionSecretError,
+    session_secret,
+    tracker_id,
 )
 
 SESSIONS = ChatSessions(b"unit-test-secret-0123456789")

@@ -6,7 +6,7 @@ import pytest
 from bot.filing.answer_parsing import ELSEWHERE, facts_from_reply, says_still_broken, wants_to_leave
 from bot.filing.domains import registrable_domain
 from bot.filing.rejections import rejection_code
-from bot.filing.requests import is_vague_filing_request, reports_blocked_site
+from bot.filing.request_kinds import is_vague_filing_request, reports_blocked_site
 from bot.filing.scenarios import MAX_QUESTIONS, Goal, Question, Situation, next_question, recommend
 
 HERE = "腾讯云"
@@ -170,6 +170,9 @@ def test_registrable_domain(text, domain):
     [
         ("网站名称不符合要求", "website_name"),
         ("核验照片（幕布照）背景不符合要求", "verification_photo"),
+        ("负责人照片不清楚", "verification_photo"),
+        ("上传的营业执照照片模糊", "document"),
+        ("身份证照片不清晰", "document"),
         ("电话回访未接通", "phone_unreachable"),
         ("域名实名信息与备案主体不一致", "domain_holder"),
         ("请补充网站用途说明后再提交", "other"),
@@ -182,8 +185,9 @@ def test_rejection_reasons_are_classified(reason, code):
 
 def test_the_forms_slot_order_in_the_domain_is_the_order_of_the_questions():
     # Rasa asks the first empty slot in this order whenever the validation action did not run.
-    import yaml
     from pathlib import Path
+
+    import yaml
 
     from actions.guide import QUESTION_ORDER
 

@@ -1,4 +1,4 @@
-"""bot/filing/knowledge.py over the real data/knowledge folder, checked against the seed and spec."""
+"""bot/content/knowledge.py over the real data/knowledge folder, checked against the seed and spec."""
 from __future__ import annotations
 
 import os
@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.filing.knowledge import MAX_REPLY_CHARS, KnowledgeBase, KnowledgeError
+from bot.content.knowledge import MAX_REPLY_CHARS, KnowledgeBase, KnowledgeError
 from bot.filing.quota import NoIpReason
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
-NLU_FAQ = ROOT / "data" / "nlu" / "faq.yml"
+NLU_DIR = ROOT / "data" / "nlu"
 # The project's shared sources sit beside the repository (CI lays them out the same way).
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 SEED_DOCUMENT = Path(os.environ.get("FILING_SEED_DOCUMENT") or SHARED / "seeds" / "000_616f80309a20bb72.txt")
@@ -208,10 +208,10 @@ def test_scenario_renders_short_with_its_seed_document(
 # --- FAQ ----------------------------------------------------------------------------
 
 def test_faq_keys_of_nlu_and_knowledge_base_match(kb: KnowledgeBase) -> None:
-    nlu = yaml.safe_load(NLU_FAQ.read_text(encoding="utf-8"))["nlu"]
+    nlu = [item for path in sorted(NLU_DIR.glob("*.yml")) for item in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]]
     nlu_keys = {item["intent"].split("/", 1)[1] for item in nlu if item.get("intent", "").startswith("faq/")}
 
-    assert nlu_keys, "no faq/<key> intents in data/nlu/faq.yml"
+    assert nlu_keys, "no faq/<key> intents in data/nlu/"
     assert nlu_keys - set(kb.faq) == set(), "FAQ intents without an answer"
     assert set(kb.faq) - nlu_keys == set(), "FAQ answers without an intent"
 
@@ -220,6 +220,48 @@ def test_every_faq_answer_fits_a_chat_reply(kb: KnowledgeBase) -> None:
     for key, entry in kb.faq.items():
         assert entry.question.strip(), key
         assert_fit_for_chat(kb.faq_answer(key), f"faq {key}")
+
+
+# Where an answer's facts may come from: the seed, the project's fact sheet, or a public page.
+FACT_SHEET = Path(os.environ.get("FILING_FACT_SHEET") or SHARED / "domain" / "icp-filing-facts.md")
+NAMED_SOURCES = {"seed": SEED_DOCUMENT, "facts": FACT_SHEET}
+MIN_FAQ_ANSWERS = 60
+
+
+def test_the_faq_answers_at_least_sixty_common_questions(kb: KnowledgeBase) -> None:
+    assert len(kb.faq) >= MIN_FAQ_ANSWERS
+
+
+def test_every_faq_answer_names_its_sources(kb: KnowledgeBase) -> None:
+    unsourced = [key for key, entry in kb.faq.items() if not entry.sources]
+    assert unsourced == []
+
+
+@pytest.mark.parametrize("key", ["seed", "facts"])
+def test_named_faq_sources_are_the_projects_shared_documents(key: str) -> None:
+    assert _read(NAMED_SOURCES[key]).strip()
+
+
+def test_every_faq_source_is_a_shared_document_or_a_public_url(kb: KnowledgeBase) -> None:
+    odd = {
+        key: source
+        for key, entry in kb.faq.items()
+        for source in entry.sources
+        if source not in NAMED_SOURCES and not _URL.fullmatch(source)
+    }
+    assert odd == {}
+
+
+def test_faq_questions_are_distinct(kb: KnowledgeBase) -> None:
+    questions = [entry.question for entry in kb.faq.values()]
+    assert len(set(questions)) == len(questions)
+
+
+def test_a_faq_entry_loads_without_sources_as_none(tmp_path: Path) -> None:
+    (tmp_path / "faq.yml").write_text(
+        yaml.safe_dump({"faq": {"x": {"question": "问？", "answer": "答。"}}}, allow_unicode=True), encoding="utf-8"
+    )
+    assert KnowledgeBase.load(tmp_path).faq["x"].sources == ()
 
 
 # --- messages -----------------------------------------------------------------------

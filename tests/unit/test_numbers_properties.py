@@ -7,8 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.filing.numbers import (
-    REASON_CODES, FilingNumber, InvalidNumber, NumberKind, find_number_spans, first_number,
-    normalize_number_text, parse_number, to_halfwidth,
+    REASON_CODES,
+    FilingNumber,
+    InvalidNumber,
+    NumberKind,
+    find_number_spans,
+    first_number,
+    normalize_number_text,
+    parse_number,
+    to_halfwidth,
 )
 from bot.filing.provinces import PROVINCES, TRADITIONAL_ABBREVIATIONS
 

@@ -9,7 +9,6 @@ from bot.filing.quota import IpQuota, NoIpReason, QuotaState, filing_service, ip
 from bot.filing.repository import EnvironmentRepository
 from tests.unit.builders import environment, ip, order, service
 
-
 # --- quota over objects built in memory --------------------------------------
 
 def test_environment_with_an_unused_ip_has_both_filings_left() -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.filing.db import make_engine, session_factory
 from bot.filing.models import (
     Account,
     Base,
@@ -24,6 +23,7 @@ from bot.filing.models import (
     WebsiteFiling,
 )
 from bot.filing.seed import DEMO_ACCOUNT_ID, JUST_BOUGHT_ENVIRONMENT_ID, is_empty, seed_demo_data
+from bot.storage.engines import make_engine, session_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 

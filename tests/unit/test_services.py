@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.filing import services
-from bot.filing.seed import DEMO_ACCOUNT_ID
 from bot.filing.diagnosis import Diagnosis, Finding
 from bot.filing.domains import DomainOutcome
 from bot.filing.models import Account, Base, OrderStatus, SubjectType
 from bot.filing.quota import IpQuota, NoIpReason, QuotaReport, QuotaState
+from bot.filing.seed import DEMO_ACCOUNT_ID
 from bot.filing.services import OrderView
 from bot.filing.unit_of_work import UnitOfWork
 from tests.demo_expectations import DEMO_DIAGNOSIS_FINDINGS

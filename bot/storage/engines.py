@@ -1,4 +1,4 @@
-"""Engine and session factories for the filing core's database."""
+"""Engine and session factories (the filing core's database, which also holds the tickets)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,13 +25,6 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def create_schema(engine: Engine) -> None:
-    """Bring the database to the newest schema (filing and ticketing tables) by the migrations."""
-    from bot.migrations import upgrade  # late: the migrations import the models of both sides
-
-    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker:

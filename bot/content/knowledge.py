@@ -39,9 +39,18 @@ class Scenario:
 
 @dataclass(frozen=True)
 class FaqEntry:
+    """A common question, its answer, and where the answer's facts come from.
+
+    `sources` names the seed ("seed"), the project's fact sheet ("facts") or public pages by URL.
+    """
+
     key: str
     question: str
     answer: str
+    sources: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sources", tuple(self.sources or ()))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""What the assistant says: the knowledge base (data/knowledge/*.yml) loaded and rendered."""

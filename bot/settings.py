@@ -1,0 +1,171 @@
+"""The process's settings: the environment read once, into typed values with embedded defaults.
+
+`settings()` snapshots the environment on first use; everything else reads from it (the
+channels' own variables are parsed and checked by bot/channels/settings.py from
+`Settings.env`). Nothing here connects to anything: bot/bootstrap.py builds the engines.
+Values whose parsing can fail (numbers, ports) are parsed when asked for, so a malformed
+variable stops only the process that uses it, with its name, as before.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from types import MappingProxyType
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_RASA_URL = "http://localhost:5005"
+DEFAULT_HANDOFF_TIMEOUT_MINUTES = 30.0
+DEFAULT_WORKING_HOURS = "Mon-Fri 09:00-18:00"
+DEFAULT_WORKING_TIMEZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class WorkingHoursSettings:
+    """WORKING_HOURS, WORKING_TIMEZONE and the calendar's exceptions, as written (parsed by bot.ticketing)."""
+
+    hours: str
+    timezone: str
+    closed_dates: str
+    extra_dates: str
+
+
+@dataclass(frozen=True)
+class ConsoleServerSettings:
+    """The agents' console process (`python -m bot.console`)."""
+
+    host: str
+    port: int
+    session_hours: float
+    check_seconds: float
+    chat_origin: str | None
+
+
+@dataclass(frozen=True)
+class ActionServerSettings:
+    """The action server process (`python -m bot.action_server`)."""
+
+    host: str
+    port: int
+    token: str
+    log_level: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: Mapping[str, str]  # the snapshot, read-only
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        return cls(MappingProxyType(dict(os.environ if env is None else env)))
+
+    def get(self, name: str, default: str = "") -> str:
+        """The variable's value, `default` when unset or empty."""
+        return self.env.get(name) or default
+
+    @property
+    def var_dir(self) -> Path:
+        """Directory for the embedded databases (SQLite files) and generated secrets."""
+        return Path(self.get("BOT_VAR_DIR") or PROJECT_ROOT / "var")
+
+    @property
+    def knowledge_dir(self) -> Path:
+        """Directory holding the structured knowledge base."""
+        return Path(self.get("KNOWLEDGE_DIR") or PROJECT_ROOT / "data" / "knowledge")
+
+    @property
+    def filing_db_url(self) -> str:
+        """SQLAlchemy URL of the filing core's database (which also holds the tickets)."""
+        return self.get("FILING_DB_URL") or f"sqlite:///{self.var_dir / 'filing.db'}"
+
+    @property
+    def tracker_store_url(self) -> str:
+        """SQLAlchemy URL of Rasa's tracker store."""
+        return self.get("TRACKER_STORE_URL") or f"sqlite:///{self.var_dir / 'tracker.db'}"
+
+    @property
+    def lock_store_url(self) -> str | None:
+        """Redis URL of the conversation lock shared by Rasa replicas (LOCK_STORE_URL); None: one process."""
+        return self.get("LOCK_STORE_URL").strip() or None
+
+    def lock_lease_seconds(self) -> float:
+        """How long a conversation lock outlives a replica that stopped renewing it (LOCK_LEASE_SECONDS, 10)."""
+        raw = self.get("LOCK_LEASE_SECONDS", "10").strip()
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if not 1 <= value <= 600:
+            raise ValueError(f"LOCK_LEASE_SECONDS must be a number of seconds between 1 and 600 (got {raw!r})")
+        return value
+
+    @property
+    def sanic_workers(self) -> str:
+        """SANIC_WORKERS as written ("1" when unset): Rasa's worker count."""
+        return self.get("SANIC_WORKERS", "1").strip()
+
+    def retention_days(self) -> int:
+        """How many days a conversation is kept in the tracker store after its last event (RETENTION_DAYS)."""
+        raw = self.get("RETENTION_DAYS", "180")
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"RETENTION_DAYS must be a whole number of days, at least 1 (got {raw!r})")
+        return int(raw)
+
+    @property
+    def rasa_server_url(self) -> str:
+        """The Rasa server (`--enable-api`) the console pauses, resumes and writes to."""
+        return self.get("RASA_SERVER_URL", DEFAULT_RASA_URL).rstrip("/")
+
+    @property
+    def rasa_api_token(self) -> str:
+        """RASA_API_TOKEN, "" when unset."""
+        return self.get("RASA_API_TOKEN")
+
+    def handoff_timeout(self) -> timedelta:
+        """How long the bot waits for an agent's reply before it takes the conversation back."""
+        return timedelta(minutes=float(self.get("HANDOFF_TIMEOUT_MINUTES") or DEFAULT_HANDOFF_TIMEOUT_MINUTES))
+
+    @property
+    def working_hours(self) -> WorkingHoursSettings:
+        return WorkingHoursSettings(
+            self.get("WORKING_HOURS", DEFAULT_WORKING_HOURS),
+            self.get("WORKING_TIMEZONE", DEFAULT_WORKING_TIMEZONE),
+            self.env.get("WORKING_CLOSED_DATES", ""),
+            self.env.get("WORKING_EXTRA_DATES", ""),
+        )
+
+    def console(self) -> ConsoleServerSettings:
+        return ConsoleServerSettings(
+            host=self.get("CONSOLE_HOST", "127.0.0.1"),
+            port=int(self.get("CONSOLE_PORT") or 5080),
+            session_hours=float(self.get("CONSOLE_SESSION_HOURS") or 8),
+            check_seconds=float(self.get("HANDOFF_CHECK_SECONDS") or 5),
+            chat_origin=self.get("CONSOLE_CHAT_ORIGIN") or None,
+        )
+
+    def action_server(self) -> ActionServerSettings:
+        return ActionServerSettings(
+            host=self.get("ACTION_SERVER_HOST", "127.0.0.1"),
+            port=int(self.get("ACTION_SERVER_PORT") or 5055),
+            token=self.env.get("ACTION_SERVER_TOKEN", ""),
+            log_level=self.get("LOG_LEVEL", "INFO"),
+        )
+
+
+_current: Settings | None = None
+
+
+def settings() -> Settings:
+    """This process's settings, read from the environment on first use."""
+    global _current
+    if _current is None:
+        _current = Settings.from_env()
+    return _current
+
+
+def reset() -> None:
+    """Forget the snapshot: the next `settings()` reads the environment again (tests, after setenv)."""
+    global _current
+    _current = None

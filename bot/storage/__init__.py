@@ -1,0 +1,1 @@
+"""Infrastructure of the databases: engines and session factories, the schema by migrations."""
