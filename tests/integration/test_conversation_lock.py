@@ -17,9 +17,9 @@ import redis.asyncio as aioredis
 from rasa.core.lock_store import InMemoryLockStore, LockStore
 from rasa.utils.endpoints import read_endpoint_config
 
+from bot import settings as bot_settings
 from bot.locks.configured import ConfiguredLockStore, LockStoreConfigError
 from bot.locks.redis_ticket_lock import RedisTicketLockStore
-from bot import settings as bot_settings
 from scripts.lock_contention import contend
 
 
@@ -29,6 +29,7 @@ def test_processes_contending_for_one_conversation_never_overlap_and_every_one_g
     assert (result.sections, result.overlaps, result.failures) == (180, 0, 0)
 
 
+@pytest.mark.asyncio
 async def test_a_turn_longer_than_its_lease_keeps_the_lock_while_it_lives(redis_url):
     store = RedisTicketLockStore(redis_url, lease_seconds=1)
     order: list[str] = []
@@ -59,6 +60,7 @@ def _hold_forever(url: str, conversation: str, ready) -> None:
     asyncio.run(hold())
 
 
+@pytest.mark.asyncio
 async def test_a_replica_killed_while_holding_the_lock_blocks_the_conversation_for_one_lease_only(redis_url):
     conversation = f"wechat:o_killed_{os.getpid()}"
     context = multiprocessing.get_context("spawn")
@@ -82,6 +84,7 @@ async def test_a_replica_killed_while_holding_the_lock_blocks_the_conversation_f
             holder.kill()
 
 
+@pytest.mark.asyncio
 async def test_the_last_ticket_out_leaves_nothing_behind_in_redis(redis_url):
     store = RedisTicketLockStore(redis_url, lease_seconds=5, key_prefix="bot:lock-test:")
     async with store.lock("webchat:clean"):
