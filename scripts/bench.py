@@ -1,7 +1,8 @@
 """Benchmark of the REST endpoint: latency at 1 and 20 concurrent users, throughput, load time, memory.
 
 Starts its own servers on loopback ports over a fresh seeded core; bounded in requests and time.
-Usage: python scripts/bench.py [--requests-per-user N]
+Usage: python scripts/bench.py [--requests-per-user N] [--model PATH]
+(`--model` compares another trained model, e.g. the previous commit's, in interleaved runs.)
 """
 from __future__ import annotations
 
@@ -93,10 +94,12 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests-per-user", type=int, default=20)
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "filing-assistant.tar.gz")
     args = parser.parse_args()
     # The servers inherit it: the turn guard's pace (20 a minute per sender) would refuse bench-0's 25 requests.
     os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "1000000")
-    model = ROOT / "models" / "filing-assistant.tar.gz"
+    model = args.model.resolve()
+    print(f"model: {model}")
     with tempfile.TemporaryDirectory() as work, running_servers(model, Path(work)) as servers:
         # The simulated users act for the demo account, so the lookups answer with the details.
         bind_to_demo_account(f"sqlite:///{Path(work) / 'filing.db'}", *(rest_tracker_id(f"bench-{u}") for u in range(20)))
