@@ -121,6 +121,8 @@ def say(
 
 # The escalation's own confirmation already answers a complaint that asks for a person.
 _ACKNOWLEDGED_BY_ITSELF = {"request_human"}
+# "ok bye bye", "thanks a lot": nothing was asked, so no note on the language either.
+_NOTHING_ASKED = {"goodbye", "thank", "affirm", "deny"}
 
 
 def turn_prefaces(tracker: Tracker) -> list[str]:
@@ -130,7 +132,7 @@ def turn_prefaces(tracker: Tracker) -> list[str]:
     text = tracker.latest_message.get("text")
     lines = []
     note = kb.message("chinese_only_note")
-    if is_latin_script(text) and not any(e.get("event") == "bot" and note in (e.get("text") or "") for e in tracker.events):
+    if is_latin_script(text) and latest_intent(tracker) not in _NOTHING_ASKED and not any(e.get("event") == "bot" and note in (e.get("text") or "") for e in tracker.events):
         lines.append(note)
     if complains(text) and latest_intent(tracker) not in _ACKNOWLEDGED_BY_ITSELF:
         lines.append(kb.message("complaint_ack"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -21,7 +21,7 @@ from actions.common import (
     unit_of_work,
 )
 from actions.escalation import offering_ticket
-from actions.lookups import AskForIdUnlessInvited, ids_in_message, several_replies
+from actions.lookups import AskForIdUnlessInvited, ids_in_message, owned_id_validation, several_replies
 from actions.walks import CHOICE_ENTITY, FACTS_SLOT, STEP_SLOT, Step, checks_summary
 from bot.content.knowledge import KnowledgeBase
 from bot.filing import services
@@ -201,21 +201,9 @@ class ActionAskCloudbaseEnv(AskForIdUnlessInvited):
         return "action_ask_cloudbase_env"
 
 
-class ValidateEnvironmentForm(FormValidationAction):
-    """Accepts the account's own environment ids; unbound, any id (the answer then says how to bind)."""
-
-    def name(self) -> str:
-        return "validate_environment_form"
-
-    async def validate_cloudbase_env(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        env_id = str(value or "").strip().lower()
-        account = sender_account(tracker)
-        if account is None or services.owns_environment(unit_of_work(), env_id, account):
-            return {ENV_SLOT: env_id}
-        say(dispatcher, tracker, knowledge().message("environment_not_found", env_id=env_id))
-        return {ENV_SLOT: None}
+ValidateEnvironmentForm = owned_id_validation(
+    FORM, ENV_SLOT, str.lower, services.owns_environment, "environment_not_found", "env_id"
+)
 
 
 class ActionAnswerEnvironment(Action):

@@ -5,15 +5,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import slots
-from actions.common import Reply, knowledge, say, spoke_this_turn
+from actions.common import Reply, knowledge, say, sender_account, spoke_this_turn, unit_of_work
 from actions.walks import STEP_SLOT
 from bot.content.knowledge import KnowledgeBase
 from bot.filing.ids import distinct_ids
+from bot.filing.unit_of_work import UnitOfWork
 
 
 def ids_in_message(tracker: Tracker, entity: str, canonical: Callable[[str], str]) -> list[str]:
@@ -82,3 +83,30 @@ class ActionCancelQuery(Action):
         left_guide = tracker.active_loop.get("name") == "scenario_form"
         say(dispatcher, tracker, kb.walk("guide_left") if left_guide else kb.message("cancel_query"))
         return [ActiveLoop(None), SlotSet(slots.REQUESTED_SLOT, None), SlotSet(slots.PENDING_QUERY, None)]
+
+
+def owned_id_validation(
+    form: str, slot: str, canonical: Callable[[str], str],
+    owns: Callable[[UnitOfWork, str, str], bool], not_found_key: str, placeholder: str,
+) -> type[FormValidationAction]:
+    """A lookup form's validation: the account's own ids; unbound, any id (the answer then says how to bind).
+
+    An id the account does not own is answered with `not_found_key` (the id as `placeholder`)
+    and the slot stays empty, so the form asks again.
+    """
+
+    async def validate(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        given = canonical(str(value or "").strip())
+        account = sender_account(tracker)
+        if account is None or owns(unit_of_work(), given, account):
+            return {slot: given}
+        say(dispatcher, tracker, knowledge().message(not_found_key, **{placeholder: given}))
+        return {slot: None}
+
+    title = "".join(part.title() for part in form.split("_"))
+    return type(f"Validate{title}", (FormValidationAction,), {
+        "__module__": __name__, "__doc__": f"Validates {slot} of {form}: the account's own ids only.",
+        "name": lambda self: f"validate_{form}", f"validate_{slot}": validate,
+    })

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -19,7 +19,7 @@ from actions.common import (
     unit_of_work,
 )
 from actions.escalation import offering_ticket
-from actions.lookups import AskForIdUnlessInvited, ids_in_message, several_replies
+from actions.lookups import AskForIdUnlessInvited, ids_in_message, owned_id_validation, several_replies
 from actions.rejection_help import rejection_without_order
 from actions.walks import FACTS_SLOT, STEP_SLOT, Step
 from bot.content.knowledge import KnowledgeBase
@@ -118,21 +118,7 @@ class ActionAskOrderId(AskForIdUnlessInvited):
         return "action_ask_order_id"
 
 
-class ValidateOrderForm(FormValidationAction):
-    """Accepts the account's own order ids; unbound, any id (the answer then says how to bind)."""
-
-    def name(self) -> str:
-        return "validate_order_form"
-
-    async def validate_order_id(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-    ) -> dict[str, Any]:
-        order_id = str(value or "").strip().upper()
-        account = sender_account(tracker)
-        if account is None or services.owns_order(unit_of_work(), order_id, account):
-            return {ORDER_SLOT: order_id}
-        say(dispatcher, tracker, knowledge().message("order_not_found", order_id=order_id))
-        return {ORDER_SLOT: None}
+ValidateOrderForm = owned_id_validation(FORM, ORDER_SLOT, str.upper, services.owns_order, "order_not_found", "order_id")
 
 
 class ActionAnswerOrder(Action):

@@ -6,6 +6,7 @@ A walk that asks the user to confirm ("现在能选到云托管了吗？") store
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -52,6 +53,71 @@ def offer_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict
     return send(dispatcher, tracker, offering_ticket(offer, tracker))
 
 
+# A step's answer: (dispatcher, tracker, facts, yes) -> events. One function per open step.
+StepAnswer = Callable[[CollectingDispatcher, Tracker, dict[str, Any], bool], list[EventType]]
+_DONE = (SlotSet(STEP_SLOT, None),)
+
+
+def _retry_answered(key: str) -> StepAnswer:
+    """"Does it work now?": yes closes the walk with `key`, no offers a person."""
+
+    def answer(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any], yes: bool) -> list[EventType]:
+        if yes:
+            say(dispatcher, tracker, knowledge().walk(key))
+            return list(_DONE)
+        return offer_ticket(dispatcher, tracker, facts)
+
+    return answer
+
+
+def _ticket_offer_answered(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any], yes: bool) -> list[EventType]:
+    if yes:
+        return open_ticket(dispatcher, tracker)
+    kb = knowledge()
+    text = tracker.latest_message.get("text")
+    if says_still_broken(text) and not wants_to_leave(text):
+        # 还是不行 answers the problem, not the offer: a person is what helps, so ask again.
+        say(dispatcher, tracker, kb.walk("ticket_offer_again"), kb.walk_buttons("ticket_offer_buttons"))
+        return []
+    say(dispatcher, tracker, kb.walk("ticket_declined"))
+    return list(_DONE)
+
+
+def _resubmit_answered(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any], yes: bool) -> list[EventType]:
+    kb = knowledge()
+    if yes:
+        say(dispatcher, tracker, kb.walk("order_resubmit_steps", order_id=facts.get("order_id", "")))
+    else:
+        say(dispatcher, tracker, kb.walk("order_resubmit_declined"))
+    return list(_DONE)
+
+
+def _quota_choice(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any], yes: bool) -> list[EventType]:
+    kb = knowledge()
+    choice = latest_entity(tracker, CHOICE_ENTITY)
+    if choice == "other_environment":
+        say(dispatcher, tracker, kb.walk("quota_other_environment"))
+    elif choice == "release":
+        filings = "\n".join(facts.get("filings") or []) or "-"
+        say(dispatcher, tracker, kb.walk("quota_release", ip=facts.get("ip", ""), filings=filings))
+    elif choice == "human" or yes:
+        return offer_ticket(dispatcher, tracker, facts)
+    else:
+        say(dispatcher, tracker, kb.walk("walk_closed"))
+    return list(_DONE)
+
+
+# Every step a walk can leave open, and what answers it (tests/integration/test_walks.py).
+STEP_ANSWERS: dict[str, StepAnswer] = {
+    Step.CLOUDRUN_RETRY: _retry_answered("cloudrun_fixed"),
+    Step.CLOUDRUN_FOLLOW_UP: _retry_answered("cloudrun_fixed"),
+    Step.DOMAIN_RETRY: _retry_answered("walk_closed"),
+    Step.TICKET_OFFER: _ticket_offer_answered,
+    Step.ORDER_RESUBMIT: _resubmit_answered,
+    Step.QUOTA_OPTIONS: _quota_choice,
+}
+
+
 class ActionContinueWalk(Action):
     """Answers yes/no for the open walk step; without one, corrects or acknowledges."""
 
@@ -61,37 +127,11 @@ class ActionContinueWalk(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        kb = knowledge()
-        step = tracker.get_slot(STEP_SLOT)
         yes = latest_intent(tracker) == "affirm"
-        facts = tracker.get_slot(FACTS_SLOT) or {}
-        done = [SlotSet(STEP_SLOT, None)]
-
-        if step in (Step.CLOUDRUN_RETRY, Step.CLOUDRUN_FOLLOW_UP, Step.DOMAIN_RETRY):
-            if yes:
-                key = "cloudrun_fixed" if step != Step.DOMAIN_RETRY else "walk_closed"
-                say(dispatcher, tracker, kb.walk(key))
-                return done
-            return offer_ticket(dispatcher, tracker, facts)
-        if step == Step.TICKET_OFFER:
-            if yes:
-                return open_ticket(dispatcher, tracker)
-            text = tracker.latest_message.get("text")
-            if says_still_broken(text) and not wants_to_leave(text):
-                # 还是不行 answers the problem, not the offer: a person is what helps, so ask again.
-                say(dispatcher, tracker, kb.walk("ticket_offer_again"), kb.walk_buttons("ticket_offer_buttons"))
-                return []
-            say(dispatcher, tracker, kb.walk("ticket_declined"))
-            return done
-        if step == Step.ORDER_RESUBMIT:
-            if yes:
-                say(dispatcher, tracker, kb.walk("order_resubmit_steps", order_id=facts.get("order_id", "")))
-            else:
-                say(dispatcher, tracker, kb.walk("order_resubmit_declined"))
-            return done
-        if step == Step.QUOTA_OPTIONS:
-            return self._quota_choice(dispatcher, tracker, facts, yes)
-
+        answer = STEP_ANSWERS.get(tracker.get_slot(STEP_SLOT))
+        if answer is not None:
+            return answer(dispatcher, tracker, tracker.get_slot(FACTS_SLOT) or {}, yes)
+        kb = knowledge()
         if yes:
             redelivered = announce_redelivered_ticket(dispatcher, tracker)
             if redelivered is not None:
@@ -104,19 +144,3 @@ class ActionContinueWalk(Action):
             return corrected
         say(dispatcher, tracker, answer_knowledge(kb, tracker))
         return []
-
-    def _quota_choice(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any], yes: bool
-    ) -> list[EventType]:
-        kb = knowledge()
-        choice = latest_entity(tracker, CHOICE_ENTITY)
-        if choice == "other_environment":
-            say(dispatcher, tracker, kb.walk("quota_other_environment"))
-        elif choice == "release":
-            filings = "\n".join(facts.get("filings") or []) or "-"
-            say(dispatcher, tracker, kb.walk("quota_release", ip=facts.get("ip", ""), filings=filings))
-        elif choice == "human" or yes:
-            return offer_ticket(dispatcher, tracker, facts)
-        else:
-            say(dispatcher, tracker, kb.walk("walk_closed"))
-        return [SlotSet(STEP_SLOT, None)]

@@ -85,6 +85,27 @@ class Settings:
         """SQLAlchemy URL of Rasa's tracker store."""
         return self.get("TRACKER_STORE_URL") or f"sqlite:///{self.var_dir / 'tracker.db'}"
 
+    @property
+    def lock_store_url(self) -> str | None:
+        """Redis URL of the conversation lock shared by Rasa replicas (LOCK_STORE_URL); None: one process."""
+        return self.get("LOCK_STORE_URL").strip() or None
+
+    def lock_lease_seconds(self) -> float:
+        """How long a conversation lock outlives a replica that stopped renewing it (LOCK_LEASE_SECONDS, 10)."""
+        raw = self.get("LOCK_LEASE_SECONDS", "10").strip()
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if not 1 <= value <= 600:
+            raise ValueError(f"LOCK_LEASE_SECONDS must be a number of seconds between 1 and 600 (got {raw!r})")
+        return value
+
+    @property
+    def sanic_workers(self) -> str:
+        """SANIC_WORKERS as written ("1" when unset): Rasa's worker count."""
+        return self.get("SANIC_WORKERS", "1").strip()
+
     def retention_days(self) -> int:
         """How many days a conversation is kept in the tracker store after its last event (RETENTION_DAYS)."""
         raw = self.get("RETENTION_DAYS", "180")

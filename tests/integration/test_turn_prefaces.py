@@ -45,3 +45,8 @@ def test_a_complaint_with_a_question_gets_the_answer_and_an_acknowledgement(text
     texts, _, _ = run(ActionAnswerFaq(), faq_tracker("duration", text))
     assert texts == [f"{kb.message('complaint_ack')}\n{kb.faq_answer('duration')}"]
     assert "转人工" in kb.message("complaint_ack")
+
+
+def test_a_goodbye_in_english_gets_no_note():
+    texts, _, _ = run(ActionAnswerKnowledge(), tracker("goodbye", text="ok bye bye"))
+    assert texts == [knowledge().answer("goodbye")]
