@@ -62,21 +62,35 @@ class _Gate(GraphComponent, IntentClassifier):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class FaqConfidenceGate(_Gate):
-    """Falls back when the FAQ answer itself is unsure, even if `faq` is."""
+    """Falls back when the FAQ answer itself is unsure, even if `faq` is.
+
+    With some sixty answers a long message spreads its probability: the right answer can hold
+    0.3 while the next holds 0.1. An answer below `threshold` still stands when it is at least
+    `floor` and `ratio` times the runner-up (a clear first), which answers those long messages
+    instead of asking "您可能想问".
+    """
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"threshold": 0.6}
+        return {"threshold": 0.6, "floor": 1.0, "ratio": 2.0}
+
+    def _stands(self, selection: dict[str, Any]) -> tuple[bool, float]:
+        confidence = float((selection.get("response") or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0))
+        if confidence >= self.component_config["threshold"]:
+            return True, confidence
+        ranking = [float(r.get(PREDICTED_CONFIDENCE_KEY, 0.0)) for r in selection.get("ranking") or []]
+        runner_up = ranking[1] if len(ranking) > 1 else 0.0
+        clear_first = confidence >= self.component_config["floor"] and confidence >= self.component_config["ratio"] * runner_up
+        return clear_first, confidence
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Route low-confidence FAQ selections to `nlu_fallback`."""
         for message in messages:
             if self._intent_name(message) != RETRIEVAL_INTENT:
                 continue
-            selection = (message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}
-            confidence = (selection.get("response") or {}).get(PREDICTED_CONFIDENCE_KEY, 0.0)
-            if confidence < self.component_config["threshold"]:
-                _route_to_fallback(message, float(confidence))
+            stands, confidence = self._stands((message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {})
+            if not stands:
+                _route_to_fallback(message, confidence)
         return messages
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+
 import numpy as np
 
 THREADS_ENV = "NLU_EMBED_THREADS"

@@ -63,7 +63,14 @@ def test_the_suite_names_only_facts_the_knowledge_base_holds():
         assert any(kind in case for kind in FACT_KINDS), f"{case['text']} checks no fact"
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_id)
+def as_param(case: dict):
+    """A case the model is known to miss runs as a strict xfail: when it starts passing, the mark must go."""
+    if "known_miss" not in case:
+        return case
+    return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=case["known_miss"]))
+
+
+@pytest.mark.parametrize("case", [as_param(case) for case in CASES], ids=case_id)
 def test_first_reply_carries_the_facts_asked_for(chat, case):
     kb = knowledge()
     messages = chat(f"case-{uuid.uuid4().hex[:10]}", case["text"])
