@@ -39,7 +39,7 @@ class _Gate(GraphComponent, IntentClassifier):
     """Shared plumbing of the gates: no training, config passed through."""
 
     def __init__(self, config: dict[str, Any]) -> None:
-        self.component_config = config
+        self.component_config = {**self.get_default_config(), **config}
 
     @classmethod
     def required_components(cls) -> list[type]:
