@@ -119,6 +119,8 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
         if self._model is None:
             return messages
         readable = [m for m in messages if (m.get(TEXT) or "").strip()]
+        if not readable:  # an empty or blank message: the input gate explains it
+            return messages
         predictions = self._model.predict([m.get(TEXT) for m in readable], sentence_embedder.embed)
         for message, prediction in zip(readable, predictions):
             ranking = [
