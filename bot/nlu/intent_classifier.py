@@ -119,7 +119,12 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
         if self._model is None:
             return messages
         readable = [m for m in messages if (m.get(TEXT) or "").strip()]
-        if not readable:  # an empty or blank message: the input gate explains it
+        readable_ids = {id(m) for m in readable}
+        for message in messages:
+            if id(message) not in readable_ids:  # blank: no intent (as DIET gives); the fallback and the input gate explain it
+                message.set(INTENT, {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        if not readable:
             return messages
         predictions = self._model.predict([m.get(TEXT) for m in readable], sentence_embedder.embed)
         for message, prediction in zip(readable, predictions):
