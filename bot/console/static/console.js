@@ -59,9 +59,9 @@ async function showConsole() {
   $("login-view").hidden = true;
   $("console-view").hidden = false;
   $("logout-button").hidden = false;
+  await startArrivals();  // before the queue: a ticket opened while it loads is announced, not missed
   await loadQueue();
   searchCanned();
-  await startArrivals();
 }
 
 function logout(callServer) {

@@ -16,7 +16,8 @@ function durationText(ms) {
   if (minutes < 1) return "不到1分钟";
   if (minutes < 60) return minutes + "分钟";
   const hours = Math.floor(minutes / 60);
-  if (hours < 24) return hours + "小时" + (minutes % 60 ? (minutes % 60) + "分钟" : "");
+  // Hours up to three days: the 48-hour window reads best in hours.
+  if (hours < 72) return hours + "小时" + (minutes % 60 ? (minutes % 60) + "分钟" : "");
   return Math.floor(hours / 24) + "天" + (hours % 24 ? (hours % 24) + "小时" : "");
 }
 
@@ -133,8 +134,10 @@ function insertIntoReply(text) {
   box.focus();
 }
 
-function renderCanned(replies) {
-  document.getElementById("canned-list").replaceChildren(...replies.map((r) => {
+function renderCanned(replies, q) {
+  const list = document.getElementById("canned-list");
+  list.dataset.q = q;  // which search the list shows
+  list.replaceChildren(...replies.map((r) => {
     const insert = el("button", { type: "button", class: "canned-insert", "data-id": r.id }, "插入");
     insert.addEventListener("click", () => insertIntoReply(r.text));
     return el("li", { class: "canned-reply", "data-id": r.id },
@@ -150,7 +153,7 @@ async function searchCanned() {
   document.getElementById("canned-error").textContent = "";
   try {
     const data = await api("GET", "/api/canned-replies?" + new URLSearchParams({ q, limit: "30" }));
-    if (asked === cannedAsked) renderCanned(data.replies);
+    if (asked === cannedAsked) renderCanned(data.replies, data.q);
   } catch (error) {
     if (asked === cannedAsked) document.getElementById("canned-error").textContent = error.message;
   }
