@@ -115,6 +115,10 @@ class Script:
             self.add(SlotSet("requested_slot", slot, timestamp=self._at()))
         return self
 
+    def requested(self, slot: str | None) -> "Script":
+        """The active form asks for `slot` next (None: it has all it needs)."""
+        return self.add(SlotSet("requested_slot", slot, timestamp=self._at()))
+
     def published(self) -> list[dict[str, Any]]:
         """The events as the tracker store publishes them (rasa.core.tracker_store._stream_new_events)."""
         return [{"sender_id": self.sender, **event.as_dict()} for event in self.events]
