@@ -2,7 +2,7 @@
 
 `create_app` builds the app from a blueprint per feature: the page and health (here), agents'
 sessions (sessions.py), tickets (tickets.py), new tickets to announce (arrivals.py), canned
-replies (canned_replies.py) and the users' poll (chat_poll.py). Every /api
+replies (canned_replies.py), the figures (analytics.py) and the users' poll (chat_poll.py). Every /api
 call but login and the users' poll needs `Authorization: Bearer <token>`; without a valid one
 it gets 401 and changes nothing. Refusals are 4xx with {"error": reason}. Database work runs in
 worker threads (http.off_loop), never on the event loop.
@@ -19,6 +19,7 @@ from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels.chat_sessions import ChatSessions
+from bot.console.analytics import analytics_blueprint
 from bot.console.arrivals import arrivals_blueprint
 from bot.console.canned_replies import canned_replies_blueprint
 from bot.console.chat_poll import chat_poll
@@ -94,6 +95,7 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
     app.blueprint(tickets_blueprint())
     app.blueprint(arrivals_blueprint())
     app.blueprint(canned_replies_blueprint())
+    app.blueprint(analytics_blueprint())
     # The Rasa server's web chat secret, read the same way when not given.
     app.blueprint(chat_poll(factory, settings.chat_sessions or ChatSessions.from_env(), settings.chat_origin))
     app.register_listener(start_background, "after_server_start")

@@ -81,6 +81,8 @@ PROTECTED = [
     ("POST", "/api/tickets/{id}/release", None),
     ("GET", "/api/canned-replies?q=多久", None),
     ("GET", "/api/ticket-arrivals?since=2026-01-01T00:00:00Z", None),
+    ("GET", "/api/analytics/summary", None),
+    ("GET", "/api/analytics/daily", None),
     ("POST", "/api/logout", None),
 ]
 
