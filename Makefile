@@ -148,5 +148,11 @@ bench-wechat: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench_wechat_load.py $(ARGS)
 
+# The agents' console's polled reads (ticket list with waiting clocks, arrivals, canned replies);
+# ARGS="--tickets 200 --messages 40 --requests 50". No model or Rasa server needed.
+.PHONY: bench-console
+bench-console: install
+	$(PY) scripts/bench_console.py $(ARGS)
+
 clean:
 	rm -rf models/*.tar.gz results var/*.db
