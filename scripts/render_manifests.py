@@ -133,11 +133,22 @@ def set_replicas(objects: list[dict[str, Any]], replicas: dict[str, Any]) -> Non
         obj["spec"]["replicas"] = int(replicas["count"])
 
 
+class _BlockStrings(yaml.SafeDumper):
+    """Multi-line strings (endpoints.yml in its ConfigMap) as `|` blocks, as they are written."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_BlockStrings.add_representer(str, _string)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="render a deploy/k8s kustomization (the subset it uses)")
     parser.add_argument("directory", type=Path, help="e.g. deploy/k8s/overlays/production")
     args = parser.parse_args(argv)
-    yaml.safe_dump_all(render(args.directory), sys.stdout, sort_keys=False, allow_unicode=True)
+    yaml.dump_all(render(args.directory), sys.stdout, Dumper=_BlockStrings, sort_keys=False, allow_unicode=True)
 
 
 if __name__ == "__main__":

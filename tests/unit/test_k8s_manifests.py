@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +342,14 @@ def test_the_dockerfile_builds_from_the_lock_with_a_trained_model_as_the_pods_us
 
 
 # -- the renderer ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_rendering_command_prints_the_objects_as_yaml(overlay):
+    printed = subprocess.run([sys.executable, str(ROOT / "scripts" / "render_manifests.py"), str(K8S / "overlays" / overlay)],
+                             capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert list(yaml.safe_load_all(printed)) == objects_of(overlay)
+    assert "endpoints.yml: |" in printed  # readable: the file as a block
+
 
 def write_kustomization(directory: Path, body: dict[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
