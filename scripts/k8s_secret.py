@@ -6,8 +6,9 @@
       python scripts/k8s_secret.py | kubectl -n assistant apply -f -
 
 RASA_API_TOKEN, ACTION_SERVER_TOKEN and WEBCHAT_SESSION_SECRET are generated unless set; every
-other key comes from the environment under its own name (empty: that channel is off). The four
-store URLs are required and must name a shared server: a SQLite file would be one per pod.
+other key comes from the environment under its own name (empty: that channel is off). The store
+URLs and the event broker's are required and must name a shared server (a SQLite file would be
+one per pod); EVENT_BROKER_URL=off turns the analytics off.
 Nothing is written to disk; the output holds the secrets, so pipe it, do not save it.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ GENERATED = ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "WEBCHAT_SESSION_SECRET")
 SHARED_STORES = {
     "FILING_DB_URL": ("postgresql",), "TRACKER_STORE_URL": ("postgresql",),
     "CHANNEL_STORE_URL": ("redis://", "rediss://", "postgresql"), "LOCK_STORE_URL": ("redis://", "rediss://"),
+    "EVENT_BROKER_URL": ("postgresql", "amqp://", "amqps://"),  # or exactly "off": no analytics
 }
 
 
@@ -36,7 +38,8 @@ class SecretInputError(ValueError):
 def secret_manifest(env: Mapping[str, str]) -> dict:
     """The Secret for `env`: generated tokens where unset, the other keys as given."""
     problems = [f"{name} must be a {' or '.join(prefixes)} URL shared by every pod"
-                for name, prefixes in SHARED_STORES.items() if not env.get(name, "").startswith(prefixes)]
+                for name, prefixes in SHARED_STORES.items()
+                if not env.get(name, "").startswith(prefixes) and not (name == "EVENT_BROKER_URL" and env.get(name) == "off")]
     if problems:
         raise SecretInputError("; ".join(problems))
     values = {name: env.get(name, "") for name in SECRET_VARIABLES}

@@ -2,6 +2,7 @@
 """Renders a kustomization of deploy/k8s without kubectl: the subset of Kustomize those files use.
 
     scripts/render_manifests.py deploy/k8s/overlays/production > production.yaml
+    scripts/render_manifests.py --write-endpoints   # after editing endpoints.yml: its ConfigMap copy
 
 `kubectl kustomize DIR` gives the same objects; this exists so `make test` can validate them on
 a machine without kubectl (tests/unit/test_k8s_manifests.py). Supported: `resources` (YAML files
@@ -20,6 +21,10 @@ from typing import Any
 
 import yaml
 
+ROOT = Path(__file__).resolve().parents[1]
+ENDPOINTS_CONFIG_MAP = ROOT / "deploy" / "k8s" / "base" / "endpoints.yaml"
+LOCAL_ACTION_URL = "http://127.0.0.1:5055/webhook"  # as endpoints.yml names it for `make run`
+CLUSTER_ACTION_URL = "http://assistant-actions:5055/webhook"  # the action server's Service
 SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "namespace", "images", "replicas", "patches"}
 CLUSTER_SCOPED_KINDS = {"Namespace", "ClusterRole", "ClusterRoleBinding", "StorageClass", "IngressClass",
                         "PriorityClass", "CustomResourceDefinition", "PersistentVolume"}
@@ -133,6 +138,25 @@ def set_replicas(objects: list[dict[str, Any]], replicas: dict[str, Any]) -> Non
         obj["spec"]["replicas"] = int(replicas["count"])
 
 
+def endpoints_config_map(endpoints_yml: str) -> str:
+    """The ConfigMap `assistant-endpoints`: the project's endpoints.yml with the action server at its Service."""
+    if LOCAL_ACTION_URL not in endpoints_yml:
+        raise ValueError(f"endpoints.yml no longer names {LOCAL_ACTION_URL}: update scripts/render_manifests.py")
+    body = endpoints_yml.replace(LOCAL_ACTION_URL, CLUSTER_ACTION_URL)
+    indented = "".join(f"    {line}" if line.strip() else "\n" for line in body.splitlines(keepends=True))
+    return f"""# Generated from endpoints.yml by `scripts/render_manifests.py --write-endpoints` (a test fails
+# when it is stale): the project's file with the action server at its Service.
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: assistant-endpoints
+  labels:
+    app.kubernetes.io/name: icp-assistant
+data:
+  endpoints.yml: |
+{indented}"""
+
+
 class _BlockStrings(yaml.SafeDumper):
     """Multi-line strings (endpoints.yml in its ConfigMap) as `|` blocks, as they are written."""
 
@@ -146,8 +170,14 @@ _BlockStrings.add_representer(str, _string)
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="render a deploy/k8s kustomization (the subset it uses)")
-    parser.add_argument("directory", type=Path, help="e.g. deploy/k8s/overlays/production")
+    parser.add_argument("directory", type=Path, nargs="?", help="e.g. deploy/k8s/overlays/production")
+    parser.add_argument("--write-endpoints", action="store_true", help=f"regenerate {ENDPOINTS_CONFIG_MAP.relative_to(ROOT)}")
     args = parser.parse_args(argv)
+    if args.write_endpoints:
+        ENDPOINTS_CONFIG_MAP.write_text(endpoints_config_map((ROOT / "endpoints.yml").read_text()))
+        return
+    if args.directory is None:
+        parser.error("name a kustomization directory (or --write-endpoints)")
     yaml.dump_all(render(args.directory), sys.stdout, Dumper=_BlockStrings, sort_keys=False, allow_unicode=True)
 
 
