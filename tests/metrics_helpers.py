@@ -28,6 +28,13 @@ def scrape(base_url: str, token: str = METRICS_TOKEN) -> Samples:
     return samples_of(scrape_text(base_url, token))
 
 
+def in_process() -> Samples:
+    """This process's own metrics (a channel or a desk run inside the test)."""
+    from prometheus_client import REGISTRY, generate_latest
+
+    return samples_of(generate_latest(REGISTRY).decode())
+
+
 def key(name: str, **labels: str) -> tuple[str, frozenset]:
     return name, frozenset(labels.items())
 
