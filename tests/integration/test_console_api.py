@@ -80,6 +80,8 @@ PROTECTED = [
     ("POST", "/api/tickets/{id}/status", {"status": "closed"}),
     ("POST", "/api/tickets/{id}/notes", {"text": "备注"}),
     ("POST", "/api/tickets/{id}/release", None),
+    ("GET", "/api/analytics/summary", None),
+    ("GET", "/api/analytics/daily", None),
     ("POST", "/api/logout", None),
 ]
 
