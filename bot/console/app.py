@@ -2,10 +2,10 @@
 
 `create_app` builds the app from a blueprint per feature: the page and health (here), agents'
 sessions (sessions.py), tickets (tickets.py), the figures (analytics.py) and the users' poll
-(chat_poll.py). Every /api
-call but login and the users' poll needs `Authorization: Bearer <token>`; without a valid one
-it gets 401 and changes nothing. GET /metrics (Prometheus) needs METRICS_TOKEN instead. Refusals are 4xx with {"error": reason}. Database work runs in
-worker threads (http.off_loop), never on the event loop.
+(chat_poll.py). Every /api call but login and the users' poll needs `Authorization: Bearer
+<token>`; without a valid one it gets 401 and changes nothing; GET /metrics (Prometheus) needs
+METRICS_TOKEN instead. Refusals are 4xx with {"error": reason}. Database work runs in worker
+threads (http.off_loop), never on the event loop.
 """
 from __future__ import annotations
 
