@@ -173,6 +173,11 @@ class Settings:
         """RASA_API_TOKEN, "" when unset."""
         return self.get("RASA_API_TOKEN")
 
+    @property
+    def metrics_token(self) -> str:
+        """METRICS_TOKEN: the bearer token of every server's /metrics, "" when unset (not served)."""
+        return self.get("METRICS_TOKEN").strip()
+
     def handoff_timeout(self) -> timedelta:
         """How long the bot waits for an agent's reply before it takes the conversation back."""
         return timedelta(minutes=float(self.get("HANDOFF_TIMEOUT_MINUTES") or DEFAULT_HANDOFF_TIMEOUT_MINUTES))
