@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -278,21 +279,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 1000 or not args.users <= args.messages <= 100_000 or not 0 <= args.redeliver <= 1:
         parser.error("--users 1-1000, --messages from --users to 100000, --redeliver 0-1")
+    figures, log = run(args.users, args.messages, args.redeliver, args.kill_at, args.replicas, args.seed, keep=args.keep)
+    report(figures, log, args.replicas, args.users)
+    return 0 if figures.zeros_hold() else 1
+
+
+def run(users: int, messages: int, redeliver: float, kill_at: float, replicas: int, seed: int, keep: bool = False,
+        during: Callable[[dict], None] | None = None) -> tuple[Figures, list[SoakSent]]:
+    """Start the cluster, play the load (then `during(state)`, while it still runs), stop it; the figures."""
     schema = f"soak_{secrets.token_hex(4)}"
     database = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}"
     figures = Figures()
     server = FakePlatformServer()
     (ROOT / "var").mkdir(exist_ok=True)
     with server as platform, tempfile.TemporaryDirectory(dir=ROOT / "var", prefix="soak-") as tmp:
-        work = Path(tempfile.mkdtemp(dir=ROOT / "var", prefix="soak-")) if args.keep else Path(tmp)
+        work = Path(tempfile.mkdtemp(dir=ROOT / "var", prefix="soak-")) if keep else Path(tmp)
         import redis
 
         redis.Redis.from_url(REDIS).flushdb()  # a database of its own: locks and claims of this run only
-        base = free_base_port()
         env = {
-            **os.environ, "REPLICAS": str(args.replicas), "CLUSTER_DIR": str(work), "CLUSTER_PORT": str(free_port()),
+            **os.environ, "REPLICAS": str(replicas), "CLUSTER_DIR": str(work), "CLUSTER_PORT": str(free_port()),
             "CLUSTER_API_PORT": str(free_port()), "CLUSTER_CONSOLE_PORT": str(free_port()),
-            "CLUSTER_ACTION_PORT": str(free_port()), "CLUSTER_BASE_PORT": str(base),
+            "CLUSTER_ACTION_PORT": str(free_port()), "CLUSTER_BASE_PORT": str(free_base_port()),
             "TRACKER_STORE_URL": database, "FILING_DB_URL": database, "LOCK_STORE_URL": REDIS, "CHANNEL_STORE_URL": REDIS,
             "RASA_API_TOKEN": secrets.token_urlsafe(24), "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
             "WEBCHAT_SESSION_SECRET": secrets.token_urlsafe(24),
@@ -301,30 +309,33 @@ def main(argv: list[str] | None = None) -> int:
         }
         sends = SendLog()
         platform.on_send = sends
-        cluster, state = start_cluster(work, env, args.replicas)
         try:
-            print(f"cluster of {args.replicas} replicas ready at {state['public_url']}", flush=True)
-            scripts = scripts_for(args.users, args.messages, random.Random(args.seed))
-            kill_at = int(args.kill_at * args.messages) if args.kill_at >= 0 else None
-            log = asyncio.run(drive(state["public_url"], scripts, args.seed, sends, args.redeliver, work, kill_at, figures, database))
-            time.sleep(2)  # the last send-API messages
-            figures.restarts = sum(s["restarts"] for s in json.loads((work / "state.json").read_text())["servers"])
+            cluster, state = start_cluster(work, env, replicas)
+            try:
+                print(f"cluster of {replicas} replicas ready at {state['public_url']}", flush=True)
+                scripts = scripts_for(users, messages, random.Random(seed))
+                kill_after = int(kill_at * messages) if kill_at >= 0 else None
+                log = asyncio.run(drive(state["public_url"], scripts, seed, sends, redeliver, work, kill_after, figures, database))
+                time.sleep(2)  # the last send-API messages
+                figures.restarts = sum(s["restarts"] for s in json.loads((work / "state.json").read_text())["servers"])
+                if during is not None:
+                    during({**json.loads((work / "state.json").read_text()), "env": env})
+            finally:
+                stop_cluster(cluster)
+            evaluate(log, sends, database, database, figures)
         finally:
-            stop_cluster(cluster)
-        evaluate(log, sends, database, database, figures)
-        if args.keep:
-            print(f"kept: {work}, schema {schema}")
-        else:
-            drop_schema(schema)
-    report(figures, log, args.replicas, args.users)
-    return 0 if figures.zeros_hold() else 1
+            if keep:
+                print(f"kept: {work}, schema {schema}")
+            else:
+                drop_schema(schema)
+    return figures, log
 
 
 def free_base_port() -> int:
     """A base port whose replica, action server and console ports are all free (scripts/cluster.py's layout)."""
     from scripts.cluster import ports_in_use
 
-    for base in range(21000, 40000, 300):
+    for base in range(21000, 32000, 300):  # below the ephemeral ports
         if not ports_in_use([base + offset for offset in (*range(16), *range(100, 116), 200, 201)]):
             return base
     raise RuntimeError("no free port range for the cluster")
