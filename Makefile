@@ -23,6 +23,7 @@ help:
 	@echo "make proxy  - the public entry (nginx, 127.0.0.1:8080): only the WeChat/WeCom callbacks and /chat, in front of make run"
 	@echo "make test   - install with the dev tools, lint, validate data, run every test (pytest, rasa test, NLU holdout)"
 	@echo "make shell  - chat in the terminal;  make train - train a model;  make bench - latency figures"
+	@echo "make manifests OVERLAY=staging|production - the Kubernetes manifests (deploy/k8s), rendered"
 
 # Python 3.10 (Rasa 3.6 refuses newer): PATH first, then pyenv's install.
 PYTHON310 := $(shell scripts/find-python310)
@@ -159,6 +160,12 @@ cluster: install
 soak: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/soak.py $(ARGS)
+
+# The Kubernetes manifests of an overlay (deploy/k8s), rendered without kubectl; validated by `make test`.
+OVERLAY ?= production
+.PHONY: manifests
+manifests: install
+	@$(PY) scripts/render_manifests.py deploy/k8s/overlays/$(OVERLAY)
 
 clean:
 	rm -rf models/*.tar.gz results var/*.db

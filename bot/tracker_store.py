@@ -7,12 +7,11 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import QueuePool
 
 from bot.settings import settings as current_settings
+from bot.storage.engines import pooled_sqlite_engine
 
 
 def sql_store_arguments(url: str) -> dict[str, Any]:
@@ -53,27 +52,15 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             self.engine = pooled_sqlite_engine(self.engine)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
+    async def stream_events(self, tracker) -> None:
+        """Publish the events `save` is about to store, and only those.
 
-def _sqlite_pragmas(dbapi_connection, _record=None) -> None:
-    # WAL lets readers and the writer overlap; NORMAL syncs at checkpoints instead of
-    # on every commit, which is safe in WAL mode (a crash loses at most the last turns).
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+        Rasa's own version loads the stored tracker again to diff it (a second tracker load per
+        turn); the stored-event count `save` uses anyway gives the same new events.
+        """
+        if self.event_broker is None:
+            return
+        with self.session_scope() as session:
+            new_events = list(self._additional_events(session, tracker))
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
-
-def pooled_sqlite_engine(engine: Engine) -> Engine:
-    """The tracker store's SQLite engine, kept connected and tuned (WAL journal, NORMAL sync).
-
-    SQLAlchemy 1.4 gives file databases a NullPool: every turn opened the file twice (read,
-    write) and ran the pragmas again. A small pool keeps connections open; a connection is
-    used by one thread at a time, so SQLite's same-thread check can be off.
-    """
-    url = engine.url
-    engine.dispose()
-    pooled = create_engine(
-        url, poolclass=QueuePool, pool_size=5, max_overflow=10, connect_args={"check_same_thread": False}
-    )
-    event.listen(pooled, "connect", _sqlite_pragmas)
-    return pooled
