@@ -40,6 +40,8 @@ def secret_manifest(env: Mapping[str, str]) -> dict:
     problems = [f"{name} must be a {' or '.join(prefixes)} URL shared by every pod"
                 for name, prefixes in SHARED_STORES.items()
                 if not env.get(name, "").startswith(prefixes) and not (name == "EVENT_BROKER_URL" and env.get(name) == "off")]
+    if env.get("EVENT_BROKER_URL") == env.get("TRACKER_STORE_URL"):
+        problems.append("EVENT_BROKER_URL must be another database than TRACKER_STORE_URL (both keep a table `events`)")
     if problems:
         raise SecretInputError("; ".join(problems))
     values = {name: env.get(name, "") for name in SECRET_VARIABLES}

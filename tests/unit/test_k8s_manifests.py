@@ -186,6 +186,21 @@ def test_every_secret_reference_names_a_key_of_the_secret_template_and_every_key
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_process_falls_back_to_a_sqlite_file_of_its_own_pod(overlay):
+    # Unset, each URL means a SQLite file under var/: in a pod, a database nobody else sees.
+    for obj in objects_of(overlay):
+        for container in containers(obj):
+            given = {variable["name"] for variable in container.get("env", [])}
+            assert "FILING_DB_URL" in given, obj["metadata"]["name"]  # every process opens the filing database
+            if container["name"] == "rasa":
+                assert {"TRACKER_STORE_URL", "CHANNEL_STORE_URL", "LOCK_STORE_URL", "EVENT_BROKER_URL"} <= given
+            if container["command"][2] == "bot.retention":
+                assert "TRACKER_STORE_URL" in given
+            if container["command"][2] == "bot.analytics.consume":
+                assert "EVENT_BROKER_URL" in given
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_no_secret_value_is_in_the_manifests(overlay):
     objects = objects_of(overlay)
     assert not [obj for obj in objects if obj["kind"] == "Secret"]
@@ -210,6 +225,7 @@ def test_a_secret_may_turn_the_analytics_off_or_stream_to_rabbitmq():
 @pytest.mark.parametrize("name, value", [
     ("LOCK_STORE_URL", ""), ("LOCK_STORE_URL", "postgresql://x@db/locks"), ("EVENT_BROKER_URL", ""),
     ("EVENT_BROKER_URL", "sqlite:///var/events.db"), ("EVENT_BROKER_URL", "offline"),
+    ("EVENT_BROKER_URL", EXAMPLE_STORES["TRACKER_STORE_URL"]),
     ("CHANNEL_STORE_URL", "sqlite:///var/channels.db"), ("TRACKER_STORE_URL", "sqlite:///var/tracker.db"),
 ])
 def test_a_secret_with_a_store_the_replicas_would_not_share_is_refused(name, value):
