@@ -43,10 +43,10 @@ CONFIG_VARIABLES = (
     "WORKING_HOURS", "WORKING_TIMEZONE", "WORKING_CLOSED_DATES", "WORKING_EXTRA_DATES", "RETENTION_DAYS",
 )
 # The development machine and the command-line tools only: not part of a deployment's configuration
-# (the image fixes the directories, scripts/run-servers takes RASA_PORT, bot.server sets SANIC_REQUEST_MAX_SIZE,
-# the metrics keep their per-worker files under var/ unless PROMETHEUS_MULTIPROC_DIR says otherwise).
+# (the image fixes the directories, scripts/run-servers takes RASA_PORT, bot.server sets SANIC_REQUEST_MAX_SIZE).
 LOCAL_VARIABLES = (
-    "BOT_VAR_DIR", "KNOWLEDGE_DIR", "AGENT_PASSWORD", "RASA_PORT", "SANIC_REQUEST_MAX_SIZE", "PROMETHEUS_MULTIPROC_DIR",
+    "BOT_VAR_DIR", "KNOWLEDGE_DIR", "AGENT_PASSWORD", "RASA_PORT", "SANIC_REQUEST_MAX_SIZE",
+    "PROMETHEUS_MULTIPROC_DIR",  # set by bot/metrics/exposition.py itself for several workers
 )
 
 

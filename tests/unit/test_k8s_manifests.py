@@ -190,7 +190,9 @@ def test_no_process_falls_back_to_a_sqlite_file_of_its_own_pod(overlay):
     # Unset, each URL means a SQLite file under var/: in a pod, a database nobody else sees.
     for obj in objects_of(overlay):
         for container in containers(obj):
-            given = {variable["name"] for variable in container.get("env", [])}
+            names = [variable["name"] for variable in container.get("env", [])]
+            assert len(names) == len(set(names)), f"{obj['metadata']['name']}: a variable given twice"
+            given = set(names)
             assert "FILING_DB_URL" in given, obj["metadata"]["name"]  # every process opens the filing database
             if "ports" in container:  # every server serves /metrics behind the token
                 assert "METRICS_TOKEN" in given
