@@ -136,6 +136,7 @@ wechat-sim: install
 bench: install seed
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_cluster.py
 
 # A 16,000-character message: time to refuse it, and another user's latency meanwhile (issue 9, finding 5).
 .PHONY: bench-guard
