@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-dev lint chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench bench-wechat lock clean
+.PHONY: help install install-dev lint chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench bench-wechat cluster soak lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
@@ -136,6 +136,7 @@ wechat-sim: install
 bench: install seed
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_cluster.py
 
 # A 16,000-character message: time to refuse it, and another user's latency meanwhile (issue 9, finding 5).
 .PHONY: bench-guard
@@ -154,6 +155,18 @@ bench-wechat: install
 .PHONY: bench-console
 bench-console: install
 	$(PY) scripts/bench_console.py $(ARGS)
+
+# The assistant scaled out on loopback (issue 12): nginx in front of REPLICAS (2) Rasa replicas and
+# action servers, two consoles, PostgreSQL and Redis (README, "Scaling out"); Ctrl-C stops it.
+cluster: install
+	$(PY) scripts/train_if_needed.py
+	$(PY) scripts/cluster.py
+
+# The cluster under the platform's load with a replica killed mid-run (issue 12); prints the
+# figures. ARGS="--users 200 --messages 10000 --redeliver 0.2 --kill-at 0.4"; REPLICAS (2).
+soak: install
+	$(PY) scripts/train_if_needed.py
+	$(PY) scripts/soak.py $(ARGS)
 
 # The Kubernetes manifests of an overlay (deploy/k8s), rendered without kubectl; validated by `make test`.
 OVERLAY ?= production

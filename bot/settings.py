@@ -26,7 +26,7 @@ DEFAULT_WORKING_TIMEZONE = "Asia/Shanghai"
 # (tests/unit/test_k8s_manifests.py) holds the names the code reads to this catalogue.
 SECRET_VARIABLES = (
     # tokens and keys
-    "RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "WEBCHAT_SESSION_SECRET",
+    "RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "WEBCHAT_SESSION_SECRET", "METRICS_TOKEN",
     "WECHAT_TOKEN", "WECHAT_APP_SECRET", "WECHAT_ENCODING_AES_KEY",
     "WECOM_TOKEN", "WECOM_SECRET", "WECOM_ENCODING_AES_KEY",
     # URLs that carry a password
@@ -44,7 +44,10 @@ CONFIG_VARIABLES = (
 )
 # The development machine and the command-line tools only: not part of a deployment's configuration
 # (the image fixes the directories, scripts/run-servers takes RASA_PORT, bot.server sets SANIC_REQUEST_MAX_SIZE).
-LOCAL_VARIABLES = ("BOT_VAR_DIR", "KNOWLEDGE_DIR", "AGENT_PASSWORD", "RASA_PORT", "SANIC_REQUEST_MAX_SIZE")
+LOCAL_VARIABLES = (
+    "BOT_VAR_DIR", "KNOWLEDGE_DIR", "AGENT_PASSWORD", "RASA_PORT", "SANIC_REQUEST_MAX_SIZE",
+    "PROMETHEUS_MULTIPROC_DIR",  # set by bot/metrics/exposition.py itself for several workers
+)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@
     CHANNEL_STORE_URL=redis://... LOCK_STORE_URL=redis://... [WECHAT_TOKEN=... ...] \\
       python scripts/k8s_secret.py | kubectl -n assistant apply -f -
 
-RASA_API_TOKEN, ACTION_SERVER_TOKEN and WEBCHAT_SESSION_SECRET are generated unless set; every
+RASA_API_TOKEN, ACTION_SERVER_TOKEN, WEBCHAT_SESSION_SECRET and METRICS_TOKEN are generated unless set; every
 other key comes from the environment under its own name (empty: that channel is off). The store
 URLs and the event broker's are required and must name a shared server (a SQLite file would be
 one per pod); EVENT_BROKER_URL=off turns the analytics off.
@@ -23,7 +23,7 @@ import yaml
 from bot.settings import SECRET_VARIABLES
 
 SECRET_NAME = "assistant-secrets"
-GENERATED = ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "WEBCHAT_SESSION_SECRET")
+GENERATED = ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "WEBCHAT_SESSION_SECRET", "METRICS_TOKEN")
 SHARED_STORES = {
     "FILING_DB_URL": ("postgresql",), "TRACKER_STORE_URL": ("postgresql",),
     "CHANNEL_STORE_URL": ("redis://", "rediss://", "postgresql"), "LOCK_STORE_URL": ("redis://", "rediss://"),
