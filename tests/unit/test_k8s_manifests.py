@@ -190,8 +190,12 @@ def test_no_process_falls_back_to_a_sqlite_file_of_its_own_pod(overlay):
     # Unset, each URL means a SQLite file under var/: in a pod, a database nobody else sees.
     for obj in objects_of(overlay):
         for container in containers(obj):
-            given = {variable["name"] for variable in container.get("env", [])}
+            names = [variable["name"] for variable in container.get("env", [])]
+            assert len(names) == len(set(names)), f"{obj['metadata']['name']}: a variable given twice"
+            given = set(names)
             assert "FILING_DB_URL" in given, obj["metadata"]["name"]  # every process opens the filing database
+            if "ports" in container:  # every server serves /metrics behind the token
+                assert "METRICS_TOKEN" in given
             if container["name"] == "rasa":
                 assert {"TRACKER_STORE_URL", "CHANNEL_STORE_URL", "LOCK_STORE_URL", "EVENT_BROKER_URL"} <= given
             if container["command"][2] == "bot.retention":
@@ -211,7 +215,7 @@ def test_no_secret_value_is_in_the_manifests(overlay):
 def test_a_generated_secret_has_fresh_tokens_and_every_key():
     first, second = secret_manifest(EXAMPLE_STORES), secret_manifest(EXAMPLE_STORES)
     assert list(first["stringData"]) == list(SECRET_VARIABLES)
-    for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "WEBCHAT_SESSION_SECRET"):
+    for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "WEBCHAT_SESSION_SECRET", "METRICS_TOKEN"):
         assert len(first["stringData"][name]) >= 32 and first["stringData"][name] != second["stringData"][name]
     assert first["stringData"]["LOCK_STORE_URL"] == EXAMPLE_STORES["LOCK_STORE_URL"]
     assert first["stringData"]["WECHAT_TOKEN"] == ""  # the channel stays off
