@@ -136,6 +136,7 @@ wechat-sim: install
 bench: install seed
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_cluster.py
 
 # A 16,000-character message: time to refuse it, and another user's latency meanwhile (issue 9, finding 5).
 .PHONY: bench-guard
@@ -148,6 +149,12 @@ bench-guard: install
 bench-wechat: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench_wechat_load.py $(ARGS)
+
+# The agents' console's polled reads (ticket list with waiting clocks, arrivals, canned replies);
+# ARGS="--tickets 200 --messages 40 --requests 50". No model or Rasa server needed.
+.PHONY: bench-console
+bench-console: install
+	$(PY) scripts/bench_console.py $(ARGS)
 
 # The assistant scaled out on loopback (issue 12): nginx in front of REPLICAS (2) Rasa replicas and
 # action servers, two consoles, PostgreSQL and Redis (README, "Scaling out"); Ctrl-C stops it.

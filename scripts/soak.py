@@ -27,11 +27,8 @@ import asyncio
 import json
 import os
 import random
-import secrets
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -55,12 +52,11 @@ from scripts.bench_wechat_load import (  # noqa: E402
     attribute,
     deliver,
 )
+from scripts.cluster_harness import missing_services, running_cluster  # noqa: E402
 from scripts.fake_wechat_platform import FakePlatformServer  # noqa: E402
-from scripts.local_servers import bind_to_demo_account, free_port  # noqa: E402
+from scripts.local_servers import bind_to_demo_account  # noqa: E402
 from scripts.wechat_sim import SimulatedUser, new_msg_id  # noqa: E402
 
-POSTGRES = os.environ.get("TEST_POSTGRES_URL") or "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-REDIS = os.environ.get("SOAK_REDIS_URL") or "redis://127.0.0.1:6379/14"
 TICKET_SHARE = 0.15  # users whose conversation ends by opening a ticket
 REDELIVERY_GAP = 5.0
 
@@ -129,29 +125,6 @@ def scripts_for(users: int, messages: int, rng: random.Random) -> list[list[tupl
             texts[-2:] = [("转人工", False), ("1", True)]
         out.append(texts)
     return out
-
-
-def start_cluster(work: Path, env: dict[str, str], replicas: int) -> tuple[subprocess.Popen, dict]:
-    log = (work / "cluster.log").open("w")
-    cluster = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "cluster.py")], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if cluster.poll() is not None:
-            raise RuntimeError(f"the cluster stopped:\n{(work / 'cluster.log').read_text()[-3000:]}")
-        if "cluster ready" in (work / "cluster.log").read_text():
-            return cluster, json.loads((work / "state.json").read_text())
-        time.sleep(1)
-    raise RuntimeError(f"the cluster was not ready in 600 s:\n{(work / 'cluster.log').read_text()[-3000:]}")
-
-
-def stop_cluster(cluster: subprocess.Popen) -> None:
-    if cluster.poll() is None:
-        cluster.send_signal(signal.SIGINT)
-        try:
-            cluster.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, signal.SIGKILL)
 
 
 async def killer(work: Path, log: list[SoakSent], at_messages: int, figures: Figures) -> None:
@@ -279,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.users <= 1000 or not args.users <= args.messages <= 100_000 or not 0 <= args.redeliver <= 1:
         parser.error("--users 1-1000, --messages from --users to 100000, --redeliver 0-1")
+    missing = missing_services()
+    if missing:
+        print(f"the soak needs the local servers: {missing}")
+        return 2
     figures, log = run(args.users, args.messages, args.redeliver, args.kill_at, args.replicas, args.seed, keep=args.keep)
     report(figures, log, args.replicas, args.users)
     return 0 if figures.zeros_hold() else 1
@@ -286,68 +263,26 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(users: int, messages: int, redeliver: float, kill_at: float, replicas: int, seed: int, keep: bool = False,
         during: Callable[[dict], None] | None = None) -> tuple[Figures, list[SoakSent]]:
-    """Start the cluster, play the load (then `during(state)`, while it still runs), stop it; the figures."""
-    schema = f"soak_{secrets.token_hex(4)}"
-    database = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}"
+    """Start a cluster, play the load (then `during(state)`, while it still runs), stop it; the figures."""
     figures = Figures()
     server = FakePlatformServer()
-    (ROOT / "var").mkdir(exist_ok=True)
-    with server as platform, tempfile.TemporaryDirectory(dir=ROOT / "var", prefix="soak-") as tmp:
-        work = Path(tempfile.mkdtemp(dir=ROOT / "var", prefix="soak-")) if keep else Path(tmp)
-        import redis
-
-        redis.Redis.from_url(REDIS).flushdb()  # a database of its own: locks and claims of this run only
-        env = {
-            **os.environ, "REPLICAS": str(replicas), "CLUSTER_DIR": str(work), "CLUSTER_PORT": str(free_port()),
-            "CLUSTER_API_PORT": str(free_port()), "CLUSTER_CONSOLE_PORT": str(free_port()),
-            "CLUSTER_ACTION_PORT": str(free_port()), "CLUSTER_BASE_PORT": str(free_base_port()),
-            "TRACKER_STORE_URL": database, "FILING_DB_URL": database, "LOCK_STORE_URL": REDIS, "CHANNEL_STORE_URL": REDIS,
-            "RASA_API_TOKEN": secrets.token_urlsafe(24), "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
-            "WEBCHAT_SESSION_SECRET": secrets.token_urlsafe(24),
-            "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_ENCODING_AES_KEY": ENCODING_AES_KEY,
-            "WECHAT_APP_SECRET": "soak-secret", "WECHAT_API_BASE": server.base_url,
-        }
+    with server as platform:
         sends = SendLog()
         platform.on_send = sends
-        try:
-            cluster, state = start_cluster(work, env, replicas)
-            try:
-                print(f"cluster of {replicas} replicas ready at {state['public_url']}", flush=True)
-                scripts = scripts_for(users, messages, random.Random(seed))
-                kill_after = int(kill_at * messages) if kill_at >= 0 else None
-                log = asyncio.run(drive(state["public_url"], scripts, seed, sends, redeliver, work, kill_after, figures, database))
-                time.sleep(2)  # the last send-API messages
-                figures.restarts = sum(s["restarts"] for s in json.loads((work / "state.json").read_text())["servers"])
-                if during is not None:
-                    during({**json.loads((work / "state.json").read_text()), "env": env})
-            finally:
-                stop_cluster(cluster)
-            evaluate(log, sends, database, database, figures)
-        finally:
-            if keep:
-                print(f"kept: {work}, schema {schema}")
-            else:
-                drop_schema(schema)
+        channel = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_ENCODING_AES_KEY": ENCODING_AES_KEY,
+                   "WECHAT_APP_SECRET": "soak-secret", "WECHAT_API_BASE": server.base_url}
+        with running_cluster(replicas, channel, keep=keep) as cluster:
+            print(f"cluster of {replicas} replicas ready at {cluster.state['public_url']}", flush=True)
+            scripts = scripts_for(users, messages, random.Random(seed))
+            kill_after = int(kill_at * messages) if kill_at >= 0 else None
+            log = asyncio.run(drive(cluster.state["public_url"], scripts, seed, sends, redeliver, cluster.work,
+                                    kill_after, figures, cluster.database_url))
+            time.sleep(2)  # the last send-API messages
+            figures.restarts = sum(s["restarts"] for s in cluster.current_state()["servers"])
+            if during is not None:
+                during({**cluster.current_state(), "env": cluster.env})
+            evaluate(log, sends, cluster.database_url, cluster.database_url, figures)
     return figures, log
-
-
-def free_base_port() -> int:
-    """A base port whose replica, action server and console ports are all free (scripts/cluster.py's layout)."""
-    from scripts.cluster import ports_in_use
-
-    for base in range(21000, 32000, 300):  # below the ephemeral ports
-        if not ports_in_use([base + offset for offset in (*range(16), *range(100, 116), 200, 201)]):
-            return base
-    raise RuntimeError("no free port range for the cluster")
-
-
-def drop_schema(schema: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(POSTGRES, future=True)
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
 
 
 if __name__ == "__main__":

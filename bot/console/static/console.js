@@ -198,8 +198,10 @@ async function openTicket(id) {
 }
 
 async function pollMessages() {
-  if (!current) return;
-  const data = await api("GET", "/api/tickets/" + encodeURIComponent(current) + "/messages?after=" + lastMessageId);
+  const asked = current;
+  if (!asked) return;
+  const data = await api("GET", "/api/tickets/" + encodeURIComponent(asked) + "/messages?after=" + lastMessageId);
+  if (asked !== current) return;  // the agent opened another ticket meanwhile: this answer is not its
   addMessages(data.messages);
   renderHead(data.ticket);
 }
