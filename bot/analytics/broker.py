@@ -12,7 +12,6 @@ import logging
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text
-from sqlalchemy.orm import sessionmaker
 
 from bot.settings import settings
 from bot.storage.engines import make_engine, pooled_sqlite_engine
@@ -58,15 +57,9 @@ def sql_engine(url: str):
 
 def sql_event_broker(url: str):
     """Rasa's SQLEventBroker (its table, its publish) on our engine for `url`."""
-    from rasa.core.brokers.sql import SQLEventBroker
+    from bot.analytics.sql_broker import UrlSQLEventBroker  # late: it imports Rasa
 
-    class UrlSQLEventBroker(SQLEventBroker):
-        def __init__(self) -> None:  # Rasa's __init__ takes no URL query (e.g. a PostgreSQL search_path)
-            self.engine = sql_engine(url)
-            self.Base.metadata.create_all(self.engine)
-            self.sessionmaker = sessionmaker(bind=self.engine)
-
-    return UrlSQLEventBroker()
+    return UrlSQLEventBroker(sql_engine(url))
 
 
 class ConfiguredEventBroker:
