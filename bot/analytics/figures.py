@@ -7,8 +7,9 @@ its first user message (rest, webchat, wechat, wecom); empty: every channel.
 Definitions:
 - conversation: one Rasa session (a SessionStarted starts the next) with at least one user message.
 - user_turns: user messages in those conversations.
-- handed off: a ticket was opened (or an open one named to the user) in the conversation, or
-  an agent took it over (ConversationPaused). handoff_rate (转人工率) = handed off / conversations.
+- handed off: a ticket was opened (or an open one named to the user) in the conversation, an
+  agent took it over (ConversationPaused), or it is a closed ticket's follow-up (the console had
+  the bot ask for the ticket's rating in it). handoff_rate (转人工率) = handed off / conversations.
 - fallback turn: the NLU gave nlu_fallback, or action_fallback answered the message.
   not-answered turn: a fallback turn or an out_of_scope one. no_answer_rate (无答案率) =
   not-answered turns / user_turns.
@@ -30,8 +31,10 @@ Definitions:
   opened in the period that have one: count, median, mean), handoffs_timed_out (handoffs ended
   by HANDOFF_TIMEOUT_MINUTES, `auto_resumed`, in the period).
 - satisfaction: conversations per rating (the slot `satisfaction`: satisfied / neutral /
-  dissatisfied, the last one given); ticket_satisfaction the same per ticket (the tickets'
-  `satisfaction` column, when the database has it; else null).
+  dissatisfied, the last one given; a rating of a closed ticket, given while the slot
+  `satisfaction_ticket` names it, is the ticket's, not the conversation's); ticket_satisfaction
+  the same per ticket opened in the period (the tickets' `satisfaction` column, when the
+  database has it; else null).
 Rates are null when their denominator is 0.
 
 JSON (`summary(...)`, GET /api/analytics/summary):

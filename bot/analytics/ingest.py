@@ -10,7 +10,7 @@ What is kept (`AnalyticsEvent.kind`):
   `detail.options`), else `utter`; its text is not kept;
 - `action`: an action run (action_listen, action_session_start, action_extract_slots left out);
 - `slot`: the slots the figures read (walk_step, walk_facts as its walk's name, requested_slot,
-  satisfaction, satisfaction_reason as "given" only);
+  satisfaction, satisfaction_reason as "given" only, satisfaction_ticket: the ticket being rated);
 - `ticket`: the ticket_id slot set by an action (a ticket opened or named to the user; the same
   slot set from an entity of the user's message is not a ticket);
 - `form`: a form started (`name`) or ended (no name); `pause` / `resume`: an agent took the
@@ -33,7 +33,8 @@ from bot.privacy import mask_personal_data
 
 NOT_UNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 SKIPPED_ACTIONS = frozenset({"action_listen", "action_session_start", "action_extract_slots"})
-KEPT_SLOTS = frozenset({"walk_step", "walk_facts", "requested_slot", "satisfaction", "satisfaction_reason"})
+KEPT_SLOTS = frozenset({"walk_step", "walk_facts", "requested_slot", "satisfaction", "satisfaction_reason",
+                        "satisfaction_ticket"})
 TICKET_SLOT = "ticket_id"
 MAX_TEXT = 500
 
