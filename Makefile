@@ -168,6 +168,12 @@ soak: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/soak.py $(ARGS)
 
+# Each process's resident memory (the figures behind deploy/k8s's resource requests).
+.PHONY: measure-memory
+measure-memory: install
+	$(PY) scripts/train_if_needed.py
+	$(PY) scripts/measure_memory.py $(ARGS)
+
 # The Kubernetes manifests of an overlay (deploy/k8s), rendered without kubectl; validated by `make test`.
 OVERLAY ?= production
 .PHONY: manifests
