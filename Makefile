@@ -144,7 +144,7 @@ bench-guard: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench_long_input.py
 
-# The platform's load on the WeChat callback (issue 14); ARGS="--users 50 150 300 --messages 5".
+# The platform's load on the WeChat callback (issue 14); ARGS="--users 50 150 300 --messages 5" (--replicas N: the cluster).
 .PHONY: bench-wechat
 bench-wechat: install
 	$(PY) scripts/train_if_needed.py
