@@ -155,7 +155,7 @@ bench-guard: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench_long_input.py
 
-# The platform's load on the WeChat callback (issue 14); ARGS="--users 50 150 300 --messages 5".
+# The platform's load on the WeChat callback (issue 14); ARGS="--users 50 150 300 --messages 5" (--replicas N: the cluster).
 .PHONY: bench-wechat
 bench-wechat: install
 	$(PY) scripts/train_if_needed.py
@@ -178,6 +178,12 @@ cluster: install
 soak: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/soak.py $(ARGS)
+
+# Each process's resident memory (the figures behind deploy/k8s's resource requests).
+.PHONY: measure-memory
+measure-memory: install
+	$(PY) scripts/train_if_needed.py
+	$(PY) scripts/measure_memory.py $(ARGS)
 
 # The Kubernetes manifests of an overlay (deploy/k8s), rendered without kubectl; validated by `make test`.
 OVERLAY ?= production

@@ -26,6 +26,10 @@ def _fact_names(directory: str) -> FactNames:
     return FactNames(directory)
 
 
+def _names() -> FactNames:
+    return _fact_names(str(current_settings().knowledge_dir))
+
+
 def ticket_json(ticket: TicketView, full: bool = True, clock: ReplyClock | None = None) -> dict[str, Any]:
     """The ticket for the list (`full` False) or with its description, facts (raw and as labelled
     lines, `fact_list`), conversation and history; with `clock`, its waiting time and reply window."""
@@ -35,6 +39,7 @@ def ticket_json(ticket: TicketView, full: bool = True, clock: ReplyClock | None 
         "sender_id": ticket.sender_id,
         "title": ticket.title,
         "category": ticket.category,
+        "category_label": _names().value("walk", ticket.category),
         "severity": ticket.severity.value,
         "severity_label": ticket.severity_label,
         "status": ticket.status.value,
@@ -49,7 +54,7 @@ def ticket_json(ticket: TicketView, full: bool = True, clock: ReplyClock | None 
     if full:
         data["description"] = ticket.description
         data["facts"] = ticket.facts
-        data["fact_list"] = fact_list(ticket.facts, _fact_names(str(current_settings().knowledge_dir)))
+        data["fact_list"] = fact_list(ticket.facts, _names())
         data["transcript"] = [message_json(m) for m in ticket.transcript]
         data["events"] = [event_json(e) for e in ticket.events]
     if clock is not None:

@@ -425,6 +425,9 @@ def test_facts_and_walk_checks_come_as_labelled_lines(env: Env):
         ("排查结论", ["没有 tcb-beian-auto 服务"]),
     ]
     assert shown["fact_list"]["checks"] == ["已购买云托管资源包", "没有 tcb-beian-auto 服务"]
+    assert (shown["category"], shown["category_label"]) == ("cannot_select_cloudrun", "cannot_select_cloudrun")  # unnamed: as is
+    walked = api_get(env, f"/api/tickets/{env.ticket(category='cloudrun')}", env.login()).json()
+    assert walked["category_label"] == "选不了云托管 / 无可用IP"
 
 
 def test_canned_replies_are_the_knowledge_bases_texts_found_by_keyword(env: Env):

@@ -119,7 +119,8 @@ function clockCell(t) {
   const waiting = el("span", { class: "waiting" });
   setClock(waiting, t, false);
   const allowance = el("span", { class: "window" });
-  setWindow(allowance, t);
+  // The list shows only windows that close (WeChat); the ticket also says when none applies (WeCom).
+  setWindow(allowance, t.reply_window && t.reply_window.limited ? t : {});
   return el("td", { class: "clock" }, waiting, allowance);
 }
 
@@ -186,7 +187,7 @@ async function openTicket(id) {
   $("ticket-title").textContent = t.title;
   $("ticket-user").textContent = t.channel + " / " + t.sender_id;
   $("ticket-description").textContent = t.description;
-  $("ticket-category").textContent = t.category;
+  $("ticket-category").textContent = t.category_label || t.category;
   renderHead(t);
   renderFacts(t.fact_list);
   renderEvents(t.events);
