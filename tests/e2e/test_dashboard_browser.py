@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -23,7 +23,9 @@ from bot.console.dashboard import ECHARTS_FILE, ECHARTS_ROUTE
 from bot.http_headers import CONTENT_SECURITY_POLICY
 from bot.storage.engines import make_engine, session_factory
 from bot.storage.schema import create_schema
+from bot.ticketing import opening
 from bot.ticketing.agents import add_agent
+from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import running_console
 from tests.analytics_helpers import SHANGHAI, Script
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
@@ -90,6 +92,9 @@ def dashboard(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
             broker.publish(body)
     reader = sql_engine(broker_url)
     catch_up_sql(reader, factory, clarify_marker(container().knowledge.messages))
+    opening.open_ticket(TicketingUnitOfWork(factory), channel="webchat", sender_id="webchat:c", source_message_id="c-1",
+                        title="转人工", category="request_human", description="用户要求人工",
+                        now=day("11-20", 12).astimezone(timezone.utc).replace(tzinfo=None))  # c's ticket
     try:
         with RasaStub() as stub, running_console(work, url, stub.url) as base:
             token = httpx.post(f"{base}/api/login", json={"name": AGENT_NAME, "password": AGENT_PASSWORD}).json()["token"]
@@ -109,6 +114,11 @@ def summary(dashboard, **params) -> dict:
 
 def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{round(rate * 1000) / 10:g}%"
+
+
+def tickets_part(figures: dict, rating: str) -> str:
+    tickets = figures["ticket_satisfaction"]
+    return "" if tickets is None else f"，工单 {tickets[rating]}"
 
 
 def shown_headline(page) -> dict[str, str]:
@@ -159,9 +169,9 @@ def test_the_dashboard_draws_the_apis_figures_and_a_filter_redraws_them(browser,
 
     choose_period(page, "2026-11-20", "2026-11-21")
     figures = summary(dashboard, **{"from": "2026-11-20", "to": "2026-11-21"})
-    assert (figures["conversations"], figures["resolved"], figures["handed_off"]) == (6, 4, 1)
-    assert shown_headline(page) == expected_headline(figures)
-    assert shown_headline(page)["conversations"] == "6" and shown_headline(page)["resolution_rate"] == "66.7%"
+    assert shown_headline(page) == expected_headline(figures) == {  # the scripted conversations' known figures
+        "conversations": "6", "user_turns": "17", "resolution_rate": "66.7%", "handoff_rate": "16.7%",
+        "no_answer_rate": "23.5%", "tickets_opened": "1"}
 
     for chart in ("chart-trend", "chart-funnel", "chart-satisfaction", "chart-unanswered", "chart-intents", "chart-faq"):
         assert page.locator(f"#{chart} svg").count() == 1, chart  # drawn by ECharts' SVG renderer
@@ -184,7 +194,9 @@ def test_the_dashboard_draws_the_apis_figures_and_a_filter_redraws_them(browser,
 
     choose_period(page, "2026-11-26", "2026-11-26")  # another period: other figures
     later = summary(dashboard, **{"from": "2026-11-26", "to": "2026-11-26"})
-    assert later["conversations"] == 2 and shown_headline(page) == expected_headline(later)
+    assert shown_headline(page) == expected_headline(later) == {
+        "conversations": "2", "user_turns": "2", "resolution_rate": "50%", "handoff_rate": "0%",
+        "no_answer_rate": "50%", "tickets_opened": "0"}
     trend = svg_text(page, "chart-trend")
     assert "11-26" in trend and "11-20" not in trend
     assert "这个怎么弄呀" in svg_text(page, "chart-unanswered")
@@ -209,6 +221,8 @@ def test_without_echarts_the_page_shows_the_figures_as_text(browser, dashboard):
     assert lines == [f"{d['date']}：对话 {d['conversations']}，解决率 {percent(d['resolution_rate'])}，转人工率 "
                      f"{percent(d['handoff_rate'])}，无答案率 {percent(d['no_answer_rate'])}" for d in figures["daily"]]
     assert "嗯嗯那个啥：2" in page.locator("#chart-unanswered li").all_inner_texts()
+    assert page.locator("#chart-satisfaction li").all_inner_texts()[::2] == ["满意：对话 1" + tickets_part(figures, "satisfied"),
+                                                                          "不满意：对话 1" + tickets_part(figures, "dissatisfied")]
     assert page.problems == []
     page.close()
 
