@@ -156,7 +156,7 @@ def not_understood(session: Session, period: Period, channel: str | None = None)
     channels: dict[int, str | None] = {}
     for chunk in _chunks(sorted({cid for cid, _ in found})):
         channels.update(session.execute(select(AnalyticsConversation.id, AnalyticsConversation.channel)
-                                        .where(AnalyticsConversation.id.in_(chunk))).tuples().all())
+                                        .where(AnalyticsConversation.id.in_(chunk))).all())
     verdicts = verdicts_of(session, [m.id for _, m in found])
     for conversation_id, message in found:
         message.channel, message.verdict = channels.get(conversation_id), verdicts.get(message.id)
