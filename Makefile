@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-dev node-packages lint chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench bench-wechat cluster soak lock clean
+.PHONY: help install install-dev node-packages lint chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge export-training bench bench-wechat cluster soak lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
@@ -125,6 +125,11 @@ test-e2e: install-dev chromium
 # Deletes the conversations idle for RETENTION_DAYS (180) from the tracker store; ARGS="--dry-run" counts only.
 purge: install
 	$(PY) -m bot.retention purge $(ARGS)
+
+# The agents' labels (console, 待学习) as Rasa NLU data in data/nlu/reviewed/ (bot/learning/export.py);
+# near-duplicates of the holdouts refused and listed. ARGS="--dry-run" lists only, "--out DIR" elsewhere.
+export-training: install
+	$(PY) -m bot.learning.export $(ARGS)
 
 # The seeded fuzz runs of `make test`, FUZZ_RUNS_SCALE (default 20) times longer.
 fuzz: install-dev
