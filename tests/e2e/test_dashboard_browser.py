@@ -222,6 +222,9 @@ def test_without_echarts_the_page_shows_the_figures_as_text(browser, dashboard):
     assert lines == [f"{d['date']}：对话 {d['conversations']}，解决率 {percent(d['resolution_rate'])}，转人工率 "
                      f"{percent(d['handoff_rate'])}，无答案率 {percent(d['no_answer_rate'])}" for d in figures["daily"]]
     assert "嗯嗯那个啥：2" in page.locator("#chart-unanswered li").all_inner_texts()
+    page.fill("#range-from", "2026-11-22")  # after `to`: refused on the page, the figures stay
+    page.wait_for_selector("#dashboard-error:has-text('开始日期不能晚于结束日期')")
+    assert page.get_attribute("#headline", "data-drawn") == "2026-11-20..2026-11-21|"
     assert page.locator("#chart-satisfaction li").all_inner_texts()[::2] == ["满意：对话 1" + tickets_part(figures, "satisfied"),
                                                                           "不满意：对话 1" + tickets_part(figures, "dissatisfied")]
     assert page.problems == []
