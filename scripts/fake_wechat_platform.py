@@ -70,6 +70,8 @@ class FakePlatform:
             if call.path in SEND_PATHS:
                 if call.query.get("access_token") not in self.issued_tokens:
                     return {"errcode": 40001, "errmsg": "invalid credential"}
+                if not isinstance(call.body, dict):  # e.g. a sender killed before its body went out
+                    return {"errcode": 44002, "errmsg": "empty post data"}
                 refused = self.refused_users.get((call.body or {}).get("touser"))
                 if refused is not None:
                     self.refused_calls.append(call)

@@ -32,7 +32,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
@@ -49,7 +49,6 @@ from scripts.bench_wechat_load import (  # noqa: E402
     SendLog,
     Sent,
     _repeats,
-    attribute,
     deliver,
 )
 from scripts.cluster_harness import missing_services, running_cluster  # noqa: E402
@@ -187,6 +186,30 @@ def ticket_figures(url: str, log: list[SoakSent]) -> Counter:
     return Counter(opened.get(m, 0) + added.get(m, 0) for m in confirming)
 
 
+def attribute(log: list[SoakSent], sends: SendLog, replies: dict[str, list[str]]) -> None:
+    """Give each send-API message to the message whose turn wrote it and has not had that text yet
+    (users ask the same thing again, and a turn's messages come passively and through the API)."""
+    by_user: dict[str, list[SoakSent]] = defaultdict(list)
+    for sent in log:
+        by_user[sent.openid].append(sent)
+
+    def prefixes(sent: SoakSent) -> list[str]:
+        return [t.strip()[:30] for t in replies.get(sent.msg_id, []) if t.strip()]
+
+    def has(sent: SoakSent, prefix: str) -> bool:
+        return bool(sent.passive_text and prefix in sent.passive_text) or any(prefix in c for _, c in sent.api)
+
+    for openid, received in sends.by_user.items():
+        for at, content in sorted(received):
+            earlier = [s for s in by_user.get(openid, []) if s.at <= at]
+            wrote = [s for s in earlier if any(p in content for p in prefixes(s))]
+            fresh = [s for s in wrote if any(p in content and not has(s, p) for p in prefixes(s))]
+            unanswered = [s for s in earlier if s.passive_at is None and not s.api]
+            target = (fresh or wrote or unanswered or [None])[0]
+            if target is not None:
+                target.api.append((at, content))
+
+
 def evaluate(log: list[SoakSent], sends: SendLog, tracker_url: str, filing_url: str, figures: Figures) -> None:
     figures.turns_per_id, replies, figures.interleaved = tracker_figures(tracker_url, log)
     attribute(log, sends, replies)
@@ -295,6 +318,8 @@ def run(users: int, messages: int, redeliver: float, kill_at: float, replicas: i
             if during is not None:
                 during({**cluster.current_state(), "env": cluster.env})
             evaluate(log, sends, cluster.database_url, cluster.database_url, figures)
+            if keep:  # every message with its deliveries and answers, to look the failures up
+                (cluster.work / "messages.json").write_text(json.dumps([asdict(sent) for sent in log], ensure_ascii=False))
     return figures, log
 
 

@@ -145,7 +145,7 @@ class Answering:
                         "the same reply again" if given else "success")
             if not given:  # the platform stops delivering it now: kept, in case its holder is dead
                 await self.keep_turn_of(push, claim_key)
-            return Outcome([given] if given else [], None)
+            return Outcome([given] if given else [], None, kept_reply_of=claim_key if given else None)
         return await self.run_claimed(push, user, reaction, claim_key, on_new_message)
 
     async def run_claimed(

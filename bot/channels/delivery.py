@@ -35,6 +35,7 @@ class Outcome:
     texts: list[str]
     claim_key: str | None
     failed: bool = False  # the turn raised: its claim was given up, the texts say so
+    kept_reply_of: str | None = None  # the texts are the kept passive reply of this claim, again
 
 
 class PlatformTextOutput(OutputChannel):
@@ -140,6 +141,11 @@ class Delivery:
         if outcome.claim_key is None:  # another delivery holds it; a kept reply means the platform lost it
             if outcome.texts:
                 await self.send(user, outcome.texts)
+            if outcome.kept_reply_of is not None:  # sent now: a later redelivery gets `success`, not a copy
+                try:
+                    await (await self.store()).drop_reply(outcome.kept_reply_of)
+                except Exception:
+                    logger.exception("%s: could not forget the kept reply of %s", self.name(), outcome.kept_reply_of)
             return
         store = await self.store()
         if outcome.texts:

@@ -104,6 +104,9 @@ class RedisChannelStore(ChannelStore):
         stored = await self.redis.get(f"{self.prefix}:reply:{message_key}")
         return stored.decode("utf-8") if stored is not None else None
 
+    async def drop_reply(self, message_key: str) -> None:
+        await self.redis.delete(f"{self.prefix}:reply:{message_key}")
+
     async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
         window_start = int(time.time()) // window_seconds * window_seconds
         key = f"{self.prefix}:count:{counter_key}:{window_start}"

@@ -291,5 +291,12 @@ class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, ChannelStore
     async def load_reply(self, message_key: str) -> str | None:
         return await asyncio.to_thread(self._load_reply, message_key)
 
+    def _drop_reply(self, message_key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.replies).where(self.replies.c.message_key == message_key))
+
+    async def drop_reply(self, message_key: str) -> None:
+        await asyncio.to_thread(self._drop_reply, message_key)
+
     async def close(self) -> None:
         self.engine.dispose()

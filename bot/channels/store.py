@@ -104,6 +104,11 @@ class ChannelStore(ABC):
         """The passive reply given to `message_key`, if it is still kept."""
 
     @abstractmethod
+    async def drop_reply(self, message_key: str) -> None:
+        """Forget the kept reply of `message_key`: a redelivery sent it through the API, so a later
+        one must not send it again."""
+
+    @abstractmethod
     async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
         """Count one more event for `counter_key` in the current fixed window; returns the window's count."""
 

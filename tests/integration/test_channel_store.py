@@ -37,6 +37,8 @@ async def exercise(store) -> None:
     assert await store.load_reply(key) is None
     await store.save_reply(key, "答：你好]]>")
     assert await store.load_reply(key) == "答：你好]]>" and await store.load_reply(key + "-other") is None
+    await store.drop_reply(key)  # sent through the API by a redelivery
+    assert await store.load_reply(key) is None and await store.claim(key, 30) is False  # still done
     await exercise_claims(store)
     await exercise_signatures(store)
     await exercise_kept_turns(store)
