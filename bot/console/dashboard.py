@@ -4,7 +4,8 @@ Apache ECharts comes from the npm registry, pinned in package.json / package-loc
 repository root and installed by `make install` (npm ci) into node_modules; the console serves
 exactly its minified dist file at /vendor/echarts.min.js, so the page loads nothing from another
 origin and the CSP stays 'self'. Without it (npm absent) that route is 404 and the page shows the
-figures as text. The page logs in like the console (same /api/login, same token).
+figures as text. The page logs in like the console (same /api/login, same token) and names the
+figures' codes with GET /api/dashboard/labels (dashboard_labels.py).
 """
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from pathlib import Path
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.console.http import error
+from bot.console.dashboard_labels import dashboard_labels
+from bot.console.http import authorised, error
+from bot.settings import settings
+from bot.ticketing.agents import AgentView
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +36,14 @@ async def echarts(request: Request) -> response.HTTPResponse:
                                headers={"Cache-Control": "public, max-age=86400"})
 
 
+@authorised
+async def labels(request: Request, agent: AgentView) -> response.HTTPResponse:
+    return response.json(dashboard_labels(str(settings().knowledge_dir)))
+
+
 def dashboard_blueprint() -> Blueprint:
     blueprint = Blueprint("console_dashboard")
     blueprint.add_route(dashboard, "/dashboard", methods=["GET"])
     blueprint.add_route(echarts, ECHARTS_ROUTE, methods=["GET"])
+    blueprint.add_route(labels, "/api/dashboard/labels", methods=["GET"])
     return blueprint

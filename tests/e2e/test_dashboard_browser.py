@@ -43,7 +43,7 @@ def day(month_day: str, hour: int = 10) -> datetime:
 def conversations() -> list[Script]:
     """Four conversations on 11-20, two on 11-21, two on 11-26 (figures checked below)."""
     a = Script("rest:a", start=day("11-20")).session()
-    a.answer("每个IP可以备案几次", "faq", faq="ip_quota", action="action_answer_faq").answer("你好", "greet")
+    a.answer("备案要多久", "faq", faq="duration", action="action_answer_faq").answer("你好", "greet")
     b = Script("rest:b", start=day("11-20", 11)).session().fallback()
     b.answer("/first_filing", "first_filing").answer("谢谢", "thank")
     c = Script("webchat:c", channel="webchat", start=day("11-20", 12)).session().fallback()
@@ -188,8 +188,9 @@ def test_the_dashboard_draws_the_apis_figures_and_a_filter_redraws_them(browser,
     assert sorted(walks.evaluate_all("options => options.map(o => o.value)")) == sorted(figures["walks"])
     page.select_option("#walk-select", "guide")
     page.wait_for_selector("#chart-funnel[data-drawn$='|guide']", state="attached")
-    funnel = svg_text(page, "chart-funnel")
-    assert "filing_goal" in funnel and "subject_filed" in funnel
+    funnel = svg_text(page, "chart-funnel")  # the steps by their names (data/knowledge/dashboard.yml)
+    assert "这次想做什么" in funnel and "主体是否备案过" in funnel
+    assert "未理解" in svg_text(page, "chart-intents") and "备案一般要多久？" in svg_text(page, "chart-faq")
     assert page.inner_text("#walk-summary") == "开始 1 次，完成 0 次，完成率 0%"
 
     choose_period(page, "2026-11-26", "2026-11-26")  # another period: other figures
@@ -221,6 +222,9 @@ def test_without_echarts_the_page_shows_the_figures_as_text(browser, dashboard):
     assert lines == [f"{d['date']}：对话 {d['conversations']}，解决率 {percent(d['resolution_rate'])}，转人工率 "
                      f"{percent(d['handoff_rate'])}，无答案率 {percent(d['no_answer_rate'])}" for d in figures["daily"]]
     assert "嗯嗯那个啥：2" in page.locator("#chart-unanswered li").all_inner_texts()
+    page.fill("#range-from", "2026-11-22")  # after `to`: refused on the page, the figures stay
+    page.wait_for_selector("#dashboard-error:has-text('开始日期不能晚于结束日期')")
+    assert page.get_attribute("#headline", "data-drawn") == "2026-11-20..2026-11-21|"
     assert page.locator("#chart-satisfaction li").all_inner_texts()[::2] == ["满意：对话 1" + tickets_part(figures, "satisfied"),
                                                                           "不满意：对话 1" + tickets_part(figures, "dissatisfied")]
     assert page.problems == []
@@ -232,6 +236,9 @@ def test_the_console_serves_the_one_echarts_file_under_its_policy(dashboard):
     script = httpx.get(base + ECHARTS_ROUTE)
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert script.content == ECHARTS_FILE.read_bytes()
+    assert httpx.get(base + "/api/dashboard/labels").status_code == 401
+    labels = httpx.get(base + "/api/dashboard/labels", headers=dashboard[1])
+    assert labels.status_code == 200 and labels.json()["steps"]["filing_goal"] == "这次想做什么"
     page = httpx.get(base + "/dashboard")
     assert page.status_code == 200 and page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     assert "<script>" not in page.text and " style=" not in page.text  # nothing inline for the CSP to refuse

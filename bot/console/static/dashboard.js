@@ -29,6 +29,7 @@ async function showDashboard() {
   $("dashboard-view").hidden = false;
   $("logout-button").hidden = false;
   $("no-charts").hidden = DashboardCharts.available();
+  DashboardCharts.setLabels(await api("/api/dashboard/labels").catch(() => ({})));  // codes shown as they are without
   await load(true);
 }
 
@@ -108,8 +109,8 @@ function draw(data) {
   drawFunnel(stamp);
   DashboardCharts.satisfaction("chart-satisfaction", data.satisfaction, data.ticket_satisfaction, stamp);
   DashboardCharts.ranking("chart-unanswered", data.top_unanswered || [], (r) => r.text, stamp);
-  DashboardCharts.ranking("chart-intents", data.top_intents, (r) => DashboardCharts.INTENT_LABELS[r.intent] || r.intent, stamp);
-  DashboardCharts.ranking("chart-faq", data.top_faq_answers, (r) => "答案 " + r.answer, stamp);
+  DashboardCharts.ranking("chart-intents", data.top_intents, (r) => DashboardCharts.name("intents", r.intent), stamp);
+  DashboardCharts.ranking("chart-faq", data.top_faq_answers, (r) => DashboardCharts.name("faq_answers", r.answer), stamp);
   $("headline").dataset.drawn = stamp;
 }
 
@@ -124,7 +125,7 @@ function fillWalks(walks) {
   select.replaceChildren(...Object.keys(walks).map((name) => {
     const option = document.createElement("option");
     option.value = name;
-    option.textContent = DashboardCharts.WALK_LABELS[name] || name;
+    option.textContent = DashboardCharts.name("walks", name);
     return option;
   }));
   if (kept && walks[kept]) select.value = kept;

@@ -4,10 +4,9 @@
 
 const DashboardCharts = (() => {
   const RATING_LABELS = { satisfied: "满意", neutral: "一般", dissatisfied: "不满意" };
-  const INTENT_LABELS = { nlu_fallback: "未理解（nlu_fallback）", out_of_scope: "超出范围（out_of_scope）",
-    faq: "知识库问答（faq）" };
-  const WALK_LABELS = { cloudrun: "选不了云托管 / 无可用IP", domain: "域名被拦截", order_rejected: "备案订单被驳回",
-    quota: "备案次数已用完", guide: "备案类型向导" };
+  // The names of the figures' codes (GET /api/dashboard/labels); a code without one is shown as it is.
+  let labels = { intents: {}, walks: {}, steps: {}, faq_answers: {} };
+  const name = (kind, code) => labels[kind][code] || code;
   const charts = {};
   const available = () => typeof window.echarts !== "undefined";
 
@@ -62,7 +61,7 @@ const DashboardCharts = (() => {
   }
 
   function funnel(id, walk, stamp) {
-    const steps = walk ? Object.entries(walk.steps) : [];
+    const steps = (walk ? Object.entries(walk.steps) : []).map(([step, s]) => [name("steps", step), s]);
     draw(id, {
       title: empty(steps), tooltip, legend: { top: 0 }, grid: { left: 8, right: 24, top: 30, bottom: 8, containLabel: true },
       xAxis: { type: "value", minInterval: 1 },
@@ -102,5 +101,7 @@ const DashboardCharts = (() => {
 
   function resize() { Object.values(charts).forEach((chart) => chart.resize()); }
 
-  return { available, percent, trend, funnel, ranking, satisfaction, resize, INTENT_LABELS, WALK_LABELS };
+  function setLabels(given) { labels = Object.assign(labels, given); }
+
+  return { available, percent, trend, funnel, ranking, satisfaction, resize, name, setLabels };
 })();
