@@ -34,8 +34,10 @@ def ticket_json(ticket: TicketView, full: bool = True) -> dict[str, Any]:
         "bot_paused": ticket.handoff_since is not None,
         "handoff_since": iso(ticket.handoff_since),
         "last_agent_reply_at": iso(ticket.last_agent_reply_at),
+        "satisfaction": ticket.satisfaction,  # satisfied / neutral / dissatisfied, or null: not rated
     }
     if full:
+        data["satisfaction_reason"] = ticket.satisfaction_reason
         data["description"] = ticket.description
         data["facts"] = ticket.facts
         data["transcript"] = [message_json(m) for m in ticket.transcript]

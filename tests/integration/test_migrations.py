@@ -23,7 +23,7 @@ from bot.storage.engines import make_engine, session_factory
 from bot.storage.schema import create_schema
 from bot.ticketing.models import Base as TicketingBase
 
-HEAD = "0007_drop_ticket_personal_data"
+HEAD = "0008_ticket_satisfaction"
 
 
 def schema_differences(engine: Engine) -> list:
