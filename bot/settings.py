@@ -102,6 +102,31 @@ class Settings:
         return value
 
     @property
+    def event_broker_url(self) -> str | None:
+        """Where Rasa streams tracker events (EVENT_BROKER_URL): an amqp:// URL (RabbitMQ), a
+        SQLAlchemy URL (Rasa's SQL broker), unset for sqlite:///var/events.db, or "off" (None)."""
+        raw = self.get("EVENT_BROKER_URL").strip()
+        if raw.lower() == "off":
+            return None
+        return raw or f"sqlite:///{self.var_dir / 'events.db'}"
+
+    @property
+    def event_broker_queue(self) -> str:
+        """The RabbitMQ queue (durable) the analytics consumer reads (EVENT_BROKER_QUEUE)."""
+        return self.get("EVENT_BROKER_QUEUE", "rasa_analytics_events").strip()
+
+    def analytics_poll_seconds(self) -> float:
+        """How often the consumer looks for new rows of the SQL broker (ANALYTICS_POLL_SECONDS, 2)."""
+        raw = self.get("ANALYTICS_POLL_SECONDS", "2").strip()
+        try:
+            value = float(raw)
+        except ValueError:
+            value = 0.0
+        if not 0.05 <= value <= 3600:
+            raise ValueError(f"ANALYTICS_POLL_SECONDS must be a number of seconds between 0.05 and 3600 (got {raw!r})")
+        return value
+
+    @property
     def sanic_workers(self) -> str:
         """SANIC_WORKERS as written ("1" when unset): Rasa's worker count."""
         return self.get("SANIC_WORKERS", "1").strip()

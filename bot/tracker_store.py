@@ -53,6 +53,18 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             self.engine = pooled_sqlite_engine(self.engine)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
+    async def stream_events(self, tracker) -> None:
+        """Publish the events `save` is about to store, and only those.
+
+        Rasa's own version loads the stored tracker again to diff it (a second tracker load per
+        turn); the stored-event count `save` uses anyway gives the same new events.
+        """
+        if self.event_broker is None:
+            return
+        with self.session_scope() as session:
+            new_events = list(self._additional_events(session, tracker))
+        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
 
 def _sqlite_pragmas(dbapi_connection, _record=None) -> None:
     # WAL lets readers and the writer overlap; NORMAL syncs at checkpoints instead of

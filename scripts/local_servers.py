@@ -119,6 +119,7 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
         "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}",  # the guard's counters, not in var/
         "FILING_DB_URL": seeded_sqlite(work / "filing.db"),
         "TRACKER_STORE_URL": f"sqlite:///{work / 'tracker.db'}",
+        "EVENT_BROKER_URL": f"sqlite:///{work / 'events.db'}",  # the analytics' events, not in var/
         "RASA_API_TOKEN": secrets.token_urlsafe(32),
         "ACTION_SERVER_TOKEN": secrets.token_urlsafe(32),
         **(extra_env or {}),

@@ -31,8 +31,8 @@ def trained_model() -> Path:
     return model
 
 
-# PostgreSQL and Redis fixtures, shared by integration and end-to-end tests.
-from tests.service_fixtures import postgres_url, redis_url  # noqa: F401
+# PostgreSQL, Redis and RabbitMQ fixtures, shared by integration and end-to-end tests.
+from tests.service_fixtures import postgres_url, rabbitmq_url, redis_url  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

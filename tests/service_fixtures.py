@@ -1,4 +1,4 @@
-"""Service fixtures for integration tests: PostgreSQL and Redis.
+"""Service fixtures for integration tests: PostgreSQL, Redis and RabbitMQ.
 
 An unreachable service skips the tests that need it -- unless `CI` is set to a
 non-empty value or `REQUIRE_SERVICES=1`, where a missing service is a failure.
@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 CONNECT_TIMEOUT_SECONDS = 5
 
 
@@ -81,4 +82,24 @@ def redis_url() -> str:
             client.close()
     except Exception as exc:  # ImportError, connection refused, auth, timeout ...
         service_unavailable(f"Redis not reachable at {_redis_display(url)}: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """A reachable RabbitMQ URL (RABBITMQ_URL, by default the local server as guest)."""
+    url = os.environ.get("RABBITMQ_URL") or DEFAULT_RABBITMQ_URL
+    shown = _redis_display(url)  # the same starring of a password in a URL
+    try:
+        import asyncio
+
+        import aio_pika
+
+        async def probe() -> None:
+            connection = await asyncio.wait_for(aio_pika.connect(url), CONNECT_TIMEOUT_SECONDS)
+            await connection.close()
+
+        asyncio.run(probe())
+    except Exception as exc:  # refused, auth, timeout ...
+        service_unavailable(f"RabbitMQ not reachable at {shown}: {exc!r}")
     return url

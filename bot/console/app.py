@@ -1,7 +1,8 @@
 """The agents' console: a JSON API under /api and the web page that uses it.
 
 `create_app` builds the app from a blueprint per feature: the page and health (here), agents'
-sessions (sessions.py), tickets (tickets.py) and the users' poll (chat_poll.py). Every /api
+sessions (sessions.py), tickets (tickets.py), new tickets to announce (arrivals.py), canned
+replies (canned_replies.py), the figures (analytics.py) and the users' poll (chat_poll.py). Every /api
 call but login and the users' poll needs `Authorization: Bearer <token>`; without a valid one
 it gets 401 and changes nothing. Refusals are 4xx with {"error": reason}. Database work runs in
 worker threads (http.off_loop), never on the event loop.
@@ -18,6 +19,9 @@ from sanic.request import Request
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels.chat_sessions import ChatSessions
+from bot.console.analytics import analytics_blueprint
+from bot.console.arrivals import arrivals_blueprint
+from bot.console.canned_replies import canned_replies_blueprint
 from bot.console.chat_poll import chat_poll
 from bot.console.sessions import sessions_blueprint
 from bot.console.tickets import tickets_blueprint
@@ -89,6 +93,9 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
     app.blueprint(pages_blueprint())
     app.blueprint(sessions_blueprint())
     app.blueprint(tickets_blueprint())
+    app.blueprint(arrivals_blueprint())
+    app.blueprint(canned_replies_blueprint())
+    app.blueprint(analytics_blueprint())
     # The Rasa server's web chat secret, read the same way when not given.
     app.blueprint(chat_poll(factory, settings.chat_sessions or ChatSessions.from_env(), settings.chat_origin))
     app.register_listener(start_background, "after_server_start")

@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import lru_cache
 from typing import Any
 
+from bot.console.fact_lists import FactNames, fact_list
+from bot.console.ticket_clocks import clock_json
+from bot.settings import settings as current_settings
 from bot.ticketing.clock import iso
+from bot.ticketing.reply_clocks import ReplyClock
 from bot.ticketing.views import EventView, MessageView, TicketView
 
 
@@ -16,8 +21,14 @@ def event_json(event: EventView) -> dict[str, Any]:
     return {**asdict(event), "at": iso(event.at)}
 
 
-def ticket_json(ticket: TicketView, full: bool = True) -> dict[str, Any]:
-    """The ticket for the list (`full` False) or with its description, facts, conversation and history."""
+@lru_cache(maxsize=4)
+def _fact_names(directory: str) -> FactNames:
+    return FactNames(directory)
+
+
+def ticket_json(ticket: TicketView, full: bool = True, clock: ReplyClock | None = None) -> dict[str, Any]:
+    """The ticket for the list (`full` False) or with its description, facts (raw and as labelled
+    lines, `fact_list`), conversation and history; with `clock`, its waiting time and reply window."""
     data = {
         "id": ticket.id,
         "channel": ticket.channel,
@@ -40,8 +51,11 @@ def ticket_json(ticket: TicketView, full: bool = True) -> dict[str, Any]:
         data["satisfaction_reason"] = ticket.satisfaction_reason
         data["description"] = ticket.description
         data["facts"] = ticket.facts
+        data["fact_list"] = fact_list(ticket.facts, _fact_names(str(current_settings().knowledge_dir)))
         data["transcript"] = [message_json(m) for m in ticket.transcript]
         data["events"] = [event_json(e) for e in ticket.events]
+    if clock is not None:
+        data.update(clock_json(ticket, clock))
     return data
 
 

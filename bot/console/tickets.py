@@ -11,11 +11,18 @@ from bot.ticketing.agents import AgentView
 from bot.ticketing.errors import InvalidInput
 from bot.ticketing.lifecycle import parse_severity, parse_status
 from bot.ticketing.rasa_conversations import HandoffError
+from bot.ticketing.reply_clocks import ReplyClock, reply_clocks
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
+from bot.ticketing.views import TicketView
 
 
 def _uow(request: Request) -> TicketingUnitOfWork:
     return TicketingUnitOfWork(request.app.ctx.factory)
+
+
+async def _clocks(request: Request, *tickets: TicketView) -> dict[str, ReplyClock]:
+    """Waiting times and reply windows of the shown tickets, in one round of queries."""
+    return await off_loop(reply_clocks, _uow(request), [t.id for t in tickets])
 
 
 @authorised
@@ -35,12 +42,14 @@ async def list_tickets(request: Request, agent: AgentView) -> response.HTTPRespo
         queries.list_tickets, _uow(request), status=status, severity=severity, assignee=assignee,
         category=args.get("category") or None, search=args.get("q") or None,
     )
-    return response.json({"tickets": [ticket_json(t, full=False) for t in found]})
+    clocks = await _clocks(request, *found)
+    return response.json({"tickets": [ticket_json(t, full=False, clock=clocks.get(t.id)) for t in found]})
 
 
 @authorised
 async def ticket(request: Request, agent: AgentView, ticket_id: str) -> response.HTTPResponse:
-    return response.json(ticket_json(await off_loop(queries.get_ticket, _uow(request), ticket_id)))
+    found = await off_loop(queries.get_ticket, _uow(request), ticket_id)
+    return response.json(ticket_json(found, clock=(await _clocks(request, found)).get(found.id)))
 
 
 @authorised
@@ -58,7 +67,7 @@ async def messages(request: Request, agent: AgentView, ticket_id: str) -> respon
     found = await off_loop(queries.messages_after, _uow(request), ticket_id, after)
     return response.json({
         "messages": [message_json(m) for m in found],
-        "ticket": ticket_json(current, full=False),
+        "ticket": ticket_json(current, full=False, clock=(await _clocks(request, current)).get(current.id)),
         "sync_error": sync_error,
     })
 

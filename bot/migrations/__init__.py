@@ -32,10 +32,11 @@ def alembic_config(url: str | None = None) -> Config:
 
 def target_metadata() -> list[MetaData]:
     """Every table the models declare: what the migrations must produce."""
+    from bot.analytics.models import Base as AnalyticsBase
     from bot.filing.models import Base as FilingBase
     from bot.ticketing.models import Base as TicketingBase
 
-    return [FilingBase.metadata, TicketingBase.metadata]
+    return [FilingBase.metadata, TicketingBase.metadata, AnalyticsBase.metadata]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

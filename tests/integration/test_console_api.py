@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -79,6 +79,10 @@ PROTECTED = [
     ("POST", "/api/tickets/{id}/status", {"status": "closed"}),
     ("POST", "/api/tickets/{id}/notes", {"text": "备注"}),
     ("POST", "/api/tickets/{id}/release", None),
+    ("GET", "/api/canned-replies?q=多久", None),
+    ("GET", "/api/ticket-arrivals?since=2026-01-01T00:00:00Z", None),
+    ("GET", "/api/analytics/summary", None),
+    ("GET", "/api/analytics/daily", None),
     ("POST", "/api/logout", None),
 ]
 
@@ -355,7 +359,7 @@ def test_the_page_and_its_assets_are_served_locally(env: Env):
     page = httpx.get(env.base + "/")
     assert page.status_code == 200 and "客服工作台" in page.text
     assert "http://" not in page.text and "https://" not in page.text  # nothing from the internet
-    for asset in ("/static/console.js", "/static/console.css"):
+    for asset in ("/static/console.js", "/static/console_tools.js", "/static/console.css"):
         response = httpx.get(env.base + asset)
         assert response.status_code == 200 and "http" not in response.text.replace("https", "")
 
@@ -395,3 +399,140 @@ def test_background_task_gives_the_bot_back_after_the_timeout(tmp_path: Path):
     assert ticket.handoff_since is None and ticket.events[-1].action == "auto_resumed"
     assert events[0] == {"event": "resume"} and "客服暂时没能回复" in events[1]["text"]
     engine.dispose()
+
+
+# ---------------------------------------------------------------- the console's tools
+
+
+def api_get(env: Env, path: str, headers: dict[str, str], **params) -> httpx.Response:
+    return httpx.get(env.base + path, params=params, headers=headers)
+
+
+def test_facts_and_walk_checks_come_as_labelled_lines(env: Env):
+    facts = {"cloudbase_env": "env-demo-noservice", "recommended_scenario": "access_filing",
+             "walk": {"walk": "cloudrun", "env": "env-demo-noservice", "finding": "no_service",
+                      "checks": ["已购买云托管资源包", "没有 tcb-beian-auto 服务"]}}
+    ticket_id = env.ticket(facts=facts)
+    shown = api_get(env, f"/api/tickets/{ticket_id}", env.login()).json()
+    assert shown["facts"] == facts  # the stored facts stay as they are
+    assert [(i["label"], i["values"]) for i in shown["fact_list"]["items"]] == [
+        ("环境ID", ["env-demo-noservice"]),  # the walk's copy of it is not repeated
+        ("推荐的备案类型", ["接入备案"]),
+        ("排查流程", ["选不了云托管 / 无可用IP"]),
+        ("排查结论", ["没有 tcb-beian-auto 服务"]),
+    ]
+    assert shown["fact_list"]["checks"] == ["已购买云托管资源包", "没有 tcb-beian-auto 服务"]
+
+
+def test_canned_replies_are_the_knowledge_bases_texts_found_by_keyword(env: Env):
+    from bot.content.knowledge import load_knowledge
+    from bot.settings import settings
+
+    kb = load_knowledge(str(settings().knowledge_dir))
+    headers = env.login()
+    found = api_get(env, "/api/canned-replies", headers, q="多久").json()
+    assert found["total"] == len(found["replies"]) >= 3
+    assert all("多久" in r["title"] + r["text"] for r in found["replies"])
+    duration = next(r for r in found["replies"] if r["id"] == "faq:duration")
+    assert duration["title"] == kb.faq["duration"].question and duration["text"] == kb.faq_answer("duration")
+    assert duration["source_label"] == "常见问题"
+
+    both = api_get(env, "/api/canned-replies", headers, q="驳回 照片").json()["replies"]
+    assert both[0]["id"] == "rejection:verification_photo"  # both words in its title rank first
+    assert all("驳回" in r["title"] + r["text"] and "照片" in r["title"] + r["text"] for r in both)
+    links = api_get(env, "/api/canned-replies", headers, q="资源包 组合").json()["replies"]
+    assert links and all("{link:" not in r["text"] for r in links)  # rendered as the bot sends them
+
+    everything = api_get(env, "/api/canned-replies", headers, limit="100").json()
+    assert everything["total"] == len(kb.faq) + len(kb.scenarios) + len(kb.rejections) + 8 + 6
+    assert {r["source"] for r in everything["replies"]} == {"phrase", "faq", "answer", "scenario", "rejection"}
+    assert len(api_get(env, "/api/canned-replies", headers).json()["replies"]) == 20  # the default page
+    assert api_get(env, "/api/canned-replies", headers, q="没有这个词的快捷回复").json() == {
+        "replies": [], "total": 0, "q": "没有这个词的快捷回复"}
+
+
+@pytest.mark.parametrize("params, reason", [
+    ({"q": "多" * 51}, "at most 50"),
+    ({"q": "a\x00b"}, "control"),
+    ({"limit": "0"}, "'limit'"),
+    ({"limit": "101"}, "'limit'"),
+    ({"limit": "ten"}, "'limit'"),
+])
+def test_bad_canned_reply_searches_are_400_with_the_reason(env: Env, params, reason):
+    response = api_get(env, "/api/canned-replies", env.login(), **params)
+    assert response.status_code == 400 and reason in response.json()["error"]
+
+
+def clock_of(env: Env, ticket_id: str, headers: dict[str, str]) -> dict:
+    listed = api_get(env, "/api/tickets", headers, q=ticket_id).json()["tickets"]
+    one = api_get(env, f"/api/tickets/{ticket_id}", headers).json()
+    keys = ("waiting_since", "last_user_message_at", "reply_window")
+    assert [{k: t[k] for k in keys} for t in listed] == [{k: one[k] for k in keys}]  # the list and the ticket agree
+    return one
+
+
+def iso_utc(at: datetime) -> str:
+    return at.replace(tzinfo=timezone.utc).isoformat()
+
+
+def test_waiting_runs_from_the_opening_then_from_the_first_unanswered_message(env: Env):
+    headers = env.login()
+    sender = f"user-{uuid.uuid4().hex[:8]}"
+    opened_at = datetime.utcnow().replace(microsecond=0) - timedelta(hours=2)
+    ticket_id = env.ticket(sender, now=opened_at, transcript=[{"who": "user", "text": "转人工", "at": opened_at.isoformat()}])
+    assert clock_of(env, ticket_id, headers)["waiting_since"] == iso_utc(opened_at)
+
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers)
+    assert httpx.post(f"{env.base}/api/tickets/{ticket_id}/reply", json={"text": "您好"}, headers=headers).status_code == 201
+    assert clock_of(env, ticket_id, headers)["waiting_since"] is None  # answered: the user is not waiting
+
+    uow = TicketingUnitOfWork(env.factory)
+    first, second = datetime.utcnow().replace(microsecond=0) + timedelta(seconds=5), datetime.utcnow() + timedelta(seconds=9)
+    commands.append_user_message(uow, ticket_id, "还是不行", source_message_id=uuid.uuid4().hex, at=first)
+    commands.append_user_message(TicketingUnitOfWork(env.factory), ticket_id, "在吗", source_message_id=uuid.uuid4().hex, at=second)
+    shown = clock_of(env, ticket_id, headers)
+    assert shown["waiting_since"] == iso_utc(first)  # from the first unanswered message
+    assert shown["last_user_message_at"] == iso_utc(second)
+
+    env.stub.refuse_delivery(sender, 45015)
+    refused = httpx.post(f"{env.base}/api/tickets/{ticket_id}/reply", json={"text": "收到"}, headers=headers)
+    assert refused.status_code == 502
+    assert clock_of(env, ticket_id, headers)["waiting_since"] == iso_utc(first)  # a refused reply answers nothing
+
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/status", json={"status": "closed"}, headers=headers)
+    assert clock_of(env, ticket_id, headers)["waiting_since"] is None  # closed: nobody waits
+
+
+def test_wechat_tickets_show_the_48_hour_window_from_the_users_last_message(env: Env):
+    headers = env.login()
+    last = datetime.utcnow().replace(microsecond=0) - timedelta(hours=50)
+    lines = [{"who": "user", "text": "选不了云托管", "at": (last - timedelta(minutes=3)).isoformat()},
+             {"who": "bot", "text": "需要转人工吗？", "at": (last - timedelta(minutes=2)).isoformat()},
+             {"who": "user", "text": "需要", "at": last.isoformat()}]
+    wechat = env.ticket(channel="wechat", transcript=lines, now=last)
+    assert clock_of(env, wechat, headers)["reply_window"] == {
+        "limited": True, "hours": 48, "ends_at": iso_utc(last + timedelta(hours=48))}  # 2 hours ago: closed
+
+    recent = datetime.utcnow().replace(microsecond=0) - timedelta(hours=1)
+    fresh = env.ticket(channel="wechat", transcript=[{"who": "user", "text": "需要", "at": recent.isoformat()}], now=recent)
+    assert clock_of(env, fresh, headers)["reply_window"]["ends_at"] == iso_utc(recent + timedelta(hours=48))
+    wecom = env.ticket(channel="wecom")
+    assert clock_of(env, wecom, headers)["reply_window"] == {"limited": False, "hours": None, "ends_at": None}
+    assert clock_of(env, env.ticket(channel="rest"), headers)["reply_window"] is None
+
+
+def test_new_tickets_are_listed_from_the_time_given(env: Env):
+    headers = env.login()
+    start = api_get(env, "/api/ticket-arrivals", headers).json()
+    assert start["tickets"] == [] and datetime.fromisoformat(start["now"])  # where a page starts
+    first, second = env.ticket(title="第一张"), env.ticket(title="第二张")
+    arrived = api_get(env, "/api/ticket-arrivals", headers, since=start["now"]).json()
+    assert [t["id"] for t in arrived["tickets"]] == [first, second]  # oldest first
+    assert arrived["tickets"][0]["title"] == "第一张" and "transcript" not in arrived["tickets"][0]
+    later = api_get(env, "/api/ticket-arrivals", headers, since=arrived["now"]).json()
+    assert later["tickets"] == []
+    zulu = start["now"].replace("+00:00", "Z")
+    assert [t["id"] for t in api_get(env, "/api/ticket-arrivals", headers, since=zulu).json()["tickets"]] == [first, second]
+    for bad in ("yesterday", "2026-13-01", "1733000000"):
+        response = api_get(env, "/api/ticket-arrivals", headers, since=bad)
+        assert response.status_code == 400 and "ISO 8601" in response.json()["error"]

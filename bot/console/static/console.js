@@ -3,11 +3,6 @@
 
 const POLL_MESSAGES_MS = 3000;
 const POLL_QUEUE_MS = 10000;
-const FACT_LABELS = {
-  environment_id: "环境ID", environment: "环境", domain: "域名", order_id: "订单号",
-  icp_number: "备案号", numbers: "号码", walk: "排查流程", checks: "已做检查", results: "检查结果",
-  intent: "意图", province: "省份", provider: "云服务商",
-};
 const ACTION_LABELS = {
   created: "创建工单", status: "状态变更", claimed: "认领", replied: "回复用户", note: "内部备注",
   released: "交还机器人", handoff_started: "暂停机器人", handoff_ended: "恢复机器人",
@@ -64,7 +59,9 @@ async function showConsole() {
   $("login-view").hidden = true;
   $("console-view").hidden = false;
   $("logout-button").hidden = false;
+  await startArrivals();  // before the queue: a ticket opened while it loads is announced, not missed
   await loadQueue();
+  searchCanned();
 }
 
 function logout(callServer) {
@@ -72,6 +69,7 @@ function logout(callServer) {
   token = null;
   sessionStorage.removeItem("console-token");
   clearInterval(messageTimer);
+  stopArrivals();
   current = null;
   showLogin();
 }
@@ -111,12 +109,20 @@ async function loadQueue() {
     const row = el("tr", { class: "ticket-row" + (t.id === current ? " selected" : ""), "data-id": t.id },
       el("td", {}, t.id), el("td", {}, t.title),
       el("td", { class: t.severity === "urgent" ? "urgent" : "" }, t.severity_label),
-      el("td", {}, t.status_label), el("td", {}, t.assignee || "—"), el("td", {}, time(t.created_at)));
+      el("td", {}, t.status_label), clockCell(t), el("td", {}, t.assignee || "—"), el("td", {}, time(t.created_at)));
     row.addEventListener("click", () => openTicket(t.id));
     return row;
   }));
   $("queue-empty").hidden = data.tickets.length > 0;
 }
+function clockCell(t) {
+  const waiting = el("span", { class: "waiting" });
+  setClock(waiting, t, false);
+  const allowance = el("span", { class: "window" });
+  setWindow(allowance, t);
+  return el("td", { class: "clock" }, waiting, allowance);
+}
+
 $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadQueue().catch(showError); });
 
 function showError(error) {
@@ -130,6 +136,8 @@ function renderHead(t) {
   $("ticket-severity").textContent = t.severity_label;
   $("ticket-assignee").textContent = t.assignee || "未认领";
   $("ticket-paused").textContent = t.bot_paused ? "（机器人已暂停，由客服接待）" : "（机器人接待中）";
+  setClock($("ticket-waiting"), t, true);
+  setWindow($("ticket-window"), t);
 }
 
 function addMessages(messages) {
@@ -152,17 +160,24 @@ function renderEvents(events) {
     time(e.at) + " " + e.actor + " " + (ACTION_LABELS[e.action] || e.action) + (e.detail ? "：" + e.detail : ""))));
 }
 
-function renderFacts(facts) {
-  const items = [];
-  Object.entries(facts || {}).forEach(([key, value]) => {
-    const shown = typeof value === "object" && value !== null ? JSON.stringify(value, null, 1) : String(value);
-    items.push(el("dt", {}, FACT_LABELS[key] || key), el("dd", {}, shown));
+// The server labels the facts (data/knowledge/console_facts.yml): one line per fact, plain values.
+function renderFacts(factList) {
+  const list = factList || { items: [], checks: [] };
+  const rows = [];
+  list.items.forEach((item) => {
+    const values = item.values.length === 1 ? item.values[0]
+      : el("ul", { class: "fact-values" }, ...item.values.map((v) => el("li", {}, v)));
+    rows.push(el("dt", { "data-key": item.key }, item.label), el("dd", {}, values));
   });
-  $("ticket-facts").replaceChildren(...items);
+  $("ticket-facts").replaceChildren(...rows);
+  $("ticket-facts-empty").hidden = list.items.length > 0;
+  $("ticket-checks").replaceChildren(...list.checks.map((c) => el("li", {}, c)));
+  $("ticket-checks-empty").hidden = list.checks.length > 0;
 }
 
 async function openTicket(id) {
   $("action-error").textContent = "";
+  forgetArrival(id);
   const t = await api("GET", "/api/tickets/" + encodeURIComponent(id));
   current = t.id;
   lastMessageId = 0;
@@ -173,7 +188,7 @@ async function openTicket(id) {
   $("ticket-description").textContent = t.description;
   $("ticket-category").textContent = t.category;
   renderHead(t);
-  renderFacts(t.facts);
+  renderFacts(t.fact_list);
   renderEvents(t.events);
   $("messages").replaceChildren();
   addMessages(t.transcript);

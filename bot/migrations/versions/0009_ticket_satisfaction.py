@@ -2,8 +2,8 @@
 
 Both nullable: a ticket is unrated until its user answers, and the reason is optional (masked).
 
-Revision ID: 0008_ticket_satisfaction
-Revises: 0007_drop_ticket_personal_data
+Revision ID: 0009_ticket_satisfaction
+Revises: 0008_analytics
 Create Date: 2026-12-01
 """
 from typing import Sequence, Union
@@ -11,8 +11,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_ticket_satisfaction"
-down_revision: Union[str, Sequence[str], None] = "0007_drop_ticket_personal_data"
+revision: str = "0009_ticket_satisfaction"
+down_revision: Union[str, Sequence[str], None] = "0008_analytics"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
