@@ -290,6 +290,7 @@ def test_the_rating_is_shown_in_the_tickets_json(env: Env):
                          reason="等太久了，我电话13712345678")
     shown = httpx.get(f"{env.base}/api/tickets/{ticket_id}", headers=headers).json()
     assert shown["satisfaction"] == "dissatisfied" and shown["satisfaction_reason"] == "等太久了，我电话137****5678"
+    assert shown["satisfaction_label"] == "不满意"
     listed = httpx.get(f"{env.base}/api/tickets", params={"q": ticket_id}, headers=headers).json()["tickets"]
     assert [t["satisfaction"] for t in listed] == ["dissatisfied"] and "satisfaction_reason" not in listed[0]
 
