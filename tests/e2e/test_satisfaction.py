@@ -101,12 +101,12 @@ def test_it_is_not_asked_after_a_turn_the_bot_did_not_understand(rest_server):
     assert QUESTION not in texts(say(rest_server, user, "谢谢"))
 
 
-def test_a_walks_good_end_asks_for_a_rating(rest_server):
-    user = sender()
-    say(rest_server, user, "备案时选不了云托管")
-    checked = say(rest_server, user, "env-demo-ok")
+def test_a_walks_good_end_asks_for_a_rating(chat):
+    user = sender()  # bound to the demo account: the walk reads env-demo-ok's checks
+    chat(user, "备案时选不了云托管")
+    checked = chat(user, "env-demo-ok")
     assert "现在能选到云托管了吗" in texts(checked)
-    fixed = say(rest_server, user, titles(checked)[0])  # the "yes, it works now" button
+    fixed = chat(user, titles(checked)[0])  # the "yes, it works now" button
     assert "太好了" in texts(fixed) and asks_rating(fixed)
 
 
