@@ -16,13 +16,14 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-dev lint chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench bench-wechat lock clean
+.PHONY: help install install-dev lint chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench bench-wechat cluster soak lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
 	@echo "make proxy  - the public entry (nginx, 127.0.0.1:8080): only the WeChat/WeCom callbacks and /chat, in front of make run"
 	@echo "make test   - install with the dev tools, lint, validate data, run every test (pytest, rasa test, NLU holdout)"
 	@echo "make shell  - chat in the terminal;  make train - train a model;  make bench - latency figures"
+	@echo "make manifests OVERLAY=staging|production - the Kubernetes manifests (deploy/k8s), rendered"
 
 # Python 3.10 (Rasa 3.6 refuses newer): PATH first, then pyenv's install.
 PYTHON310 := $(shell scripts/find-python310)
@@ -135,6 +136,7 @@ wechat-sim: install
 bench: install seed
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_cluster.py
 
 # A 16,000-character message: time to refuse it, and another user's latency meanwhile (issue 9, finding 5).
 .PHONY: bench-guard
@@ -142,11 +144,41 @@ bench-guard: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench_long_input.py
 
-# The platform's load on the WeChat callback (issue 14); ARGS="--users 50 150 300 --messages 5".
+# The platform's load on the WeChat callback (issue 14); ARGS="--users 50 150 300 --messages 5" (--replicas N: the cluster).
 .PHONY: bench-wechat
 bench-wechat: install
 	$(PY) scripts/train_if_needed.py
 	$(PY) scripts/bench_wechat_load.py $(ARGS)
+
+# The agents' console's polled reads (ticket list with waiting clocks, arrivals, canned replies);
+# ARGS="--tickets 200 --messages 40 --requests 50". No model or Rasa server needed.
+.PHONY: bench-console
+bench-console: install
+	$(PY) scripts/bench_console.py $(ARGS)
+
+# The assistant scaled out on loopback (issue 12): nginx in front of REPLICAS (2) Rasa replicas and
+# action servers, two consoles, PostgreSQL and Redis (README, "Scaling out"); Ctrl-C stops it.
+cluster: install
+	$(PY) scripts/train_if_needed.py
+	$(PY) scripts/cluster.py
+
+# The cluster under the platform's load with a replica killed mid-run (issue 12); prints the
+# figures. ARGS="--users 200 --messages 10000 --redeliver 0.2 --kill-at 0.4"; REPLICAS (2).
+soak: install
+	$(PY) scripts/train_if_needed.py
+	$(PY) scripts/soak.py $(ARGS)
+
+# Each process's resident memory (the figures behind deploy/k8s's resource requests).
+.PHONY: measure-memory
+measure-memory: install
+	$(PY) scripts/train_if_needed.py
+	$(PY) scripts/measure_memory.py $(ARGS)
+
+# The Kubernetes manifests of an overlay (deploy/k8s), rendered without kubectl; validated by `make test`.
+OVERLAY ?= production
+.PHONY: manifests
+manifests: install
+	@$(PY) scripts/render_manifests.py deploy/k8s/overlays/$(OVERLAY)
 
 clean:
 	rm -rf models/*.tar.gz results var/*.db

@@ -4,7 +4,8 @@
 
 A conversation is all the events of one sender id; it goes once its *last* event is older than
 the limit, so an active user's history is never cut in half. Tickets are kept apart (with the
-texts masked), in the filing core's database.
+texts masked), in the filing core's database. Without --url, the analytics conversations idle as
+long (bot/analytics/retention.py, in the filing core's database) go too.
 """
 from __future__ import annotations
 
@@ -130,7 +131,24 @@ def main(argv: list[str] | None = None) -> int:
         f"{verb} {result.conversations} conversations ({result.events} events) "
         f"whose last event is before {_date(result.cutoff)} ({days} days)"
     )
+    if args.url is None:
+        print(f"{verb} {_purge_analytics(result.cutoff, args.dry_run)} analytics conversations as old")
     return 0
+
+
+def _purge_analytics(cutoff: float, dry_run: bool) -> int:
+    from bot.analytics.retention import purge_analytics
+    from bot.storage.engines import make_engine
+
+    engine = _engine(current_settings().filing_db_url)
+    if engine is None:
+        return 0
+    engine.dispose()
+    engine = make_engine(current_settings().filing_db_url)
+    try:
+        return purge_analytics(engine, datetime.fromtimestamp(cutoff, timezone.utc).replace(tzinfo=None), dry_run)
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":

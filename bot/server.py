@@ -9,7 +9,9 @@ configured logging, before the server serves (whatever tracker store endpoints.y
 `run` gets `--auth-token` from RASA_API_TOKEN (required). The token is handed over inside the
 process, so it never shows on a command line (`ps`). Rasa checks it as the `token` query
 parameter on every API route (rasa/server.py `requires_auth`); the channel webhooks and /chat
-stay open. Also sets Sanic's request size limit before Rasa builds its app.
+stay open. Also sets Sanic's request size limit before Rasa builds its app, and serves the
+operations metrics at /metrics behind METRICS_TOKEN (bot/metrics/: the turns are counted by
+wrappers on Rasa's methods, checked here like the patches).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import os
 import sys
 
 from bot.log_redaction import quiet_http_clients
+from bot.metrics.exposition import prepare_workers
 from bot.settings import settings
 
 # Sanic reads SANIC_* variables when an app is made, Rasa's included. The biggest honest bodies
@@ -49,6 +52,9 @@ def check_rasa() -> None:
     problems += [f"{name} is missing" for name in rasa_speedups.missing_targets()]
     if not hasattr(rasa.core.run, "configure_app"):
         problems.append("rasa.core.run.configure_app is missing (the log masking is attached there)")
+    from bot.metrics import rasa_hooks
+
+    problems += [f"{name} is missing (the metrics count turns there)" for name in rasa_hooks.missing_targets()]
     if problems:
         raise IncompatibleRasa("; ".join(problems) + ": review bot/rasa_speedups.py and bot/server.py")
 
@@ -60,12 +66,16 @@ def _mask_logs(app, loop) -> None:
 
 
 def install_patches() -> None:
-    """The speedups now; the log masking on every app Rasa configures, before it serves (idempotent)."""
+    """The speedups and the metrics' counting now; the log masking and /metrics on every app Rasa
+    configures, before it serves (idempotent)."""
     import rasa.core.run
 
     from bot import rasa_speedups
+    from bot.metrics import rasa_hooks
+    from bot.metrics.exposition import serve_metrics
 
     rasa_speedups.apply()
+    rasa_hooks.install()
     configure_app = rasa.core.run.configure_app
     if getattr(configure_app, "masks_logs", False):
         return
@@ -74,6 +84,7 @@ def install_patches() -> None:
     def configure_app_masking_logs(*args, **kwargs):
         app = configure_app(*args, **kwargs)
         app.register_listener(_mask_logs, "before_server_start")
+        serve_metrics(app)
         return app
 
     configure_app_masking_logs.masks_logs = True
@@ -92,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
         command = rasa_argv(args, token)
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(REQUEST_MAX_SIZE))  # for Sanic, not read by us
     quiet_http_clients()  # before any channel fetches a token
+    workers = settings().sanic_workers
+    prepare_workers("rasa", int(workers) if workers.isdigit() else 1)  # before prometheus_client is imported
     try:
         check_rasa()
     except IncompatibleRasa as error:

@@ -21,6 +21,34 @@ DEFAULT_HANDOFF_TIMEOUT_MINUTES = 30.0
 DEFAULT_WORKING_HOURS = "Mon-Fri 09:00-18:00"
 DEFAULT_WORKING_TIMEZONE = "Asia/Shanghai"
 
+# Every environment variable the processes read, by where a deployment keeps it. deploy/k8s
+# holds the ConfigMap to CONFIG_VARIABLES and the Secret template to SECRET_VARIABLES, and a test
+# (tests/unit/test_k8s_manifests.py) holds the names the code reads to this catalogue.
+SECRET_VARIABLES = (
+    # tokens and keys
+    "RASA_API_TOKEN", "ACTION_SERVER_TOKEN", "WEBCHAT_SESSION_SECRET", "METRICS_TOKEN",
+    "WECHAT_TOKEN", "WECHAT_APP_SECRET", "WECHAT_ENCODING_AES_KEY",
+    "WECOM_TOKEN", "WECOM_SECRET", "WECOM_ENCODING_AES_KEY",
+    # URLs that carry a password
+    "FILING_DB_URL", "TRACKER_STORE_URL", "CHANNEL_STORE_URL", "LOCK_STORE_URL", "EVENT_BROKER_URL",
+)
+CONFIG_VARIABLES = (
+    "WECHAT_APP_ID", "WECHAT_API_BASE", "WECHAT_PASSIVE_REPLY_SECONDS",
+    "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_API_BASE",
+    "CHANNEL_CLAIM_LEASE_SECONDS", "CHANNEL_MAX_TURNS", "CHANNEL_TURN_QUEUE", "RATE_LIMIT_PER_MINUTE",
+    "LOCK_LEASE_SECONDS", "SANIC_WORKERS", "NLU_EMBED_THREADS", "LOG_LEVEL",
+    "EVENT_BROKER_QUEUE", "ANALYTICS_POLL_SECONDS",
+    "RASA_SERVER_URL", "ACTION_SERVER_HOST", "ACTION_SERVER_PORT", "CONSOLE_HOST", "CONSOLE_PORT",
+    "CONSOLE_SESSION_HOURS", "CONSOLE_CHAT_ORIGIN", "HANDOFF_TIMEOUT_MINUTES", "HANDOFF_CHECK_SECONDS",
+    "WORKING_HOURS", "WORKING_TIMEZONE", "WORKING_CLOSED_DATES", "WORKING_EXTRA_DATES", "RETENTION_DAYS",
+)
+# The development machine and the command-line tools only: not part of a deployment's configuration
+# (the image fixes the directories, scripts/run-servers takes RASA_PORT, bot.server sets SANIC_REQUEST_MAX_SIZE).
+LOCAL_VARIABLES = (
+    "BOT_VAR_DIR", "KNOWLEDGE_DIR", "AGENT_PASSWORD", "RASA_PORT", "SANIC_REQUEST_MAX_SIZE",
+    "PROMETHEUS_MULTIPROC_DIR",  # set by bot/metrics/exposition.py itself for several workers
+)
+
 
 @dataclass(frozen=True)
 class WorkingHoursSettings:
@@ -147,6 +175,11 @@ class Settings:
     def rasa_api_token(self) -> str:
         """RASA_API_TOKEN, "" when unset."""
         return self.get("RASA_API_TOKEN")
+
+    @property
+    def metrics_token(self) -> str:
+        """METRICS_TOKEN: the bearer token of every server's /metrics, "" when unset (not served)."""
+        return self.get("METRICS_TOKEN").strip()
 
     def handoff_timeout(self) -> timedelta:
         """How long the bot waits for an agent's reply before it takes the conversation back."""

@@ -1,18 +1,19 @@
 """Rasa's SQL tracker store configured by one URL (TRACKER_STORE_URL)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import QueuePool
 
 from bot.settings import settings as current_settings
+from bot.storage.engines import pooled_sqlite_engine
 
 
 def sql_store_arguments(url: str) -> dict[str, Any]:
@@ -53,39 +54,32 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             self.engine = pooled_sqlite_engine(self.engine)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
-    async def stream_events(self, tracker) -> None:
-        """Publish the events `save` is about to store, and only those.
+    async def save(self, tracker) -> None:
+        """Rasa's SQLTrackerStore.save, with the new events counted once for the broker and the store.
 
-        Rasa's own version loads the stored tracker again to diff it (a second tracker load per
-        turn); the stored-event count `save` uses anyway gives the same new events.
+        Rasa's own save streams first by loading the stored tracker again and diffing it, then
+        counts the stored events to find the same new ones: a second tracker load per turn.
+        Here the count is made once; the broker gets exactly the events stored (a broker that
+        can, the SQL one, all at once), each as Rasa's `_stream_new_events` makes it.
         """
-        if self.event_broker is None:
-            return
         with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
-        await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+            events = list(self._additional_events(session, tracker))
+            await self._publish(events, tracker.sender_id)
+            for event in events:  # as in Rasa 3.6's SQLTrackerStore.save
+                data = event.as_dict()
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"), data=json.dumps(data),
+                ))
+            session.commit()
 
+    async def _publish(self, events: list, sender_id: str) -> None:
+        if self.event_broker is None or not events:
+            return
+        publish_many = getattr(self.event_broker, "publish_many", None)
+        if publish_many is None:
+            await self._stream_new_events(self.event_broker, events, sender_id)
+        else:  # bot.analytics.sql_broker: the turn's events in one commit
+            publish_many([{"sender_id": sender_id, **event.as_dict()} for event in events])
 
-def _sqlite_pragmas(dbapi_connection, _record=None) -> None:
-    # WAL lets readers and the writer overlap; NORMAL syncs at checkpoints instead of
-    # on every commit, which is safe in WAL mode (a crash loses at most the last turns).
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def pooled_sqlite_engine(engine: Engine) -> Engine:
-    """The tracker store's SQLite engine, kept connected and tuned (WAL journal, NORMAL sync).
-
-    SQLAlchemy 1.4 gives file databases a NullPool: every turn opened the file twice (read,
-    write) and ran the pragmas again. A small pool keeps connections open; a connection is
-    used by one thread at a time, so SQLite's same-thread check can be off.
-    """
-    url = engine.url
-    engine.dispose()
-    pooled = create_engine(
-        url, poolclass=QueuePool, pool_size=5, max_overflow=10, connect_args={"check_same_thread": False}
-    )
-    event.listen(pooled, "connect", _sqlite_pragmas)
-    return pooled

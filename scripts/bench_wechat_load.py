@@ -21,12 +21,13 @@ import argparse
 import asyncio
 import json
 import random
-import sqlite3
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,12 +111,15 @@ async def play(
         await asyncio.sleep(rng.uniform(0.5, 2.0))
 
 
-def tracker_turns(tracker_db: Path) -> tuple[Counter, dict[str, list[str]]]:
-    """Turns per MsgId, and the bot texts that followed each MsgId's (last) turn."""
+def tracker_turns(tracker_url: str) -> tuple[Counter, dict[str, list[str]]]:
+    """Turns per MsgId, and the bot texts that followed each MsgId's (last) turn (the tracker store at a URL)."""
+    from sqlalchemy import create_engine, text
+
     turns: Counter = Counter()
     replies: dict[str, list[str]] = defaultdict(list)
-    with sqlite3.connect(tracker_db) as db:
-        rows = db.execute("SELECT sender_id, type_name, data FROM events WHERE sender_id LIKE 'wechat:%' ORDER BY id")
+    engine = create_engine(tracker_url, future=True)
+    with engine.connect() as db:
+        rows = db.execute(text("SELECT sender_id, type_name, data FROM events WHERE sender_id LIKE 'wechat:%' ORDER BY id"))
         current: dict[str, str] = {}
         for sender, kind, data in rows:
             event = json.loads(data)
@@ -125,6 +129,7 @@ def tracker_turns(tracker_db: Path) -> tuple[Counter, dict[str, list[str]]]:
                 replies[event["message_id"]] = []
             elif kind == "bot" and event.get("text") and sender in current:
                 replies[current[sender]].append(event["text"])
+    engine.dispose()
     return turns, replies
 
 
@@ -148,8 +153,8 @@ def attribute(log: list[Sent], sends: SendLog, replies: dict[str, list[str]]) ->
     return unmatched
 
 
-def report(users: int, count: int, log: list[Sent], sends: SendLog, tracker_db: Path, elapsed: float) -> None:
-    turns, replies = tracker_turns(tracker_db)
+def report(users: int, count: int, log: list[Sent], sends: SendLog, tracker_url: str, elapsed: float) -> None:
+    turns, replies = tracker_turns(tracker_url)
     unmatched = attribute(log, sends, replies)
     passive = via_api = lost = late = twice = 0
     waits: list[float] = []
@@ -187,11 +192,11 @@ def _repeats(sent: Sent, replies: dict[str, list[str]]) -> bool:
 
 
 async def round_of(
-    url: str, users: int, count: int, seed: int, work: Path, sends: SendLog, wait: bool,
+    url: str, users: int, count: int, seed: int, filing_url: str, sends: SendLog, wait: bool,
 ) -> tuple[list[Sent], float]:
     rng = random.Random(seed)
     people = [SimulatedUser(url, TOKEN, APP_ID, ENCODING_AES_KEY, openid=f"o_load_{seed}_{n:04d}") for n in range(users)]
-    bind_to_demo_account(f"sqlite:///{work / 'filing.db'}", *(f"wechat:{p.openid}" for p in people))
+    bind_to_demo_account(filing_url, *(f"wechat:{p.openid}" for p in people))
     log: list[Sent] = []
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     started = time.monotonic()
@@ -217,6 +222,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--no-wait", action="store_true",
                         help="users type on after `success` without waiting for the answer through the send API")
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="0: one Rasa server on SQLite; N: the cluster (make cluster) with N replicas behind nginx")
     args = parser.parse_args()
     if any(not 1 <= n <= 1000 for n in args.users) or not 1 <= args.messages <= 50:
         sys.exit("--users between 1 and 1000, --messages between 1 and 50")
@@ -224,22 +231,40 @@ def main() -> None:
     if not model.exists():
         sys.exit("no model: run `make train` first")
     server = FakePlatformServer()
-    with server as platform, tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        env = {
+    with server as platform:
+        channel = {
             "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_ENCODING_AES_KEY": ENCODING_AES_KEY,
             "WECHAT_APP_SECRET": "load-secret", "WECHAT_API_BASE": server.base_url,
-            "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}",
         }
-        with running_servers(model, work, extra_env=env) as servers:
-            url = f"{servers.base_url}/webhooks/wechat/webhook"
-            print(f"one Rasa server (pid {servers.rasa_pid}), safe mode, send API {server.base_url}")
+        with serving(args.replicas, model, channel) as (url, tracker_url, filing_url, shown):
+            print(f"{shown}, safe mode, send API {server.base_url}")
             for round_number, users in enumerate(args.users):
                 sends = SendLog()
                 platform.on_send = sends
-                log, elapsed = asyncio.run(round_of(url, users, args.messages, args.seed + round_number, work, sends, not args.no_wait))
-                report(users, args.messages, log, sends, work / "tracker.db", elapsed)
+                log, elapsed = asyncio.run(round_of(url, users, args.messages, args.seed + round_number, filing_url, sends, not args.no_wait))
+                report(users, args.messages, log, sends, tracker_url, elapsed)
 
+
+@contextmanager
+def serving(replicas: int, model: Path, channel: dict[str, str]) -> Iterator[tuple[str, str, str, str]]:
+    """The callback URL, the tracker store's and the filing core's URLs, and a description: one Rasa
+    server (replicas 0, SQLite) or the cluster of scripts/cluster.py behind its nginx (PostgreSQL, Redis)."""
+    if replicas:
+        from scripts.cluster_harness import missing_services, running_cluster
+
+        missing = missing_services()
+        if missing:
+            sys.exit(f"the cluster needs the local servers: {missing}")
+        with running_cluster(replicas, channel) as cluster:
+            yield (f"{cluster.state['public_url']}/webhooks/wechat/webhook", cluster.database_url, cluster.database_url,
+                   f"cluster of {replicas} Rasa replicas behind nginx")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        env = {**channel, "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}"}
+        with running_servers(model, work, extra_env=env) as servers:
+            yield (f"{servers.base_url}/webhooks/wechat/webhook", f"sqlite:///{work / 'tracker.db'}",
+                   f"sqlite:///{work / 'filing.db'}", f"one Rasa server (pid {servers.rasa_pid})")
 
 if __name__ == "__main__":
     main()

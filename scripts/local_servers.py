@@ -49,6 +49,13 @@ class Servers:
 # One web chat session secret for every server this process starts (the Rasa server and its
 # console must agree), so none is generated in the project's var/; tests sign sessions with it.
 WEBCHAT_SESSION_SECRET = secrets.token_urlsafe(24)
+# Likewise the bearer token of every server's /metrics (METRICS_TOKEN).
+METRICS_TOKEN = secrets.token_urlsafe(24)
+
+
+def metrics_headers(token: str = METRICS_TOKEN) -> dict[str, str]:
+    """The header a Prometheus scrape of these servers' /metrics sends."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def free_port() -> int:
@@ -116,6 +123,7 @@ def running_servers(model: Path, work: Path, extra_env: dict[str, str] | None = 
         "PYTHONPATH": str(ROOT),
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
+        "METRICS_TOKEN": METRICS_TOKEN,
         "CHANNEL_STORE_URL": f"sqlite:///{work / 'channels.db'}",  # the guard's counters, not in var/
         "FILING_DB_URL": seeded_sqlite(work / "filing.db"),
         "TRACKER_STORE_URL": f"sqlite:///{work / 'tracker.db'}",
@@ -171,6 +179,7 @@ def running_console(
         "PYTHONPATH": str(ROOT),
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "WEBCHAT_SESSION_SECRET": WEBCHAT_SESSION_SECRET,
+        "METRICS_TOKEN": METRICS_TOKEN,
         "FILING_DB_URL": filing_db_url,
         "RASA_SERVER_URL": rasa_url,
         **({"RASA_API_TOKEN": rasa_token} if rasa_token else {}),

@@ -68,6 +68,10 @@ class ScriptedBot:
     buttons: list[dict] = field(default_factory=list)
     received: list[UserMessage] = field(default_factory=list)
     failures: int = 0  # the first this many turns raise, as a turn whose database went away does
+    model_loaded: bool = True  # Agent.is_ready(): a Rasa agent whose model failed to load has none
+
+    def is_ready(self) -> bool:
+        return self.model_loaded
 
     async def handle_message(self, message: UserMessage) -> None:
         self.received.append(message)

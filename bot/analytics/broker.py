@@ -12,10 +12,9 @@ import logging
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text
-from sqlalchemy.orm import sessionmaker
 
 from bot.settings import settings
-from bot.storage.engines import make_engine
+from bot.storage.engines import make_engine, pooled_sqlite_engine
 
 logger = logging.getLogger(__name__)
 
@@ -53,24 +52,14 @@ def sql_engine(url: str):
     """The broker database's engine: on SQLite in WAL mode and pooled, so the Rasa server's
     writes and the consumer's reads overlap (Rasa's own engine opens the file per event)."""
     engine = make_engine(url)
-    if engine.dialect.name == "sqlite":
-        from bot.tracker_store import pooled_sqlite_engine  # late: it imports Rasa
-
-        engine = pooled_sqlite_engine(engine)
-    return engine
+    return pooled_sqlite_engine(engine) if engine.dialect.name == "sqlite" else engine
 
 
 def sql_event_broker(url: str):
     """Rasa's SQLEventBroker (its table, its publish) on our engine for `url`."""
-    from rasa.core.brokers.sql import SQLEventBroker
+    from bot.analytics.sql_broker import UrlSQLEventBroker  # late: it imports Rasa
 
-    class UrlSQLEventBroker(SQLEventBroker):
-        def __init__(self) -> None:  # Rasa's __init__ takes no URL query (e.g. a PostgreSQL search_path)
-            self.engine = sql_engine(url)
-            self.Base.metadata.create_all(self.engine)
-            self.sessionmaker = sessionmaker(bind=self.engine)
-
-    return UrlSQLEventBroker()
+    return UrlSQLEventBroker(sql_engine(url))
 
 
 class ConfiguredEventBroker:
@@ -93,4 +82,7 @@ class ConfiguredEventBroker:
             return broker
         if "://" not in url:
             raise EventBrokerConfigError("EVENT_BROKER_URL must be an amqp:// URL, a SQLAlchemy URL or off")
+        if url == settings().tracker_store_url:
+            # Rasa's SQL broker and its SQL tracker store both keep a table named `events`.
+            raise EventBrokerConfigError("EVENT_BROKER_URL must name another database than TRACKER_STORE_URL")
         return sql_event_broker(url)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.analytics.broker import amqp_parts, broker_events, is_amqp, sql_engine
+from bot.analytics.broker import amqp_parts, broker_events, broker_metadata, is_amqp, sql_engine
 from bot.analytics.ingest import clarify_marker, ingest
 from bot.analytics.models import AnalyticsCursor
 
@@ -95,25 +95,50 @@ def ingest_message(factory: sessionmaker, body: bytes, marker: str | None) -> bo
         return ingest(session, event, marker)
 
 
-async def drain_amqp(url: str, queue_name: str, factory: sessionmaker, marker: str | None) -> int:
-    """Ingest every message waiting in the queue, acknowledging each after its commit."""
+async def _open_queue(url: str, queue_name: str):
+    """A connection and the durable queue, bound to Rasa's exchange as Rasa binds it (so events
+    published before the consumer's first run are kept)."""
     import aio_pika
 
     parts = amqp_parts(url)
     connection = await aio_pika.connect(url, login=parts["username"], password=parts["password"])
+    channel = await connection.channel()
+    await channel.set_qos(prefetch_count=PREFETCH)
+    exchange = await channel.declare_exchange(RASA_EXCHANGE, type=aio_pika.ExchangeType.FANOUT)
+    queue = await channel.declare_queue(queue_name, durable=True)
+    await queue.bind(exchange, "")
+    return connection, queue
+
+
+async def _drain(queue, factory: sessionmaker, marker: str | None) -> int:
+    read = 0
+    while (message := await queue.get(no_ack=False, fail=False)) is not None:
+        await asyncio.to_thread(ingest_message, factory, message.body, marker)
+        await message.ack()  # after the commit: a crash before this redelivers it
+        read += 1
+    return read
+
+
+async def drain_amqp(url: str, queue_name: str, factory: sessionmaker, marker: str | None) -> int:
+    """Ingest every message waiting in the queue, acknowledging each after its commit."""
+    connection, queue = await _open_queue(url, queue_name)
     async with connection:
-        channel = await connection.channel()
-        await channel.set_qos(prefetch_count=PREFETCH)
-        # Declared as Rasa declares them, so events published before the first run are kept.
-        exchange = await channel.declare_exchange(RASA_EXCHANGE, type=aio_pika.ExchangeType.FANOUT)
-        queue = await channel.declare_queue(queue_name, durable=True)
-        await queue.bind(exchange, "")
-        read = 0
-        while (message := await queue.get(no_ack=False, fail=False)) is not None:
-            await asyncio.to_thread(ingest_message, factory, message.body, marker)
-            await message.ack()
-            read += 1
-        return read
+        return await _drain(queue, factory, marker)
+
+
+async def serve_amqp(url: str, queue_name: str, factory: sessionmaker, marker: str | None, pause: float) -> None:
+    """Drain the queue every `pause` seconds on one connection; reconnect after a failure."""
+    while True:
+        try:
+            connection, queue = await _open_queue(url, queue_name)
+            async with connection:
+                while True:
+                    if read := await _drain(queue, factory, marker):
+                        logger.info("analytics: %d events read", read)
+                    await asyncio.sleep(pause)
+        except Exception:  # the broker or the database away: unacknowledged messages wait in the queue
+            logger.exception("analytics: could not consume; trying again")
+            await asyncio.sleep(pause)
 
 
 def run(once: bool = False) -> None:
@@ -127,20 +152,20 @@ def run(once: bool = False) -> None:
     factory = root.migrated_filing_sessions()
     marker = clarify_marker(root.knowledge.messages)
     pause = root.settings.analytics_poll_seconds()
-    broker = None if is_amqp(url) else sql_engine(url)
-    if broker is not None:
-        from bot.analytics.broker import broker_metadata
-
-        broker_metadata.create_all(broker)  # Rasa creates it too; the consumer may start first
+    if is_amqp(url):
+        queue = root.settings.event_broker_queue
+        if once:
+            logger.info("analytics: %d events read", asyncio.run(drain_amqp(url, queue, factory, marker)))
+        else:
+            asyncio.run(serve_amqp(url, queue, factory, marker, pause))
+        return
+    broker = sql_engine(url)
+    broker_metadata.create_all(broker)  # Rasa creates it too; the consumer may start first
     while True:
         try:
-            if broker is not None:
-                read = catch_up_sql(broker, factory, marker)
-            else:
-                read = asyncio.run(drain_amqp(url, root.settings.event_broker_queue, factory, marker))
-            if read:
+            if read := catch_up_sql(broker, factory, marker):
                 logger.info("analytics: %d events read", read)
-        except Exception:  # the database or the broker away: try again next round, nothing lost
+        except Exception:  # the database away: the cursor has not moved, nothing lost
             if once:
                 raise
             logger.exception("analytics: could not consume; trying again")

@@ -26,6 +26,7 @@ class Turn:
     fell_back: bool = False  # the NLU gave nlu_fallback, or action_fallback answered it
     after_clarify: bool = False
     picked: bool = False
+    text: str | None = None  # kept (masked) only for nlu_fallback / out_of_scope turns
 
     @property
     def not_answered(self) -> bool:
@@ -88,7 +89,8 @@ def read_conversation(started_at: datetime, channel: str | None, rows: Iterable[
         if row.kind == "user":
             detail = row.detail or {}
             facts.turns.append(Turn(row.name, row.value, fell_back=row.name == FALLBACK_INTENT,
-                                    after_clarify=bool(detail.get("after_clarify")), picked=bool(detail.get("picked"))))
+                                    after_clarify=bool(detail.get("after_clarify")), picked=bool(detail.get("picked")),
+                                    text=row.text_masked))
         elif row.kind == "action":
             if row.name == FALLBACK_ACTION and facts.turns:
                 facts.turns[-1].fell_back = True

@@ -19,6 +19,8 @@ Definitions:
   typed number is turned into the payload by the channel). success_rate = picked / offered.
 - top_intents: user turns per intent (faq counted once as "faq"); top_faq_answers: user turns
   per FAQ answer key (the response selector's faq/<key>), ten each, most first.
+- top_unanswered: the not-understood messages (nlu_fallback / out_of_scope turns, the only ones
+  whose text is kept, personal data masked) by their text, ten, most first.
 - walks: each run of a walk in a conversation. The yes/no walks (cloudrun, domain, quota,
   order_rejected: the `walk` of walk_facts) are completed when they end with no question left
   open (walk_step empty: the last one answered, or an outcome that asks nothing; a ticket
@@ -40,6 +42,7 @@ JSON (`summary(...)`, GET /api/analytics/summary):
    "resolution_rate": 0.667, "handoff_rate": 0.25, "no_answer_rate": 0.125,
    "clarification": {"offered": 4, "picked": 3, "success_rate": 0.75},
    "top_intents": [{"intent": "faq", "turns": 9}, ...], "top_faq_answers": [{"answer": "ip_quota", "turns": 3}, ...],
+   "top_unanswered": [{"text": "嗯嗯那个啥", "turns": 2}, ...],
    "walks": {"cloudrun": {"started": 3, "completed": 2, "completion_rate": 0.667,
                           "steps": {"cloudrun_retry": {"reached": 3, "dropped": 1}}}, ...},
    "tickets_opened": 3, "first_agent_reply_seconds": {"count": 2, "median": 300.0, "mean": 330.0},
@@ -170,6 +173,12 @@ def _walks(facts: list[ConversationFacts]) -> dict[str, Any]:
     return dict(sorted(walks.items()))
 
 
+def _top_unanswered(turns: list) -> list[dict[str, Any]]:
+    counts = Counter(t.text.strip() for t in turns if t.not_answered and t.text)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP]  # ties by text: stable on any engine
+    return [{"text": text, "turns": n} for text, n in ranked]
+
+
 def summary(session: Session, period: Period, channel: str | None = None) -> dict[str, Any]:
     """Every figure of the module docstring for `period` and `channel`."""
     facts = load_conversations(session, period, channel)
@@ -188,6 +197,7 @@ def summary(session: Session, period: Period, channel: str | None = None) -> dic
         "clarification": {"offered": offered, "picked": picked, "success_rate": _rate(picked, offered)},
         "top_intents": [{"intent": i, "turns": n} for i, n in Counter(t.intent for t in turns if t.intent).most_common(TOP)],
         "top_faq_answers": [{"answer": a, "turns": n} for a, n in Counter(t.faq for t in turns if t.faq).most_common(TOP)],
+        "top_unanswered": _top_unanswered(turns),
         "walks": _walks(facts),
         "tickets_opened": tickets["opened"], "first_agent_reply_seconds": tickets["first_agent_reply_seconds"],
         "handoffs_timed_out": tickets["timed_out"],

@@ -32,6 +32,7 @@ from bot.channels.reactions import message_id, reaction_to
 from bot.channels.store import ChannelStore
 from bot.channels.text_chunks import chosen_option
 from bot.channels.xml_messages import render_encrypted_reply, render_text_reply
+from bot.metrics.conversation import delivered
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,7 @@ class Answering:
 
     def passive_reply(self, push: Push, user: str, account: str, text: str) -> HTTPResponse:
         # `text` was merged/split to 2048 bytes by the caller; canned texts are short.
+        delivered(self.name(), "passive")
         xml = render_text_reply(to_user=user, from_user=account, content=text, create_time=int(self.clock()))
         if push.encrypted:
             timestamp, nonce = str(int(self.clock())), secrets.token_hex(8)

@@ -20,6 +20,7 @@ from bot.channels.callback_checks import Rejected
 from bot.channels.platform_api import DeliveryFailed, PlatformApi, masked_user
 from bot.channels.send_allowance import SendAllowance
 from bot.channels.text_chunks import RenderedTurn, merge_messages, render_turn
+from bot.metrics.conversation import delivered
 
 if TYPE_CHECKING:
     from bot.channels.callback import CallbackChannel
@@ -109,6 +110,7 @@ class Delivery:
             logger.warning("%s: %d of %d messages to %s dropped: over the platform's allowance (%s)",
                            self.name(), wanted - granted, wanted, masked_user(user), self.allowance)
             self.undelivered["over the allowance"] += wanted - granted
+            delivered(self.name(), "undelivered", wanted - granted)
             chunks = chunks[:granted]
         if not chunks:
             return False

@@ -18,6 +18,7 @@ import httpx
 
 from bot.channels.store import CachedToken, ChannelStore
 from bot.channels.text_chunks import merge_messages
+from bot.metrics.conversation import delivered
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ def masked_user(user_id: str) -> str:
 
 class PlatformApi(ABC):
     """Sends text to a user outside the callback; subclasses name the platform's endpoints."""
+
+    channel = "other"  # the channel's name in the delivery metrics
 
     def __init__(self, api_base: str, app_id: str, secret: str | None, store_factory, http: httpx.AsyncClient | None = None) -> None:
         self.api_base = api_base.rstrip("/")
@@ -185,22 +188,30 @@ class PlatformApi(ABC):
         45047 (reply limit) mean nothing more can reach this user now, so they are not retried.
         """
         sent = 0
-        for chunk in merge_messages(texts):
+        chunks = merge_messages(texts)
+        for chunk in chunks:
             try:
                 await self._send_one(user_id, chunk)
             except PlatformApiError as exc:
+                delivered(self.channel, "failed", len(chunks) - sent)
                 reason = REFUSAL_REASONS.get(exc.code) or f"the platform refused the message: {exc.message}"
                 level = logging.WARNING if exc.code in REFUSAL_REASONS else logging.ERROR
                 logger.log(level, "%s: cannot reply to %s: %s (%s)", type(self).__name__, masked_user(user_id), reason, exc.code)
                 if sent:  # a long reply is several messages: say that the user saw the first ones
                     reason = f"{reason} (the first {sent} of its parts went out)"
                 raise DeliveryFailed(exc.code, reason, sent) from None
+            except BaseException:  # the store failed, or the task was cancelled: these did not go out
+                delivered(self.channel, "failed", len(chunks) - sent)
+                raise
             sent += 1
+            delivered(self.channel, "send_api")
         return sent
 
 
 class OfficialAccountApi(PlatformApi):
     """Official Account: /cgi-bin/token and the customer-service message API."""
+
+    channel = "wechat"
 
     def token_request(self) -> tuple[str, dict[str, str]]:
         return "/cgi-bin/token", {"grant_type": "client_credential", "appid": self.app_id, "secret": self.secret or ""}
@@ -211,6 +222,8 @@ class OfficialAccountApi(PlatformApi):
 
 class WeComApi(PlatformApi):
     """WeCom app: /cgi-bin/gettoken and /cgi-bin/message/send (needs the agent id)."""
+
+    channel = "wecom"
 
     def __init__(self, *args: Any, agent_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

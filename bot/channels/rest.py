@@ -12,6 +12,9 @@ What it adds to Rasa's REST channel:
 - A typed option number: "1" right after a reply with buttons means the first button.
 - A malformed body gets 400 with the reason instead of Rasa's 500. The body's `input_channel`
   and `metadata`, which Rasa's channel takes from the client, are ignored.
+- `GET /webhooks/rest/` is the readiness check (Kubernetes probes it, deploy/k8s): 200 only once
+  a model is loaded. Rasa serves nothing while it loads one, but a model that failed to load
+  leaves it serving with none (it only logs), and `/status`, which tells, needs the API token.
 """
 from __future__ import annotations
 
@@ -29,6 +32,12 @@ from bot.channels.http_turns import LazyStore, addressed_to, answered_without_tu
 CHANNEL = "rest"
 # Tracker ids are at most 255 characters, and so are the channel store's keys ("rate:rest:<sender>").
 MAX_SENDER_LENGTH = 240
+
+
+def model_loaded(app: Any) -> bool:
+    """Whether the Rasa agent of `app` has a model to answer with."""
+    agent = getattr(app.ctx, "agent", None)
+    return agent is not None and agent.is_ready()
 
 
 class BadRestRequest(SanicException):
@@ -73,7 +82,9 @@ class RestInputWithMessageIds(InputChannel):
         blueprint = Blueprint("rest_channel", __name__)
 
         @blueprint.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
+        async def health(request: Request) -> HTTPResponse:
+            if not model_loaded(request.app):
+                return response.json({"status": "no model loaded"}, status=503)
             return response.json({"status": "ok"})
 
         @blueprint.route("/webhook", methods=["POST"])

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from bot.channels.store import ChannelStore
 from bot.content.knowledge import load_knowledge
+from bot.metrics import channel_of_sender
+from bot.metrics.conversation import ANSWERED_BEFORE_TURN
 from bot.nlu.input_quality import MAX_INPUT_CHARS
 from bot.settings import settings as current_settings
 
@@ -62,6 +64,7 @@ class TurnGuard:
         for command in self.commands:
             answer = await command(sender_key, text or "")
             if answer is not None:
+                ANSWERED_BEFORE_TURN.labels(channel_of_sender(sender_key), "command").inc()
                 return answer
         return None
 
@@ -74,8 +77,10 @@ class TurnGuard:
         kb = load_knowledge(str(current_settings().knowledge_dir))
         count = await (await self._store()).count_in_window(f"rate:{sender_key}", RATE_WINDOW_SECONDS)
         if count > self.settings.messages_per_minute:
+            ANSWERED_BEFORE_TURN.labels(channel_of_sender(sender_key), "rate_limited").inc()
             return kb.message("channel_rate_limited")
         if len((text or "").strip()) > self.settings.max_chars:
+            ANSWERED_BEFORE_TURN.labels(channel_of_sender(sender_key), "too_long").inc()
             return kb.message("input_too_long", max_chars=self.settings.max_chars)
         return None
 

@@ -2,10 +2,11 @@
 
 `create_app` builds the app from a blueprint per feature: the page and health (here), agents'
 sessions (sessions.py), tickets (tickets.py), new tickets to announce (arrivals.py), canned
-replies (canned_replies.py), the figures (analytics.py) and the users' poll (chat_poll.py). Every /api
-call but login and the users' poll needs `Authorization: Bearer <token>`; without a valid one
-it gets 401 and changes nothing. Refusals are 4xx with {"error": reason}. Database work runs in
-worker threads (http.off_loop), never on the event loop.
+replies (canned_replies.py), the figures (analytics.py) and the users' poll (chat_poll.py). Every
+/api call but login and the users' poll needs `Authorization: Bearer <token>`; without a valid one
+it gets 401 and changes nothing; GET /metrics (Prometheus) needs METRICS_TOKEN instead. Refusals
+are 4xx with {"error": reason}. Database work runs in worker threads (http.off_loop), never on the
+event loop.
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from bot.console.chat_poll import chat_poll
 from bot.console.sessions import sessions_blueprint
 from bot.console.tickets import tickets_blueprint
 from bot.http_headers import with_security_headers
+from bot.metrics.console import tickets_registry
+from bot.metrics.exposition import serve_metrics
 from bot.privacy import install_log_masking
 from bot.ticketing import agents
 from bot.ticketing.handoff import HandoffDesk
@@ -45,6 +48,7 @@ class ConsoleSettings:
     chat_origin: str | None = None  # an origin allowed to poll /api/channel/messages (the web chat)
     chat_sessions: ChatSessions | None = None  # checks the web chat's sessions; None: from the environment
     login_limits: LoginLimits = field(default_factory=LoginLimits)
+    metrics_token: str | None = None  # GET /metrics's bearer token; None: METRICS_TOKEN
 
 
 async def index(request: Request) -> response.HTTPResponse:
@@ -98,6 +102,8 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
     app.blueprint(analytics_blueprint())
     # The Rasa server's web chat secret, read the same way when not given.
     app.blueprint(chat_poll(factory, settings.chat_sessions or ChatSessions.from_env(), settings.chat_origin))
+    tickets = tickets_registry(factory)
+    serve_metrics(app, settings.metrics_token, lambda _app: [tickets])
     app.register_listener(start_background, "after_server_start")
     app.register_listener(stop_background, "before_server_stop")
     return app

@@ -85,7 +85,7 @@ def parse_query(args: Any) -> tuple[str, int]:
     query = (args.get("q") or "").strip()
     if len(query) > MAX_QUERY_CHARS:
         raise InvalidInput(f"'q' must be at most {MAX_QUERY_CHARS} characters")
-    if any(ord(c) < 32 for c in query):
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in query):  # whitespace separates words
         raise InvalidInput("'q' must not contain control characters")
     raw = args.get("limit")
     if raw is None or raw == "":

@@ -39,6 +39,10 @@ class FactNames:
     def label(self, key: str) -> str:
         return self.labels.get(key, key)
 
+    def value(self, key: str, code: str) -> str:
+        """What a coded value of `key` means (the code itself when unnamed)."""
+        return self.values.get(key, {}).get(code, code)
+
     def texts(self, key: str, value: Any) -> list[str]:
         """A value as plain lines: codes named, lists one line per item, mappings as "label：value"."""
         if value is None or value == "" or value == [] or value == {}:
@@ -52,7 +56,7 @@ class FactNames:
         text = str(value)
         if key == "recommended_scenario":
             return [self.scenarios.get(text, text)]
-        return [self.values.get(key, {}).get(text, text)]
+        return [self.value(key, text)]
 
 
 def fact_list(facts: dict[str, Any] | None, names: FactNames) -> dict[str, Any]:

@@ -27,6 +27,10 @@ def _fact_names(directory: str) -> FactNames:
     return FactNames(directory)
 
 
+def _names() -> FactNames:
+    return _fact_names(str(current_settings().knowledge_dir))
+
+
 def _rating_label(rating: str | None) -> str | None:
     """满意 / 一般 / 不满意 for the agents (data/knowledge/console.yml)."""
     return console_text(f"satisfaction_{rating}", current_settings().knowledge_dir) if rating else None
@@ -41,6 +45,7 @@ def ticket_json(ticket: TicketView, full: bool = True, clock: ReplyClock | None 
         "sender_id": ticket.sender_id,
         "title": ticket.title,
         "category": ticket.category,
+        "category_label": _names().value("walk", ticket.category),
         "severity": ticket.severity.value,
         "severity_label": ticket.severity_label,
         "status": ticket.status.value,
@@ -58,7 +63,7 @@ def ticket_json(ticket: TicketView, full: bool = True, clock: ReplyClock | None 
         data["satisfaction_reason"] = ticket.satisfaction_reason
         data["description"] = ticket.description
         data["facts"] = ticket.facts
-        data["fact_list"] = fact_list(ticket.facts, _fact_names(str(current_settings().knowledge_dir)))
+        data["fact_list"] = fact_list(ticket.facts, _names())
         data["transcript"] = [message_json(m) for m in ticket.transcript]
         data["events"] = [event_json(e) for e in ticket.events]
     if clock is not None:

@@ -16,6 +16,7 @@ from typing import Any, Callable, TypeVar
 
 from sqlalchemy.orm import sessionmaker
 
+from bot.metrics.console import AGENT_REPLIES, HANDOFFS
 from bot.settings import settings as current_settings
 from bot.ticketing import commands, delivery, duty_lease, queries
 from bot.ticketing.agents import AgentView
@@ -73,7 +74,10 @@ class HandoffDesk:
         """
         ticket = await self._db(queries.check_can_claim, ticket_id, agent.id)
         await self._pause(ticket, agent)
-        return await self._db(commands.claim, ticket_id, agent.id)
+        claimed = await self._db(commands.claim, ticket_id, agent.id)
+        if ticket.handoff_since is None:  # claiming again re-pauses: still the same handoff
+            HANDOFFS.labels("started").inc()
+        return claimed
 
     async def reply(self, ticket_id: str, agent: AgentView, text: str) -> MessageView:
         """Send `text` to the user, then store it with its delivery status.
@@ -89,11 +93,13 @@ class HandoffDesk:
         ticket = await self._db(queries.check_can_reply, ticket_id, agent.id)
         if ticket.handoff_since is None:  # the bot had taken over (release, timeout): hold it again
             await self._pause(ticket, agent)
+            HANDOFFS.labels("started").inc()
         try:
             await self.rasa.send_agent_message(ticket.sender_id, text, agent.name)
         except DeliveryRefused as exc:
             logger.warning("reply on %s not delivered: %s", ticket_id, exc.failure)
             contacts = await self._db(queries.user_contacts, ticket_id, self._knowledge_dir)
+            AGENT_REPLIES.labels("failed").inc()
             return await self._db(
                 commands.record_agent_reply, ticket_id, agent.id, text, delivery_status=delivery.FAILED,
                 delivery_error=delivery.explain(exc.failure, contacts, self._knowledge_dir),
@@ -101,6 +107,7 @@ class HandoffDesk:
         except HandoffError as exc:
             await self._db(commands.record_event, ticket.id, f"agent:{agent.name}", "reply_failed", str(exc))
             raise
+        AGENT_REPLIES.labels("sent").inc()
         return await self._db(commands.record_agent_reply, ticket_id, agent.id, text, delivery_status=delivery.SENT)
 
     async def change_status(self, ticket_id: str, agent: AgentView, status: TicketStatus) -> TicketView:
@@ -114,6 +121,7 @@ class HandoffDesk:
         if before.handoff_since is not None and after.handoff_since is None:
             key = "bot_resumed_resolved" if status == TicketStatus.RESOLVED else "bot_resumed"
             await self._resume(after, self._text(key, ticket_id=after.id), f"agent:{agent.name}")
+            HANDOFFS.labels("returned").inc()
         if before.status not in FINAL_STATUSES and after.status in FINAL_STATUSES:
             await self._ask_rating(after, f"agent:{agent.name}")
             after = await self._db(queries.get_ticket, ticket_id)
@@ -125,6 +133,7 @@ class HandoffDesk:
         after = await self._db(commands.release, ticket_id, agent.id)
         if before.handoff_since is not None:
             await self._resume(after, self._text("bot_resumed", ticket_id=after.id), f"agent:{agent.name}")
+            HANDOFFS.labels("returned").inc()
         return after
 
     async def sync_user_messages(self, ticket: TicketView) -> int:
@@ -169,6 +178,7 @@ class HandoffDesk:
                 logger.warning("could not resume the bot for %s: %s", ticket.id, exc)
                 continue
             if await self._db(commands.end_handoff, ticket.id, actor="system", reason="auto_resumed"):
+                HANDOFFS.labels("timed_out").inc()
                 resumed.append(ticket.id)
                 await self._note_refused(ticket, "system", refused)
         return resumed

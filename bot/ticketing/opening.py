@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.metrics.actions import ticket_opened
 from bot.ticketing.clock import as_utc, utcnow
 from bot.ticketing.commands import add_message
 from bot.ticketing.domain import clean_text
@@ -151,5 +152,8 @@ def _open(
             uow.commit()
             return Escalation(OPENED, ticket_view(tickets.full(ticket_id), full=True), expected)
 
-    return _retrying(source_message_id, attempt)
+    escalation = _retrying(source_message_id, attempt)
+    if escalation.outcome == OPENED:
+        ticket_opened(channel)
+    return escalation
 

@@ -130,6 +130,13 @@ def tickets_under_handoff(uow: TicketingUnitOfWork) -> list[TicketView]:
         return [ticket_view(t) for t in uow.tickets.under_handoff()]
 
 
+def tickets_by_status(uow: TicketingUnitOfWork) -> dict[TicketStatus, int]:
+    """Every status with its number of tickets (0 included)."""
+    with uow:
+        counted = uow.tickets.count_by_status()
+    return {status: counted.get(status, 0) for status in TicketStatus}
+
+
 def handoffs_timed_out(uow: TicketingUnitOfWork, timeout: timedelta, now: datetime | None = None) -> list[TicketView]:
     """Tickets whose agent has not replied within `timeout` of the handoff or of their last reply."""
     now = now or utcnow()

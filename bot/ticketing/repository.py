@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.ticketing import delivery
@@ -87,6 +87,11 @@ class TicketRepository:
 
     def under_handoff(self) -> list[Ticket]:
         return list(self.session.execute(select(Ticket).where(Ticket.handoff_since.is_not(None))).scalars())
+
+    def count_by_status(self) -> dict[TicketStatus, int]:
+        """How many tickets stand in each status (statuses without tickets are absent)."""
+        rows = self.session.execute(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
+        return {TicketStatus(status): count for status, count in rows}
 
     def search(
         self, *, status: TicketStatus | None, severity: Severity | None, assignee: str | None,

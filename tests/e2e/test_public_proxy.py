@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from scripts.local_servers import ROOT, Servers, free_port, wait_until_ready
+from scripts.local_servers import ROOT, Servers, free_port, metrics_headers, wait_until_ready
 from scripts.run_proxy import nginx_binary
 from scripts.wechat_sim import SimulatedUser
 from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN
@@ -55,20 +55,24 @@ API_CALLS = [
     ("GET", "/"),
     ("POST", "/webhooks/rest/webhook"),  # for internal API clients, not the internet
     ("GET", "/webhooks/rest/"),
+    ("GET", "/metrics"),  # operations metrics: for Prometheus on the internal network only
 ]
 
 
 @pytest.mark.parametrize("method,path", API_CALLS)
 def test_the_rasa_api_and_the_rest_webhook_are_not_served_through_the_public_entry(proxy, servers, method, path):
-    # Even with the real token: the public entry does not serve these at all.
-    for params in ({}, servers.api_params):
-        response = httpx.request(method, f"{proxy}{path}", params=params, json=[], timeout=30)
+    # Even with the real tokens: the public entry does not serve these at all.
+    for params, headers in (({}, {}), (servers.api_params, {}), ({}, metrics_headers())):
+        response = httpx.request(method, f"{proxy}{path}", params=params, headers=headers, json=[], timeout=30)
         assert response.status_code in (403, 404), (path, response.status_code, response.text[:200])
+        assert "assistant_" not in response.text
 
 
 def test_the_rasa_api_answers_on_loopback_with_the_token(servers):
     # What the proxy refuses above is there behind it: the refusal is the proxy's doing.
     assert httpx.get(f"{servers.base_url}/status", params=servers.api_params, timeout=30).status_code == 200
+    metrics = httpx.get(f"{servers.base_url}/metrics", headers=metrics_headers(), timeout=30)
+    assert metrics.status_code == 200 and "assistant_messages_total" in metrics.text
 
 
 @pytest.mark.parametrize("path", ["/chat", "/chat/handoff-messages?sender=x", "/chat/no-such-page?a=1"])

@@ -25,6 +25,12 @@ def test_root_answers_200(rest_server):
     assert httpx.get(rest_server + "/", timeout=10).status_code == 200
 
 
+def test_the_readiness_check_answers_200_once_the_model_is_loaded(rest_server):
+    # What Kubernetes probes (deploy/k8s/base/rasa.yaml); without a model: tests/e2e/test_readiness.py.
+    ready = httpx.get(rest_server + "/webhooks/rest/", timeout=10)
+    assert (ready.status_code, ready.json()) == (200, {"status": "ok"})
+
+
 def test_quota_rule_question_answers_two_per_ip(chat):
     assert "每个IP可以备案2次" in texts(chat(sender(), "每个IP可以备案几次"))
 

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from bot.action_server import REQUEST_MAX_SIZE
 from bot.storage.engines import make_engine, session_factory
 from bot.ticketing import opening, queries
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
-from scripts.local_servers import ROOT, free_port, seeded_sqlite, wait_until_ready
+from scripts.local_servers import METRICS_TOKEN, ROOT, free_port, seeded_sqlite, wait_until_ready
+from tests.metrics_helpers import key, moved, scrape
 from tests.raw_http import status_of_declared_body
 
 SECRET = "action-secret-Tz82"
@@ -33,7 +36,12 @@ class ActionServer:
 @pytest.fixture(scope="module")
 def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionServer]:
     """The real action server over a seeded core holding one ticket of a WeChat user."""
-    work = tmp_path_factory.mktemp("action-server")
+    with started_action_server(tmp_path_factory.mktemp("action-server")) as server:
+        yield server
+
+
+@contextmanager
+def started_action_server(work: Path, extra_env: dict[str, str] | None = None) -> Iterator[ActionServer]:
     db_url = seeded_sqlite(work / "filing.db")
     factory = session_factory(make_engine(db_url))
     ticket = opening.open_ticket(TicketingUnitOfWork(
@@ -44,7 +52,8 @@ def action_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionSe
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("ACTION_SERVER_HOST", "SANIC_HOST")},
         "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "FILING_DB_URL": db_url,
-        "ACTION_SERVER_TOKEN": SECRET, "WORKING_HOURS": "Mon-Sun 00:00-23:59",
+        "ACTION_SERVER_TOKEN": SECRET, "WORKING_HOURS": "Mon-Sun 00:00-23:59", "METRICS_TOKEN": METRICS_TOKEN,
+        **(extra_env or {}),
     }
     log = work / "actions.log"
     process = subprocess.Popen(
@@ -178,3 +187,49 @@ def test_a_real_action_call_is_checked_once_by_the_speedups_validator(action_ser
     )
     assert checks == [1]
     assert events  # the action answered (a bot message at least)
+
+
+def ticket_status_call(url: str) -> int:
+    response = httpx.post(f"{url}/webhook", json=action_call("action_ticket_status", VICTIM, "我的工单呢"),
+                          headers={"Authorization": f"Bearer {SECRET}"}, timeout=30)
+    return response.status_code
+
+
+def test_the_metrics_count_exactly_the_action_calls_answered(action_server):
+    url, auth = action_server.url, {"Authorization": f"Bearer {SECRET}"}
+    before = scrape(url)
+    assert [ticket_status_call(url) for _ in range(3)] == [200, 200, 200]
+    unknown = httpx.post(f"{url}/webhook", json=action_call("action_no_such_thing_Xy", VICTIM, "hi"), headers=auth)
+    assert unknown.status_code == 404
+    assert httpx.post(f"{url}/webhook", json=action_call("action_ticket_status", VICTIM, "x")).status_code == 401
+    after = scrape(url)
+    assert moved(before, after) == {  # the refused call (no secret) is no action call
+        key("assistant_action_calls_total", action="action_ticket_status", outcome="ok"): 3,
+        key("assistant_action_calls_total", action="unknown", outcome="error"): 1,
+    }
+    assert "action_no_such_thing_Xy" not in httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+
+
+def test_the_metrics_need_the_metrics_token_not_the_action_token(action_server):
+    for headers in ({}, {"Authorization": f"Bearer {SECRET}"}, {"Authorization": "Bearer wrong"}):
+        assert httpx.get(f"{action_server.url}/metrics", headers=headers, timeout=30).status_code == 401
+
+
+def test_without_a_metrics_token_the_metrics_are_not_served(tmp_path):
+    with started_action_server(tmp_path, {"METRICS_TOKEN": ""}) as server:
+        response = httpx.get(f"{server.url}/metrics", headers={"Authorization": "Bearer x"}, timeout=30)
+        assert response.status_code == 404 and "METRICS_TOKEN is not set" in response.text
+        assert ticket_status_call(server.url) == 200  # the actions themselves still run
+
+
+def test_with_two_workers_every_scrape_counts_the_calls_of_both(tmp_path):
+    # Sanic forks the workers; a scrape reaches one of them: multiprocess mode adds up all of them.
+    with started_action_server(tmp_path, {"ACTION_SERVER_SANIC_WORKERS": "2", "BOT_VAR_DIR": str(tmp_path)}) as server:
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(lambda _: ticket_status_call(server.url), range(24))) == {200}
+        counted = [scrape(server.url).get(key("assistant_action_calls_total", action="action_ticket_status", outcome="ok"))
+                   for _ in range(8)]
+        assert counted == [24.0] * 8
+        workers = {p.stem.rpartition("_")[2] for p in (tmp_path / "metrics").glob("*/counter_*.db")}
+        print(f"counter files of {len(workers)} processes")
+    assert not list((tmp_path / "metrics").glob("*")), "the multiprocess directory is removed at exit"

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter
+from collections.abc import Iterator
 
 import aio_pika
 import pytest
 from rasa.shared.core.domain import Domain
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from bot.analytics import consume
-from bot.analytics.broker import ConfiguredEventBroker, sql_engine
+from bot.analytics.broker import ConfiguredEventBroker, EventBrokerConfigError, sql_engine
 from bot.analytics.consume import catch_up_sql, drain_amqp, ingest_message
 from bot.analytics.ingest import clarify_marker
 from bot.analytics.models import AnalyticsConversation, AnalyticsCursor, AnalyticsEvent
@@ -93,11 +95,35 @@ def test_sql_broker_on_sqlite_catches_up_exactly(tmp_path, monkeypatch, filing):
     sql_catch_up_without_loss(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'events.db'}", filing)
 
 
-def test_sql_broker_and_filing_database_on_postgres(tmp_path, monkeypatch, postgres_url):
-    engine = make_engine(postgres_url)
+@pytest.fixture
+def own_postgres_schema(postgres_url) -> Iterator[str]:
+    """A PostgreSQL URL on a schema of its own: the broker's `events` table is not the tracker
+    store's `events` table, which other tests keep in the session's schema."""
+    schema = f"analytics_{secrets.token_hex(5)}"
+    admin = create_engine(postgres_url, future=True)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_sql_broker_and_filing_database_on_postgres(tmp_path, monkeypatch, own_postgres_schema):
+    engine = make_engine(own_postgres_schema)
     create_schema(engine)
-    sql_catch_up_without_loss(tmp_path, monkeypatch, postgres_url, session_factory(engine))
+    sql_catch_up_without_loss(tmp_path, monkeypatch, own_postgres_schema, session_factory(engine))
     engine.dispose()
+
+
+def test_the_broker_refuses_the_tracker_stores_database(monkeypatch, tmp_path):
+    # Rasa's SQL broker and SQL tracker store both name their table `events`.
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    monkeypatch.setenv("EVENT_BROKER_URL", url)
+    monkeypatch.setenv("TRACKER_STORE_URL", url)
+    with pytest.raises(EventBrokerConfigError, match="TRACKER_STORE_URL"):
+        asyncio.run(ConfiguredEventBroker.from_endpoint_config(None))
 
 
 def test_a_batch_that_fails_halfway_leaves_no_rows_and_no_cursor_move(tmp_path, monkeypatch, filing):
@@ -180,3 +206,37 @@ def test_rabbitmq_consumer_down_then_catches_up_and_redelivery_counts_once(tmp_p
         assert kinds(filing, tag) == expected_kinds(tag)
     finally:
         asyncio.run(_delete_queue(rabbitmq_url, queue))
+
+
+@pytest.mark.parametrize("broker", ["sql", "rabbitmq"])
+def test_the_consumer_process_follows_the_broker_while_it_runs(broker, tmp_path, monkeypatch, filing, request):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from bot.settings import PROJECT_ROOT
+
+    queue = f"test_analytics_{secrets.token_hex(4)}"
+    url = request.getfixturevalue("rabbitmq_url") if broker == "rabbitmq" else f"sqlite:///{tmp_path / 'events.db'}"
+    monkeypatch.setenv("EVENT_BROKER_URL", url)
+    monkeypatch.setenv("EVENT_BROKER_QUEUE", queue)
+    tag = secrets.token_hex(3)
+    first, second = scripts(tag)
+    tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    asyncio.run(publish_through_tracker_store(tracker_url, first))  # before the consumer starts (declares the queue)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "ANALYTICS_POLL_SECONDS": "0.2"}
+    log = (tmp_path / "consumer.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "bot.analytics.consume"], cwd=PROJECT_ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        asyncio.run(publish_through_tracker_store(tracker_url, second))  # while it runs
+        deadline = time.monotonic() + 60
+        while kinds(filing, tag) != expected_kinds(tag) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert kinds(filing, tag) == expected_kinds(tag), (tmp_path / "consumer.log").read_text()[-2000:]
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        if broker == "rabbitmq":
+            asyncio.run(_delete_queue(url, queue))

@@ -113,6 +113,8 @@ def test_the_scripted_conversations_give_exactly_the_known_figures(scripted):
     assert got["clarification"] == {"offered": 2, "picked": 1, "success_rate": 0.5}
     assert got["satisfaction"] == {"satisfied": 1, "neutral": 0, "dissatisfied": 1}
     assert got["top_faq_answers"] == [{"answer": "ip_quota", "turns": 1}]
+    assert got["top_unanswered"] == [{"text": "嗯嗯那个啥", "turns": 2}, {"text": "今天天气怎么样", "turns": 1},
+                                     {"text": "还是那个", "turns": 1}]
     top = {row["intent"]: row["turns"] for row in got["top_intents"]}
     assert got["top_intents"][0] == {"intent": "first_filing", "turns": 5}
     assert top["affirm"] == 4 and top["nlu_fallback"] == 3 and top["out_of_scope"] == 1 and len(top) == 10

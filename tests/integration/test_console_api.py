@@ -25,6 +25,7 @@ from bot.ticketing.lifecycle import TicketStatus
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import WEBCHAT_SESSION_SECRET, running_console
 from tests.integration.rasa_stub import RasaStub
+from tests.metrics_helpers import key, moved, scrape, value
 from tests.raw_http import status_of_declared_body
 
 PASSWORD = "correct horse"
@@ -391,15 +392,58 @@ def test_background_task_gives_the_bot_back_after_the_timeout(tmp_path: Path):
                                     category="request_human", description="用户要求人工").ticket.id
     commands.claim(TicketingUnitOfWork(factory), ticket_id, agent.id)
     extra = {"HANDOFF_TIMEOUT_MINUTES": "0.02", "HANDOFF_CHECK_SECONDS": "0.2"}  # 1.2 s
-    with RasaStub() as stub, running_console(tmp_path, url, stub.url, extra):
+    with RasaStub() as stub, running_console(tmp_path, url, stub.url, extra) as base:
         deadline = time.monotonic() + 30
         while queries.get_ticket(TicketingUnitOfWork(factory), ticket_id).handoff_since is not None and time.monotonic() < deadline:
             time.sleep(0.2)
         events = stub.events_for(sender)
+        metrics = scrape(base)
     ticket = queries.get_ticket(TicketingUnitOfWork(factory), ticket_id)
     assert ticket.handoff_since is None and ticket.events[-1].action == "auto_resumed"
+    assert value(metrics, "assistant_handoffs_total", event="timed_out") == 1  # this console's only handoff event
     assert events[0] == {"event": "resume"} and "客服暂时没能回复" in events[1]["text"]
     engine.dispose()
+
+
+def test_the_metrics_count_exactly_the_handoffs_and_replies_and_show_the_tickets_by_status(env: Env):
+    headers = env.login()
+    resolved_sender, refused_sender = (f"user-{uuid.uuid4().hex[:8]}" for _ in range(2))
+    resolved, refused, unreachable = env.ticket(resolved_sender), env.ticket(refused_sender), env.ticket()
+    before = scrape(env.base)
+    assert httpx.post(f"{env.base}/api/tickets/{resolved}/claim", headers=headers).status_code == 200
+    assert httpx.post(f"{env.base}/api/tickets/{resolved}/claim", headers=headers).status_code == 200  # the same handoff
+    assert httpx.post(f"{env.base}/api/tickets/{resolved}/reply", json={"text": "好的"}, headers=headers).status_code == 201
+    assert httpx.post(f"{env.base}/api/tickets/{resolved}/status", json={"status": "resolved"}, headers=headers).status_code == 200
+    assert httpx.post(f"{env.base}/api/tickets/{refused}/claim", headers=headers).status_code == 200
+    env.stub.refuse_delivery(refused_sender, 45015)
+    assert httpx.post(f"{env.base}/api/tickets/{refused}/reply", json={"text": "在吗"}, headers=headers).status_code == 502
+    assert httpx.post(f"{env.base}/api/tickets/{refused}/release", headers=headers).status_code == 200
+    env.stub.failing = True
+    try:  # Rasa unreachable: no handoff started
+        assert httpx.post(f"{env.base}/api/tickets/{unreachable}/claim", headers=headers).status_code == 502
+    finally:
+        env.stub.failing = False
+    after = scrape(env.base)
+    assert moved(before, after) == {
+        key("assistant_handoffs_total", event="started"): 2,
+        key("assistant_handoffs_total", event="returned"): 2,
+        key("assistant_agent_replies_total", delivery="sent"): 1,
+        key("assistant_agent_replies_total", delivery="failed"): 1,
+        # The gauge is the database now: of the three pending tickets, one resolved, one in progress
+        # (released, its status kept; the refused reply changes neither), one still pending.
+        key("assistant_tickets", status="pending"): -2,
+        key("assistant_tickets", status="resolved"): 1,
+        key("assistant_tickets", status="in_progress"): 1,
+    }
+    in_database = queries.tickets_by_status(TicketingUnitOfWork(env.factory))
+    assert {s.value: value(after, "assistant_tickets", status=s.value) for s in TicketStatus} == {
+        s.value: in_database[s] for s in TicketStatus}
+
+
+def test_the_metrics_need_the_metrics_token_not_an_agents(env: Env):
+    for headers in ({}, env.login(), {"Authorization": "Bearer wrong"}):
+        response = httpx.get(f"{env.base}/metrics", headers=headers)
+        assert response.status_code == 401 and "assistant_" not in response.text
 
 
 # ---------------------------------------------------------------- the console's tools
@@ -423,6 +467,9 @@ def test_facts_and_walk_checks_come_as_labelled_lines(env: Env):
         ("排查结论", ["没有 tcb-beian-auto 服务"]),
     ]
     assert shown["fact_list"]["checks"] == ["已购买云托管资源包", "没有 tcb-beian-auto 服务"]
+    assert (shown["category"], shown["category_label"]) == ("cannot_select_cloudrun", "cannot_select_cloudrun")  # unnamed: as is
+    walked = api_get(env, f"/api/tickets/{env.ticket(category='cloudrun')}", env.login()).json()
+    assert walked["category_label"] == "选不了云托管 / 无可用IP"
 
 
 def test_canned_replies_are_the_knowledge_bases_texts_found_by_keyword(env: Env):

@@ -33,6 +33,17 @@ async def webchat(client: httpx.AsyncClient, base: str, body) -> httpx.Response:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("model_loaded, status, body", [(True, 200, {"status": "ok"}),
+                                                         (False, 503, {"status": "no model loaded"})])
+async def test_the_rest_channel_is_ready_only_with_a_model(channels, model_loaded, status, body):
+    # Kubernetes' readiness probe (deploy/k8s/base/rasa.yaml): a Rasa whose model failed to load
+    # serves with no model, and a pod that reads ready would get traffic it cannot answer.
+    async with live_app(channels, ScriptedBot(model_loaded=model_loaded)) as base, httpx.AsyncClient() as client:
+        answer = await client.get(f"{base}/webhooks/rest/")
+    assert (answer.status_code, answer.json()) == (status, body)
+
+
+@pytest.mark.asyncio
 async def test_a_rest_sender_speaks_only_in_its_own_namespace(channels):
     bot = ScriptedBot()
     async with live_app(channels, bot) as base, httpx.AsyncClient() as client:

@@ -127,3 +127,17 @@ def test_replicas_migrating_a_fresh_database_at_once_all_start(backend, request)
     assert schema_differences(engine) == []
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite_engine", "postgres_engine"])
+def test_the_migration_command_of_a_deployment_migrates_from_filing_db_url_and_repeats_safely(backend, request):
+    # What the Kubernetes Job runs (deploy/k8s/base/migrate-job.yaml): the URL from the environment.
+    engine = request.getfixturevalue(backend)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "FILING_DB_URL": engine.url.render_as_string(hide_password=False)}
+    runs = [subprocess.run([sys.executable, "-m", "bot.migrations"], env=env, capture_output=True, text=True, timeout=120)
+            for _ in range(2)]
+    assert [run.returncode for run in runs] == [0, 0], [run.stderr[-800:] for run in runs]
+    assert all(f"at revision {HEAD}" in run.stdout for run in runs)
+    assert current_revision(engine) == HEAD
+    assert schema_differences(engine) == []

@@ -133,7 +133,10 @@ def test_an_empty_store_has_nothing_to_purge(tmp_path):
 
 
 def run_command(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    # The filing database (analytics rows) beside the tracker store, never the checkout's var/.
+    tracker = make_url(env.get("TRACKER_STORE_URL") or "sqlite:///" + str(ROOT / "var" / "none.db")).database
+    filing = f"sqlite:///{Path(tracker).parent / 'filing.db'}"
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "FILING_DB_URL": filing, **env}
     return subprocess.run([sys.executable, "-m", "bot.retention", *args], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=60)
 
@@ -163,3 +166,34 @@ def test_a_store_not_created_yet_is_reported_and_left_uncreated(tmp_path):
     done = run_command("purge", TRACKER_STORE_URL=f"sqlite:///{tmp_path / 'never.db'}")
     assert done.returncode == 0 and "nothing to purge" in done.stdout
     assert not (tmp_path / "never.db").exists()
+
+
+def test_the_purge_command_deletes_idle_analytics_conversations_too(tmp_path):
+    from datetime import datetime, timedelta
+
+    from bot.analytics.models import AnalyticsConversation, AnalyticsEvent
+    from bot.storage.engines import make_engine, session_factory
+    from bot.storage.schema import create_schema
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=url)
+    write_conversation(store, "rest:idle", 40, now=time.time())
+    store.engine.dispose()
+    engine = make_engine(f"sqlite:///{tmp_path / 'filing.db'}")
+    create_schema(engine)
+    now = datetime.utcnow()
+    with session_factory(engine)() as session, session.begin():
+        for sender, age in (("rest:idle", 40), ("rest:active", 1)):
+            at = now - timedelta(days=age)
+            conversation = AnalyticsConversation(sender_id=sender, started_at=at, last_event_at=at)
+            session.add(conversation)
+            session.flush()
+            session.add(AnalyticsEvent(event_key=sender, conversation_id=conversation.id, at=at, kind="user"))
+    dry = run_command("purge", "--dry-run", TRACKER_STORE_URL=url, RETENTION_DAYS="30")
+    assert "would delete 1 analytics conversations" in dry.stdout, dry
+    done = run_command("purge", TRACKER_STORE_URL=url, RETENTION_DAYS="30")
+    assert "deleted 1 analytics conversations" in done.stdout, done
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT sender_id FROM analytics_conversations").scalars().all() == ["rest:active"]
+        assert connection.exec_driver_sql("SELECT event_key FROM analytics_events").scalars().all() == ["rest:active"]
+    engine.dispose()

@@ -39,6 +39,7 @@ from tests.channel_helpers import (
     wechat_settings,
     wecom_settings,
 )
+from tests.metrics_helpers import in_process, key, moved
 
 pytestmark = pytest.mark.asyncio
 KB = load_knowledge(str(current_settings().knowledge_dir))
@@ -123,6 +124,7 @@ async def test_the_official_vector_is_stale_on_todays_clock(store_url):
 @pytest.mark.parametrize("make_user", [plain_user, safe_user], ids=["plain", "safe"])
 async def test_text_push_gets_a_passive_reply(store_url, make_user):
     bot = ScriptedBot()
+    before = in_process()
     async with live_app([wechat(store_url, safe=make_user is safe_user)], bot) as base, httpx.AsyncClient() as client:
         user = make_user(base)
         msg_id = new_msg_id()
@@ -138,6 +140,8 @@ async def test_text_push_gets_a_passive_reply(store_url, make_user):
     [message] = bot.received
     assert message.sender_id == f"wechat:{user.openid}" and message.message_id == msg_id
     assert message.input_channel == "wechat"
+    assert moved(before, in_process(), "assistant_wechat_deliveries") == {
+        key("assistant_wechat_deliveries_total", channel="wechat", outcome="passive"): 1}
 
 
 async def test_wecom_text_push_gets_an_encrypted_passive_reply(store_url):

@@ -25,6 +25,7 @@ from tests.channel_helpers import (
     wechat_settings,
     wecom_settings,
 )
+from tests.metrics_helpers import in_process, key, moved
 
 pytestmark = pytest.mark.asyncio
 LONG = "备案材料说明。" * 60  # 1260 bytes: two never fit in one 2048-byte message
@@ -42,6 +43,7 @@ def contents(platform) -> list[str]:
 async def test_a_late_turn_of_eight_long_messages_sends_five_and_warns_that_three_were_dropped(store_url, platform, caplog):
     channel = slow_wechat(store_url, platform)
     bot = ScriptedBot(delay=0.3, answer=lambda text: [f"{n}{LONG}" for n in range(8)])
+    before = in_process()
     with caplog.at_level(logging.WARNING, logger="bot.channels.delivery"):
         async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
             user = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
@@ -51,6 +53,10 @@ async def test_a_late_turn_of_eight_long_messages_sends_five_and_warns_that_thre
     [warning] = [r for r in caplog.records if "dropped" in r.getMessage()]
     assert "3 of 8" in warning.getMessage() and user.openid not in warning.getMessage()
     assert channel.undelivered["over the allowance"] == 3
+    assert moved(before, in_process(), "assistant_wechat_deliveries") == {
+        key("assistant_wechat_deliveries_total", channel="wechat", outcome="send_api"): 5,
+        key("assistant_wechat_deliveries_total", channel="wechat", outcome="undelivered"): 3,
+    }
 
 
 async def test_short_messages_are_merged_so_that_a_turn_of_twelve_fits_in_one(store_url, platform):
@@ -91,7 +97,10 @@ async def test_a_late_reply_the_platform_refuses_is_recorded_with_its_errcode(st
     async with live_app([channel], ScriptedBot(delay=0.3)) as base, httpx.AsyncClient() as client:
         user = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
         platform.refuse_user(user.openid, 45047)
+        before = in_process()
         await post(client, user.url, *user.push(user.text("你好", new_msg_id())))
         await channel.drain(timeout=10)
     assert len(platform.refused_calls) == 1 == len(platform.sends())  # tried once, refused
     assert channel.undelivered == {"errcode 45047": 1}
+    assert moved(before, in_process(), "assistant_wechat_deliveries") == {
+        key("assistant_wechat_deliveries_total", channel="wechat", outcome="failed"): 1}

@@ -46,3 +46,25 @@ def test_only_unsure_messages_are_embedded():
     sure, unsure = model.predict(["你好", "qwerty"], embed)
     assert sure.intents()[0][0] == "greet" and not sure.embedded
     assert unsure.embedded and embedded == ["qwerty"]
+
+
+def test_a_model_saved_and_loaded_scores_column_major_with_the_same_probabilities(tmp_path):
+    import joblib
+    from sklearn.linear_model import LogisticRegression
+
+    texts = ["备案要多久", "备案审核几天", "个人能备案吗", "个人网站可以备案吗", "你好", "您好啊", "谢谢", "多谢帮忙"]
+    labels = ["faq/duration", "faq/duration", "faq/personal_filing", "faq/personal_filing", "greet", "greet",
+              "thank", "thank"]
+    model = IntentModel.train(texts, labels, lambda batch: np.ones((len(batch), 4)), {
+        "min_ngram": 1, "max_ngram": 3, "lexical_c": 10.0, "combined_c": 10.0, "embedding_weight": 1.0,
+        "cascade_threshold": 0.0,
+    })
+    joblib.dump(model, tmp_path / "model.joblib")
+    loaded = joblib.load(tmp_path / "model.joblib")
+    assert loaded.lexical.coef_.flags["F_CONTIGUOUS"] and loaded.combined.coef_.flags["F_CONTIGUOUS"]
+    # The reference: a classifier with the same coefficients in scikit-learn's own row-major order.
+    reference = LogisticRegression()
+    reference.__dict__.update(loaded.lexical.__dict__)
+    reference.coef_ = np.ascontiguousarray(loaded.lexical.coef_)
+    grams = loaded.vectorizer.transform(["个人备案要多久", "你好谢谢", "今天天气"])
+    assert np.array_equal(loaded.lexical.predict_proba(grams), reference.predict_proba(grams))

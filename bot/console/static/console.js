@@ -120,7 +120,8 @@ function clockCell(t) {
   const waiting = el("span", { class: "waiting" });
   setClock(waiting, t, false);
   const allowance = el("span", { class: "window" });
-  setWindow(allowance, t);
+  // The list shows only windows that close (WeChat); the ticket also says when none applies (WeCom).
+  setWindow(allowance, t.reply_window && t.reply_window.limited ? t : {});
   return el("td", { class: "clock" }, waiting, allowance);
 }
 
@@ -189,7 +190,7 @@ async function openTicket(id) {
   $("ticket-title").textContent = t.title;
   $("ticket-user").textContent = t.channel + " / " + t.sender_id;
   $("ticket-description").textContent = t.description;
-  $("ticket-category").textContent = t.category;
+  $("ticket-category").textContent = t.category_label || t.category;
   renderHead(t);
   renderFacts(t.fact_list);
   renderEvents(t.events);
@@ -201,8 +202,10 @@ async function openTicket(id) {
 }
 
 async function pollMessages() {
-  if (!current) return;
-  const data = await api("GET", "/api/tickets/" + encodeURIComponent(current) + "/messages?after=" + lastMessageId);
+  const asked = current;
+  if (!asked) return;
+  const data = await api("GET", "/api/tickets/" + encodeURIComponent(asked) + "/messages?after=" + lastMessageId);
+  if (asked !== current) return;  // the agent opened another ticket meanwhile: this answer is not its
   addMessages(data.messages);
   renderHead(data.ticket);
 }

@@ -1,0 +1,57 @@
+"""The cluster of `make cluster` under the platform's load, one Rasa replica killed mid-run (issue 12).
+
+The small version of `make soak`: 2 replicas behind nginx over PostgreSQL and Redis, 20 WeChat
+users, 120 messages (a fifth redelivered after their answer), SIGKILL to a replica after 40 % of
+them. Nothing may be lost, answered twice, run twice or interleaved, and each confirmed ticket
+exists once. While the cluster still runs, its public entry is checked: only the webhooks and
+/chat answer there; the internal entries need their secrets.
+"""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from scripts import soak
+from scripts.run_proxy import nginx_binary
+from tests.service_fixtures import service_unavailable
+
+
+@pytest.fixture(scope="module")
+def services(postgres_url: str, redis_url: str) -> None:
+    """PostgreSQL and Redis reachable (else skipped with the reason), and nginx installed."""
+    if nginx_binary() is None:
+        service_unavailable("nginx not installed (`make install` installs Debian's nginx when run as root with apt-get)")
+
+
+def check_entries(state: dict) -> None:
+    public, api, console = state["public_url"], state["api_url"], state["console_url"]
+    token = state["env"]["RASA_API_TOKEN"]
+    with httpx.Client(timeout=10) as client:
+        assert client.get(f"{public}/chat").status_code == 200
+        for path in ("/status", "/webhooks/rest/webhook", "/conversations/x/tracker", "/metrics", "/api/tickets"):
+            assert client.get(f"{public}{path}").status_code == 404, path
+        # The internal API entry reaches the replicas, and only with the token.
+        assert client.get(f"{api}/status").status_code == 401
+        assert client.get(f"{api}/status", params={"token": token}).status_code == 200
+        # The consoles behind their entry: up, and the API refuses a caller without a login.
+        assert client.get(f"{console}/health").status_code == 200
+        assert client.get(f"{console}/api/tickets").status_code == 401
+
+
+def test_a_killed_replica_loses_nothing_and_runs_nothing_twice(services: None) -> None:
+    checked: list[dict] = []
+    figures, log = soak.run(users=20, messages=120, redeliver=0.2, kill_at=0.4, replicas=2, seed=12,
+                            during=lambda state: (check_entries(state), checked.append(state)))
+    assert checked, "the entries were checked while the cluster ran"
+    assert figures.killed.startswith("rasa-1"), figures.killed
+    assert figures.restarts >= 1  # the killed replica was started again
+    assert figures.sent == len(log) == 120
+    assert sum(1 for sent in log if sent.extra_deliveries) > 0  # the redeliveries happened
+    assert figures.lost == 0
+    assert figures.passive + figures.via_api == 120
+    assert figures.twice == 0
+    assert dict(figures.turns_per_id) == {1: 120}
+    assert figures.interleaved == 0
+    confirmations = sum(1 for sent in log if sent.confirms_ticket)
+    assert confirmations > 0
+    assert dict(figures.tickets_per_confirmation) == {1: confirmations}
