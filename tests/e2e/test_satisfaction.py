@@ -155,3 +155,35 @@ def test_the_web_chat_shows_a_closed_tickets_question_with_its_buttons(servers_w
     assert "感谢您的评价" in texts(send(rasa_url, session, "满意"))
     shown = httpx.get(f"{console}/api/tickets/{ticket_id}", headers=headers, timeout=30).json()
     assert shown["satisfaction"] == "satisfied" and session_id(session) in shown["sender_id"]
+
+
+def test_on_wechat_the_ratings_are_a_numbered_list_and_a_number_rates(rest_server, fake_platform, api_params):
+    from tests.e2e.test_wechat_channel import answer, wechat_user
+
+    user = wechat_user(rest_server)
+    with httpx.Client(timeout=30) as client:
+        answer(user, user.send(client, user.text("个人可以备案吗")), fake_platform)
+        asked = answer(user, user.send(client, user.text("谢谢")), fake_platform)
+        assert QUESTION in asked and "1. 满意" in asked and "2. 一般" in asked and "3. 不满意" in asked
+        rated = answer(user, user.send(client, user.text("2")), fake_platform)
+    assert "感谢您的评价" in rated
+    events = httpx.get(f"{rest_server}/conversations/wechat:{user.openid}/tracker", params=api_params, timeout=30).json()["events"]
+    assert [e["value"] for e in events if e["event"] == "slot" and e["name"] == "satisfaction"] == ["neutral"]
+
+
+def test_a_closed_tickets_question_reaches_a_wechat_user_through_the_send_api(rest_server, fake_platform, console):
+    from tests.e2e.test_wechat_channel import answer, wechat_user
+
+    user = wechat_user(rest_server)
+    with httpx.Client(timeout=30) as client:
+        answer(user, user.send(client, user.text("转人工")), fake_platform)
+        ticket_id = ticket_in(answer(user, user.send(client, user.text("1")), fake_platform))
+        headers = agent_headers(console)
+        closed = client.post(f"{console}/api/tickets/{ticket_id}/status", json={"status": "closed"}, headers=headers)
+        assert closed.status_code == 200, closed.text
+        sent = [c.body["text"]["content"] for c in fake_platform.sends() if c.body.get("touser") == user.openid]
+        assert ticket_id in sent[-1] and "1. 满意" in sent[-1] and "3. 不满意" in sent[-1]
+        rated = answer(user, user.send(client, user.text("1")), fake_platform)
+        assert "感谢您的评价" in rated
+        shown = client.get(f"{console}/api/tickets/{ticket_id}", headers=headers).json()
+    assert shown["satisfaction"] == "satisfied" and shown["satisfaction_label"] == "满意"
