@@ -45,6 +45,13 @@ _UNANSWERED_INTENTS = frozenset({
     "nlu_fallback", "out_of_scope", "greet", "bot_challenge", "request_human", "thank", "goodbye", "affirm", "deny",
 })
 _UNRESOLVING_ACTIONS = frozenset({"action_fallback", "action_request_human", "action_cancel_query"})
+# Actions that run only to answer: their turn answered whatever the intent (从来没备过 reads as
+# deny, and it is the answer that brings the recommendation).
+_ANSWERING_ACTIONS = frozenset({
+    "action_recommend_scenario", "action_answer_environment", "action_answer_order", "action_answer_domain",
+    "action_answer_faq", "action_explain_number", "action_answer_scenario", "action_filing_process",
+    "action_no_filing_impact",
+})
 # Intents that make a message a new question rather than the reason asked for (with a question's form).
 _QUESTION_INTENTS = frozenset({
     "first_filing", "access_filing", "add_website", "change_filing", "change_website", "cancel_subject",
@@ -72,8 +79,9 @@ def asked_this_session(tracker: Tracker) -> bool:
 def previous_turn_answered(tracker: Tracker) -> bool:
     """Whether the bot's turn before the latest message answered a question.
 
-    Not when that message was chitchat or not understood, when the turn fell back, asked for a
-    person or was left (算了), or when it ended on a question with choices (which cancellation?).
+    Not when that message was chitchat or not understood (unless an answering action ran), when
+    the turn fell back, asked for a person or was left (算了), or when it ended on a question with
+    choices (which cancellation?).
     """
     users, actions, last_bot, previous_intent = 0, set(), None, None
     for event in reversed(session_events(tracker)):
@@ -87,7 +95,9 @@ def previous_turn_answered(tracker: Tracker) -> bool:
             actions.add(event.get("name"))
         elif users == 1 and kind == "bot" and last_bot is None:
             last_bot = event
-    if users < 2 or last_bot is None or previous_intent in _UNANSWERED_INTENTS:
+    if users < 2 or last_bot is None:
+        return False
+    if previous_intent in _UNANSWERED_INTENTS and not actions & _ANSWERING_ACTIONS:
         return False
     return not (actions & _UNRESOLVING_ACTIONS) and not (last_bot.get("data") or {}).get("buttons")
 

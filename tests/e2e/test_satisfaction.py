@@ -110,6 +110,14 @@ def test_a_walks_good_end_asks_for_a_rating(chat):
     assert "太好了" in texts(fixed) and asks_rating(fixed)
 
 
+def test_a_thanks_after_the_guides_recommendation_asks_for_a_rating(rest_server):
+    user = sender()
+    for answer in ("我想备案", "新网站要备案"):
+        say(rest_server, user, answer)
+    assert "建议办理【首次备案】" in texts(say(rest_server, user, "从来没备过"))
+    assert asks_rating(say(rest_server, user, "谢谢"))
+
+
 def test_it_is_never_asked_during_a_handoff(servers_work, console, api_params):
     rasa_url, work = servers_work
     user = sender()

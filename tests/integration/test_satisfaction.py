@@ -131,6 +131,13 @@ def test_it_is_not_asked_after_chitchat(first):
     assert not asked(returned)
 
 
+def test_a_thanks_after_the_recommendation_asks_whatever_the_last_answer_read_as():
+    events = [user("从来没备过", "deny"), action("scenario_form"), {"event": "active_loop", "name": None},
+              action("action_recommend_scenario"), bot("建议办理【首次备案】……"), action("action_listen"), user("谢谢", "thank")]
+    _, returned, _ = run(ActionAnswerKnowledge(), tracker("thank", text="谢谢", events=events))
+    assert asked(returned)
+
+
 def test_a_thanks_for_nothing_in_particular_asks_nothing():
     _, events, _ = run(ActionAnswerKnowledge(), tracker("thank", text="谢谢"))
     assert not asked(events)
