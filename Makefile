@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install install-dev lint chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge bench bench-wechat cluster soak lock clean
+.PHONY: help install install-dev node-packages lint chromium nginx proxy wechat-sim train seed run shell test test-unit test-integration test-e2e validate rasa-test holdout fuzz purge export-training bench bench-wechat cluster soak lock clean
 
 help:
 	@echo "make run    - install, train if needed, seed, start action server (5055) + Rasa REST (5005), web chat at /chat, agents' console (5080)"
@@ -43,7 +43,18 @@ $(DEV_STAMP): $(STAMP) $(DEV_LOCK)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(DEV_LOCK)
 	touch $(DEV_STAMP)
 
-install: $(STAMP) nginx
+# The console's browser packages (Apache ECharts for the dashboard), pinned in package-lock.json
+# and installed from the npm registry without running any package's scripts. Without npm the
+# dashboard shows its figures as text (and its browser test fails under REQUIRE_SERVICES=1).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm not found: the console's dashboard will show its figures as text (install Node.js and npm)"; fi
+
+node-packages: $(NODE_STAMP)
+
+install: $(STAMP) nginx node-packages
 
 install-dev: install $(DEV_STAMP)
 
@@ -114,6 +125,11 @@ test-e2e: install-dev chromium
 # Deletes the conversations idle for RETENTION_DAYS (180) from the tracker store; ARGS="--dry-run" counts only.
 purge: install
 	$(PY) -m bot.retention purge $(ARGS)
+
+# The agents' labels (console, 待学习) as Rasa NLU data in data/nlu/reviewed/ (bot/learning/export.py);
+# near-duplicates of the holdouts refused and listed. ARGS="--dry-run" lists only, "--out DIR" elsewhere.
+export-training: install
+	$(PY) -m bot.learning.export $(ARGS)
 
 # The seeded fuzz runs of `make test`, FUZZ_RUNS_SCALE (default 20) times longer.
 fuzz: install-dev

@@ -1,7 +1,7 @@
 """What streaming the events costs a turn, and how fast the consumer catches up.
 
-Saves the same realistic turns (a user message, an action, a bot message with buttons, slots:
-about 8 events) through the tracker store with no broker, with Rasa's SQL broker (the default,
+Saves the same turns (a user message, an action, a bot message, action_listen: 4 events; every
+fifth a clarification with buttons) through the tracker store with no broker, with Rasa's SQL broker (the default,
 SQLite) and, when reachable, RabbitMQ; prints the median milliseconds per saved turn of each,
 interleaved in rounds. Then reads the SQL broker's rows with the consumer and prints events per
 second. Everything in a temporary folder.
@@ -74,7 +74,7 @@ async def main(turns: int, rounds: int) -> None:
             if broker is not None:
                 await broker.close()
     for name, medians in results.items():
-        print(f"save of one turn (~8 events), broker {name}: median {statistics.median(medians):.2f} ms")
+        print(f"save of one turn (4 events), broker {name}: median {statistics.median(medians):.2f} ms")
     await drain_rabbitmq(brokers.get("rabbitmq"), os.environ["EVENT_BROKER_QUEUE"])
     consume_rate(work)
 

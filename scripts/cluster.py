@@ -13,7 +13,9 @@ nginx (Debian's package) with four entries:
 Every server shares one PostgreSQL (tracker store and filing core) and one Redis (conversation
 lock and channel store): TRACKER_STORE_URL, FILING_DB_URL, LOCK_STORE_URL, CHANNEL_STORE_URL, as
 `make run` reads them, defaulting to the local servers (schema `assistant_cluster` of the
-database `test`, Redis database 2). The secrets are the ones `make run` uses (environment, else
+database `test`, Redis database 2). The replicas stream their events to EVENT_BROKER_URL (default
+Rasa's SQL broker in the schema `assistant_cluster_events`; amqp://... for RabbitMQ), read by one
+analytics consumer. The secrets are the ones `make run` uses (environment, else
 var/secrets/). A server that dies is started again on its port (nginx routes around it
 meanwhile); var/cluster/state.json names every process and port, var/cluster/*.log their logs.
 """
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from scripts.run_proxy import nginx_binary, render_site  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dassistant_cluster"
+DEFAULT_EVENTS = DEFAULT_POSTGRES.replace("assistant_cluster", "assistant_cluster_events")  # never the tracker's `events`
 DEFAULT_REDIS = "redis://127.0.0.1:6379/2"
 ACTION_URL_IN_ENDPOINTS = "http://127.0.0.1:5055/webhook"  # endpoints.yml's, for `make run`
 RESTART_PAUSE = 1.0  # seconds before a dead server is started again
@@ -242,9 +245,11 @@ class Cluster:
         env.setdefault("FILING_DB_URL", DEFAULT_POSTGRES)
         env.setdefault("LOCK_STORE_URL", DEFAULT_REDIS)
         env.setdefault("CHANNEL_STORE_URL", DEFAULT_REDIS)
+        env.setdefault("EVENT_BROKER_URL", DEFAULT_EVENTS)
         env["RASA_API_TOKEN"] = secret("rasa_api_token", env)
         env["ACTION_SERVER_TOKEN"] = secret("action_server_token", env)
         env["WEBCHAT_SESSION_SECRET"] = secret("webchat_session_secret", env)
+        env["METRICS_TOKEN"] = secret("metrics_token", env)
         env["RASA_SERVER_URL"] = f"http://127.0.0.1:{self.layout.api_port}"
         return env
 
@@ -268,6 +273,8 @@ class Cluster:
                    env, logs / f"console-{j + 1}.log")
             for j, port in enumerate(self.layout.console_ports())
         ]
+        # One analytics consumer: the replicas' events into the filing database (no port).
+        servers.append(Server("analytics", 0, [py, "-m", "bot.analytics.consume"], env, logs / "analytics.log"))
         return servers
 
     def start(self) -> None:
@@ -280,6 +287,8 @@ class Cluster:
         env = self.environment()
         prepare_postgres_schema(env["FILING_DB_URL"])
         prepare_postgres_schema(env["TRACKER_STORE_URL"])
+        if env["EVENT_BROKER_URL"].startswith("postgresql"):
+            prepare_postgres_schema(env["EVENT_BROKER_URL"])
         # Migrations and the demo data once, before any server opens the database.
         subprocess.run([sys.executable, "-m", "bot.filing.seed"], cwd=ROOT, env=env, check=True)
         endpoints = self.work / "endpoints.yml"
@@ -305,7 +314,7 @@ class Cluster:
 
         token = self.environment_token()
         for server in self.servers:
-            if server.name == "nginx":
+            if server.name in ("nginx", "analytics"):
                 continue
             path = "/status" if server.name.startswith("rasa-") else "/health"
             try:

@@ -43,6 +43,7 @@ class RunningCluster:
 def running_cluster(replicas: int, extra_env: dict[str, str] | None = None, keep: bool = False) -> Iterator[RunningCluster]:
     schema = f"cluster_{secrets.token_hex(4)}"
     database = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}"
+    events = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}_events"
     (ROOT / "var").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ROOT / "var", prefix="cluster-") as tmp:
         work = Path(tempfile.mkdtemp(dir=ROOT / "var", prefix="cluster-")) if keep else Path(tmp)
@@ -53,7 +54,7 @@ def running_cluster(replicas: int, extra_env: dict[str, str] | None = None, keep
             **os.environ, "REPLICAS": str(replicas), "CLUSTER_DIR": str(work), "CLUSTER_PORT": str(free_port()),
             "CLUSTER_API_PORT": str(free_port()), "CLUSTER_CONSOLE_PORT": str(free_port()),
             "CLUSTER_ACTION_PORT": str(free_port()), "CLUSTER_BASE_PORT": str(free_base_port()),
-            "TRACKER_STORE_URL": database, "FILING_DB_URL": database, "LOCK_STORE_URL": REDIS, "CHANNEL_STORE_URL": REDIS,
+            "TRACKER_STORE_URL": database, "FILING_DB_URL": database, "EVENT_BROKER_URL": events, "LOCK_STORE_URL": REDIS, "CHANNEL_STORE_URL": REDIS,
             "RASA_API_TOKEN": secrets.token_urlsafe(24), "ACTION_SERVER_TOKEN": secrets.token_urlsafe(24),
             "WEBCHAT_SESSION_SECRET": secrets.token_urlsafe(24),
             **(extra_env or {}),
@@ -69,6 +70,7 @@ def running_cluster(replicas: int, extra_env: dict[str, str] | None = None, keep
                 print(f"kept: {work}, schema {schema}", flush=True)
             else:
                 drop_schema(schema)
+                drop_schema(f"{schema}_events")
 
 
 def _start(work: Path, env: dict[str, str]) -> tuple[subprocess.Popen, dict]:

@@ -2,15 +2,14 @@
 
 Per set: intent accuracy, the fallback rate on in-scope messages, out-of-scope precision and
 recall, FAQ answer selection and the top confusion pairs. The near-duplicate filter that keeps
-the holdouts apart from the training data lives here too, so the tests and the figures agree
-on what "never trained on" means.
+the holdouts apart from the training data (bot/learning/near_duplicates.py) is re-exported
+here, so the tests, the figures and `make export-training` agree on what "never trained on" means.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from bot.nlu.text_normalization import normalize_for_nlu
+from bot.learning.near_duplicates import NEAR_DUPLICATE, char_ngrams, near_duplicates, normalized, similarity  # noqa: F401
 
 MODEL = ROOT / "models" / "filing-assistant.tar.gz"
 TRAINING = ROOT / "data" / "nlu"
@@ -29,9 +28,6 @@ HOLDOUTS = {
 # Either outcome is right for a message outside the assistant's scope.
 OUT_OF_SCOPE = {"out_of_scope", "nlu_fallback"}
 FALLBACK = "nlu_fallback"
-NEAR_DUPLICATE = 0.8
-NGRAM = 3
-_NOT_WORDLIKE = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -47,48 +43,6 @@ def load_examples(path: Path) -> list[Example]:
 
     data = load_data(str(path))
     return [Example(m.get("text"), m.get("intent"), m.get("intent_response_key")) for m in data.intent_examples]
-
-
-def normalized(text: str) -> str:
-    """Simplified, lower-case, half-width, without spaces or punctuation."""
-    return _NOT_WORDLIKE.sub("", normalize_for_nlu(text))
-
-
-def char_ngrams(text: str, n: int = NGRAM) -> frozenset[str]:
-    """Character n-grams of the normalised text; a shorter text is its own single gram."""
-    folded = normalized(text)
-    if len(folded) <= n:
-        return frozenset({folded}) if folded else frozenset()
-    return frozenset(folded[i : i + n] for i in range(len(folded) - n + 1))
-
-
-def similarity(a: str, b: str) -> float:
-    """Jaccard similarity of the two texts' character n-grams."""
-    grams_a, grams_b = char_ngrams(a), char_ngrams(b)
-    if not grams_a or not grams_b:
-        return 0.0
-    return len(grams_a & grams_b) / len(grams_a | grams_b)
-
-
-def near_duplicates(
-    texts: list[str], training: list[str], threshold: float = NEAR_DUPLICATE
-) -> list[tuple[str, str, float]]:
-    """(text, its closest training example, similarity) for every text at or above the threshold."""
-    training_grams = [(t, char_ngrams(t)) for t in training]
-    found = []
-    for text in texts:
-        grams = char_ngrams(text)
-        if not grams:
-            continue
-        best, best_score = "", 0.0
-        for candidate, candidate_grams in training_grams:
-            if candidate_grams:
-                score = len(grams & candidate_grams) / len(grams | candidate_grams)
-                if score > best_score:
-                    best, best_score = candidate, score
-        if best_score >= threshold:
-            found.append((text, best, round(best_score, 3)))
-    return found
 
 
 def is_correct(gold: str, predicted: str) -> bool:

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.analytics.broker import amqp_parts, broker_events, broker_metadata, is_amqp, sql_engine
-from bot.analytics.ingest import clarify_marker, ingest
+from bot.analytics.ingest import Batch, clarify_marker, event_key, ingest
 from bot.analytics.models import AnalyticsCursor
 
 logger = logging.getLogger(__name__)
@@ -66,12 +66,17 @@ def catch_up_sql(broker: Engine, factory: sessionmaker, marker: str | None, batc
                 ).all()
             if not rows:
                 return read
+            events = []
             for row in rows:
                 event = _parsed(row.data or "")
                 if event is None:
                     logger.warning("analytics: broker row %s is not a JSON event; skipped", row.id)
-                    continue
-                ingest(session, event, marker)
+                else:
+                    events.append(event)
+            seen = Batch()
+            seen.load_keys(session, (event_key(event) for event in events))
+            for event in events:
+                ingest(session, event, marker, seen)
             cursor.position = rows[-1].id
         read += len(rows)
         _forget_consumed(broker, rows[-1].id)

@@ -15,6 +15,8 @@ FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE_INTENT = "out_of_scope"
 FALLBACK_ACTION = "action_fallback"
 GUIDE_FORM, GUIDE_WALK, GUIDE_DONE_ACTION = "scenario_form", "guide", "action_recommend_scenario"
+# Run through the Rasa API when an agent closes a ticket: the conversation is that ticket's follow-up.
+TICKET_RATING_ACTION = "action_ask_ticket_satisfaction"
 # walk_facts of a ticket offer that no walk led to: not walks.
 NOT_WALKS = frozenset({"fallback", "request_human"})
 
@@ -54,12 +56,13 @@ class ConversationFacts:
     clarifications: int = 0
     ticket: bool = False
     paused: bool = False
-    rating: str | None = None
+    ticket_follow_up: bool = False
+    rating: str | None = None  # the conversation's, not a ticket's (those are on the tickets)
     walks: list[WalkRun] = field(default_factory=list)
 
     @property
     def handed_off(self) -> bool:
-        return self.ticket or self.paused
+        return self.ticket or self.paused or self.ticket_follow_up
 
 
 def read_conversation(started_at: datetime, channel: str | None, rows: Iterable[AnalyticsEvent]) -> ConversationFacts:
@@ -68,6 +71,7 @@ def read_conversation(started_at: datetime, channel: str | None, rows: Iterable[
     walk: WalkRun | None = None
     guide: WalkRun | None = None
     active_form: str | None = None
+    rating_ticket: str | None = None  # a closed ticket being rated (satisfaction_ticket)
     group: list[AnalyticsEvent] = []  # the slots one action set: its walk_facts first, then its walk_step
 
     def settle_group() -> None:
@@ -96,13 +100,17 @@ def read_conversation(started_at: datetime, channel: str | None, rows: Iterable[
                 facts.turns[-1].fell_back = True
             elif row.name == GUIDE_DONE_ACTION and guide is not None:
                 guide.completed, guide.step = True, None
+            elif row.name == TICKET_RATING_ACTION:
+                facts.ticket_follow_up = True
         elif row.kind == "bot" and row.name == "clarify":
             facts.clarifications += 1
         elif row.kind == "ticket":
             facts.ticket = True
         elif row.kind == "pause":
             facts.paused = True
-        elif row.kind == "slot" and row.name == "satisfaction":
+        elif row.kind == "slot" and row.name == "satisfaction_ticket":
+            rating_ticket = row.value
+        elif row.kind == "slot" and row.name == "satisfaction" and not rating_ticket:
             facts.rating = row.value or facts.rating
         elif row.kind == "slot" and row.name == "requested_slot" and active_form == GUIDE_FORM and guide is not None:
             if row.value and not guide.completed:  # the form's end clears it: the last question stays

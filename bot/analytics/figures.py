@@ -7,8 +7,9 @@ its first user message (rest, webchat, wechat, wecom); empty: every channel.
 Definitions:
 - conversation: one Rasa session (a SessionStarted starts the next) with at least one user message.
 - user_turns: user messages in those conversations.
-- handed off: a ticket was opened (or an open one named to the user) in the conversation, or
-  an agent took it over (ConversationPaused). handoff_rate (转人工率) = handed off / conversations.
+- handed off: a ticket was opened (or an open one named to the user) in the conversation, an
+  agent took it over (ConversationPaused), or it is a closed ticket's follow-up (the console had
+  the bot ask for the ticket's rating in it). handoff_rate (转人工率) = handed off / conversations.
 - fallback turn: the NLU gave nlu_fallback, or action_fallback answered the message.
   not-answered turn: a fallback turn or an out_of_scope one. no_answer_rate (无答案率) =
   not-answered turns / user_turns.
@@ -18,7 +19,7 @@ Definitions:
   picked when the next user message is one of its options (the button's payload or title; a
   typed number is turned into the payload by the channel). success_rate = picked / offered.
 - top_intents: user turns per intent (faq counted once as "faq"); top_faq_answers: user turns
-  per FAQ answer key (the response selector's faq/<key>), ten each, most first.
+  per FAQ answer key (the response selector's faq/<key>), ten each, most first, ties by name.
 - top_unanswered: the not-understood messages (nlu_fallback / out_of_scope turns, the only ones
   whose text is kept, personal data masked) by their text, ten, most first.
 - walks: each run of a walk in a conversation. The yes/no walks (cloudrun, domain, quota,
@@ -32,8 +33,10 @@ Definitions:
   opened in the period that have one: count, median, mean), handoffs_timed_out (handoffs ended
   by HANDOFF_TIMEOUT_MINUTES, `auto_resumed`, in the period).
 - satisfaction: conversations per rating (the slot `satisfaction`: satisfied / neutral /
-  dissatisfied, the last one given); ticket_satisfaction the same per ticket (the tickets'
-  `satisfaction` column, when the database has it; else null).
+  dissatisfied, the last one given; a rating of a closed ticket, given while the slot
+  `satisfaction_ticket` names it, is the ticket's, not the conversation's); ticket_satisfaction
+  the same per ticket opened in the period (the tickets' `satisfaction` column, when the
+  database has it; else null).
 Rates are null when their denominator is 0.
 
 JSON (`summary(...)`, GET /api/analytics/summary):
@@ -173,10 +176,13 @@ def _walks(facts: list[ConversationFacts]) -> dict[str, Any]:
     return dict(sorted(walks.items()))
 
 
+def _ranked(values) -> list[tuple[str, int]]:
+    """The TOP most frequent values with their counts; ties by value, so any engine's row order gives the same."""
+    return sorted(Counter(values).items(), key=lambda item: (-item[1], item[0]))[:TOP]
+
+
 def _top_unanswered(turns: list) -> list[dict[str, Any]]:
-    counts = Counter(t.text.strip() for t in turns if t.not_answered and t.text)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP]  # ties by text: stable on any engine
-    return [{"text": text, "turns": n} for text, n in ranked]
+    return [{"text": text, "turns": n} for text, n in _ranked(t.text.strip() for t in turns if t.not_answered and t.text)]
 
 
 def summary(session: Session, period: Period, channel: str | None = None) -> dict[str, Any]:
@@ -195,8 +201,8 @@ def summary(session: Session, period: Period, channel: str | None = None) -> dic
         "from": period.first.isoformat(), "to": period.last.isoformat(), "channel": channel or None,
         "timezone": period.zone.key, **_counts(facts),
         "clarification": {"offered": offered, "picked": picked, "success_rate": _rate(picked, offered)},
-        "top_intents": [{"intent": i, "turns": n} for i, n in Counter(t.intent for t in turns if t.intent).most_common(TOP)],
-        "top_faq_answers": [{"answer": a, "turns": n} for a, n in Counter(t.faq for t in turns if t.faq).most_common(TOP)],
+        "top_intents": [{"intent": i, "turns": n} for i, n in _ranked(t.intent for t in turns if t.intent)],
+        "top_faq_answers": [{"answer": a, "turns": n} for a, n in _ranked(t.faq for t in turns if t.faq)],
         "top_unanswered": _top_unanswered(turns),
         "walks": _walks(facts),
         "tickets_opened": tickets["opened"], "first_agent_reply_seconds": tickets["first_agent_reply_seconds"],

@@ -10,7 +10,7 @@ What is kept (`AnalyticsEvent.kind`):
   `detail.options`), else `utter`; its text is not kept;
 - `action`: an action run (action_listen, action_session_start, action_extract_slots left out);
 - `slot`: the slots the figures read (walk_step, walk_facts as its walk's name, requested_slot,
-  satisfaction, satisfaction_reason as "given" only);
+  satisfaction, satisfaction_reason as "given" only, satisfaction_ticket: the ticket being rated);
 - `ticket`: the ticket_id slot set by an action (a ticket opened or named to the user; the same
   slot set from an entity of the user's message is not a ticket);
 - `form`: a form started (`name`) or ended (no name); `pause` / `resume`: an agent took the
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,7 +35,8 @@ from bot.privacy import mask_personal_data
 
 NOT_UNDERSTOOD_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 SKIPPED_ACTIONS = frozenset({"action_listen", "action_session_start", "action_extract_slots"})
-KEPT_SLOTS = frozenset({"walk_step", "walk_facts", "requested_slot", "satisfaction", "satisfaction_reason"})
+KEPT_SLOTS = frozenset({"walk_step", "walk_facts", "requested_slot", "satisfaction", "satisfaction_reason",
+                        "satisfaction_ticket"})
 TICKET_SLOT = "ticket_id"
 MAX_TEXT = 500
 
@@ -160,26 +163,66 @@ def _may_keep(event: dict[str, Any]) -> bool:
     return kind in ("session_started", "user", "bot", "active_loop", "pause", "resume")
 
 
-def ingest(session: Session, event: dict[str, Any], clarify_marker: str | None) -> bool:
-    """Add `event`'s row to `session` (the caller commits); False when already stored or not kept."""
+@dataclass
+class Batch:
+    """What one transaction has looked up already, so a batch of events in order costs no query
+    per event: the keys known to be stored, each sender's latest conversation, each one's last row."""
+
+    stored: set[str] = field(default_factory=set)
+    keys_loaded: bool = False  # `stored` holds every stored key among the batch's events
+    conversations: dict[str, AnalyticsConversation] = field(default_factory=dict)
+    last_rows: dict[int, AnalyticsEvent | None] = field(default_factory=dict)
+
+    def load_keys(self, session: Session, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        for chunk in (keys[n:n + 500] for n in range(0, len(keys), 500)):
+            self.stored.update(session.scalars(select(AnalyticsEvent.event_key).where(AnalyticsEvent.event_key.in_(chunk))))
+        self.keys_loaded = True
+
+    def is_stored(self, session: Session, key: str) -> bool:
+        if key in self.stored or self.keys_loaded:
+            return key in self.stored
+        return session.scalar(select(AnalyticsEvent.id).where(AnalyticsEvent.event_key == key)) is not None
+
+    def conversation(self, session: Session, sender_id: str, at: datetime, starts: bool) -> AnalyticsConversation:
+        cached = self.conversations.get(sender_id)
+        if cached is not None and not starts and cached.started_at <= at:
+            return cached
+        found = _conversation_at(session, sender_id, at, starts)
+        if cached is None or found.started_at >= cached.started_at:
+            self.conversations[sender_id] = found
+        return found
+
+    def previous_row(self, session: Session, conversation: AnalyticsConversation) -> AnalyticsEvent | None:
+        if conversation.id not in self.last_rows:
+            self.last_rows[conversation.id] = _previous_row(session, conversation)
+        return self.last_rows[conversation.id]
+
+
+def ingest(session: Session, event: dict[str, Any], clarify_marker: str | None, batch: Batch | None = None) -> bool:
+    """Add `event`'s row to `session` (the caller commits); False when already stored or not kept.
+    Events ingested in one transaction may share a `batch` (in the order they were published)."""
     sender_id, timestamp = event.get("sender_id"), event.get("timestamp")
     if not isinstance(sender_id, str) or not sender_id or not isinstance(timestamp, (int, float)):
         return False
     if not _may_keep(event):
         return False
+    batch = batch or Batch()
     key = event_key(event)
-    if session.scalar(select(AnalyticsEvent.id).where(AnalyticsEvent.event_key == key)) is not None:
+    if batch.is_stored(session, key):
         return False
     at = _utc(timestamp)
-    conversation = _conversation_at(session, sender_id, at, starts=event.get("event") == "session_started")
-    row = rows_for(event, _previous_row(session, conversation), clarify_marker)
+    conversation = batch.conversation(session, sender_id, at, starts=event.get("event") == "session_started")
+    row = rows_for(event, batch.previous_row(session, conversation), clarify_marker)
     if row is None:
         return False
-    session.add(AnalyticsEvent(event_key=key, conversation_id=conversation.id, at=at, **row))
+    added = AnalyticsEvent(event_key=key, conversation_id=conversation.id, at=at, **row)
+    session.add(added)
+    batch.stored.add(key)
+    batch.last_rows[conversation.id] = added
     conversation.last_event_at = max(conversation.last_event_at, at)
     if row["kind"] == "user" and conversation.channel is None:
         conversation.channel = _short(event.get("input_channel"))
-    session.flush()
     return True
 
 

@@ -2,11 +2,11 @@
 
 `create_app` builds the app from a blueprint per feature: the page and health (here), agents'
 sessions (sessions.py), tickets (tickets.py), new tickets to announce (arrivals.py), canned
-replies (canned_replies.py), the figures (analytics.py) and the users' poll (chat_poll.py). Every
-/api call but login and the users' poll needs `Authorization: Bearer <token>`; without a valid one
-it gets 401 and changes nothing; GET /metrics (Prometheus) needs METRICS_TOKEN instead. Refusals
-are 4xx with {"error": reason}. Database work runs in worker threads (http.off_loop), never on the
-event loop.
+replies (canned_replies.py), the figures (analytics.py), their dashboard page (dashboard.py),
+the learning loop's review (review.py) and the users' poll (chat_poll.py). Every /api call but
+login and the users' poll needs `Authorization: Bearer <token>`; without a valid one it gets 401
+and changes nothing; GET /metrics (Prometheus) needs METRICS_TOKEN instead. Refusals are 4xx with {"error": reason}. Database
+work runs in worker threads (http.off_loop), never on the event loop.
 """
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from bot.console.analytics import analytics_blueprint
 from bot.console.arrivals import arrivals_blueprint
 from bot.console.canned_replies import canned_replies_blueprint
 from bot.console.chat_poll import chat_poll
+from bot.console.dashboard import dashboard_blueprint
+from bot.console.review import review_blueprint
 from bot.console.sessions import sessions_blueprint
 from bot.console.tickets import tickets_blueprint
 from bot.http_headers import with_security_headers
@@ -100,6 +102,8 @@ def create_app(factory: sessionmaker, desk: HandoffDesk, settings: ConsoleSettin
     app.blueprint(arrivals_blueprint())
     app.blueprint(canned_replies_blueprint())
     app.blueprint(analytics_blueprint())
+    app.blueprint(dashboard_blueprint())
+    app.blueprint(review_blueprint())
     # The Rasa server's web chat secret, read the same way when not given.
     app.blueprint(chat_poll(factory, settings.chat_sessions or ChatSessions.from_env(), settings.chat_origin))
     tickets = tickets_registry(factory)

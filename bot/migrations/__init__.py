@@ -34,9 +34,10 @@ def target_metadata() -> list[MetaData]:
     """Every table the models declare: what the migrations must produce."""
     from bot.analytics.models import Base as AnalyticsBase
     from bot.filing.models import Base as FilingBase
+    from bot.learning.models import Base as LearningBase
     from bot.ticketing.models import Base as TicketingBase
 
-    return [FilingBase.metadata, TicketingBase.metadata, AnalyticsBase.metadata]
+    return [FilingBase.metadata, TicketingBase.metadata, AnalyticsBase.metadata, LearningBase.metadata]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -3,10 +3,13 @@
 The small version of `make soak`: 2 replicas behind nginx over PostgreSQL and Redis, 20 WeChat
 users, 120 messages (a fifth redelivered after their answer), SIGKILL to a replica after 40 % of
 them. Nothing may be lost, answered twice, run twice or interleaved, and each confirmed ticket
-exists once. While the cluster still runs, its public entry is checked: only the webhooks and
-/chat answer there; the internal entries need their secrets.
+exists once. While the cluster still runs, its public entry is checked (only the webhooks and
+/chat answer there; the internal entries need their secrets), and the analytics consumer has
+every user's conversation from the replicas' event stream.
 """
 from __future__ import annotations
+
+import time
 
 import httpx
 import pytest
@@ -21,6 +24,27 @@ def services(postgres_url: str, redis_url: str) -> None:
     """PostgreSQL and Redis reachable (else skipped with the reason), and nginx installed."""
     if nginx_binary() is None:
         service_unavailable("nginx not installed (`make install` installs Debian's nginx when run as root with apt-get)")
+
+
+def analytics_senders(filing_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(filing_url, future=True)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT COUNT(DISTINCT sender_id) FROM analytics_conversations WHERE sender_id LIKE 'wechat:o_soak_%'"
+            )).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def check_analytics(state: dict, users: int) -> None:
+    """The replicas' events reached the analytics store through the one consumer: every user's conversation."""
+    deadline = time.monotonic() + 60
+    while analytics_senders(state["env"]["FILING_DB_URL"]) < users and time.monotonic() < deadline:
+        time.sleep(1)
+    assert analytics_senders(state["env"]["FILING_DB_URL"]) == users
 
 
 def check_entries(state: dict) -> None:
@@ -41,7 +65,7 @@ def check_entries(state: dict) -> None:
 def test_a_killed_replica_loses_nothing_and_runs_nothing_twice(services: None) -> None:
     checked: list[dict] = []
     figures, log = soak.run(users=20, messages=120, redeliver=0.2, kill_at=0.4, replicas=2, seed=12,
-                            during=lambda state: (check_entries(state), checked.append(state)))
+                            during=lambda state: (check_entries(state), check_analytics(state, 20), checked.append(state)))
     assert checked, "the entries were checked while the cluster ran"
     assert figures.killed.startswith("rasa-1"), figures.killed
     assert figures.restarts >= 1  # the killed replica was started again

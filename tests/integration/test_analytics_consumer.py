@@ -134,11 +134,11 @@ def test_a_batch_that_fails_halfway_leaves_no_rows_and_no_cursor_move(tmp_path, 
     asyncio.run(publish_through_tracker_store(f"sqlite:///{tmp_path / 'tracker.db'}", first))
     real_ingest, calls = consume.ingest, []
 
-    def failing(session, event, marker):
+    def failing(session, event, marker, seen=None):
         calls.append(1)
         if len(calls) == 5:
             raise RuntimeError("the consumer died")
-        return real_ingest(session, event, marker)
+        return real_ingest(session, event, marker, seen)
 
     monkeypatch.setattr(consume, "ingest", failing)
     broker = sql_engine(broker_url)

@@ -2,8 +2,8 @@
 
 Both nullable: a ticket is unrated until its user answers, and the reason is optional (masked).
 
-Revision ID: 0009_ticket_satisfaction
-Revises: 0008_analytics
+Revision ID: 0010_ticket_satisfaction
+Revises: 0009_review_labels
 Create Date: 2026-12-01
 """
 from typing import Sequence, Union
@@ -11,8 +11,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_ticket_satisfaction"
-down_revision: Union[str, Sequence[str], None] = "0008_analytics"
+revision: str = "0010_ticket_satisfaction"
+down_revision: Union[str, Sequence[str], None] = "0009_review_labels"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
