@@ -68,6 +68,7 @@ def add_tickets(factory) -> None:
     t2 = ticket("TK-20261121-0001", "rest", DAY2)
     t3 = ticket("TK-20261121-0002", "wechat", DAY2 + timedelta(hours=1))
     t4 = ticket("TK-20261119-0001", "rest", DAY1 - timedelta(days=1))
+    t2.satisfaction = "dissatisfied"  # j's rating, kept on its ticket too (migration 0010)
     with factory() as session, session.begin():
         session.add_all([t1, t2, t3, t4])
         session.flush()
@@ -135,7 +136,7 @@ def test_the_scripted_conversations_give_exactly_the_known_figures(scripted):
     }
     assert got["tickets_opened"] == 3 and got["handoffs_timed_out"] == 1
     assert got["first_agent_reply_seconds"] == {"count": 2, "median": 330.0, "mean": 330.0}
-    assert got["ticket_satisfaction"] is None  # no satisfaction column on tickets in this schema
+    assert got["ticket_satisfaction"] == {"satisfied": 0, "neutral": 0, "dissatisfied": 1}  # the tickets' column
     assert [(d["date"], d["conversations"], d["user_turns"], d["resolved"], d["handed_off"], d["not_answered_turns"],
              d["tickets_opened"]) for d in got["daily"]] == [
         ("2026-11-20", 5, 15, 3, 1, 4, 1), ("2026-11-21", 3, 6, 1, 2, 0, 2)]
