@@ -1,7 +1,7 @@
 """The cluster of `make cluster` under the platform's load, one Rasa replica killed mid-run (issues 12, 14).
 
 The small version of `make soak`: 2 replicas behind nginx over PostgreSQL and Redis, 20 WeChat
-users, 120 messages (a fifth redelivered after their answer), SIGKILL to a replica after 40 % of
+users, 200 messages (a fifth redelivered after their answer), SIGKILL to a replica after 40 % of
 them. Nothing may be lost, answered twice, run twice or interleaved, and each confirmed ticket
 exists once. While the cluster still runs, its public entry is checked (only the webhooks and
 /chat answer there; the internal entries need their secrets), and the analytics consumer has
@@ -64,17 +64,17 @@ def check_entries(state: dict) -> None:
 
 def test_a_killed_replica_loses_nothing_and_runs_nothing_twice(services: None) -> None:
     checked: list[dict] = []
-    figures, log = soak.run(users=20, messages=120, redeliver=0.2, kill_at=0.4, replicas=2, seed=12,
+    figures, log = soak.run(users=20, messages=200, redeliver=0.2, kill_at=0.4, replicas=2, seed=12,
                             during=lambda state: (check_entries(state), check_analytics(state, 20), checked.append(state)))
     assert checked, "the entries were checked while the cluster ran"
     assert figures.killed.startswith("rasa-1"), figures.killed
     assert figures.restarts >= 1  # the killed replica was started again
-    assert figures.sent == len(log) == 120
+    assert figures.sent == len(log) == 200
     assert sum(1 for sent in log if sent.extra_deliveries) > 0  # the redeliveries happened
     assert figures.lost == 0
-    assert figures.passive + figures.via_api == 120
+    assert figures.passive + figures.via_api == 200
     assert figures.twice <= figures.resent  # at least once (see the test below); mostly both 0
-    assert dict(figures.turns_per_id) == {1: 120}
+    assert dict(figures.turns_per_id) == {1: 200}
     assert figures.interleaved == 0
     confirmations = sum(1 for sent in log if sent.confirms_ticket)
     assert confirmations > 0
