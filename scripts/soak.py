@@ -73,6 +73,9 @@ class Figures:
     passive: int = 0
     via_api: int = 0
     lost: int = 0
+    late: int = 0  # of the lost: answered, but after the 30 s
+    resent: int = 0  # answers a dead replica's turn had stored, sent by another (at least once: bot/channels/kept_turns.py)
+    examples: dict = field(default_factory=dict)  # a few MsgIds per failure, to look them up in the logs
     twice: int = 0
     turns_per_id: Counter = field(default_factory=Counter)
     interleaved: int = 0
@@ -193,10 +196,14 @@ def evaluate(log: list[SoakSent], sends: SendLog, tracker_url: str, filing_url: 
                    if t - sent.at <= ANSWER_WITHIN]
         if not answers:
             figures.lost += 1
+            figures.late += bool(sent.passive_at or sent.api)
+            figures.examples.setdefault("lost", []).append(sent.msg_id)
             continue
         figures.passive += sent.passive_at is not None
         figures.via_api += sent.passive_at is None
-        figures.twice += (len(sent.api) + (sent.passive_at is not None) > 1) and _repeats(sent, replies)
+        if (len(sent.api) + (sent.passive_at is not None) > 1) and _repeats(sent, replies):
+            figures.twice += 1
+            figures.examples.setdefault("twice", []).append(sent.msg_id)
         waits.append(min(answers) - sent.at)
     waits.sort()
     if waits:
@@ -212,13 +219,16 @@ def report(figures: Figures, log: list[SoakSent], replicas: int, users: int) -> 
           f"({sum(1 for s in log if s.extra_deliveries)} messages redelivered after an answer)")
     print(f"killed               {figures.killed or 'nothing'} (restarts seen: {figures.restarts})")
     print(f"answered             {figures.passive + figures.via_api}  (passive {figures.passive}, send API {figures.via_api})")
-    print(f"lost                 {figures.lost}")
-    print(f"answered twice       {figures.twice}")
+    print(f"lost                 {figures.lost}  ({figures.late} of them answered after {ANSWER_WITHIN:.0f} s, "
+          f"{figures.lost - figures.late} never)")
+    print(f"answered twice       {figures.twice}  (answers of a killed replica's stored turns sent again: {figures.resent})")
     print("turns per MsgId      " + ", ".join(f"{n} turn(s): {k}" for n, k in sorted(figures.turns_per_id.items())))
     print(f"interleaved turns    {figures.interleaved}")
     print("tickets per confirm  " + (", ".join(f"{n}: {k}" for n, k in sorted(figures.tickets_per_confirmation.items())) or "none"))
     print(f"time to answer       p50 {figures.p50:.2f} s   p99 {figures.p99:.2f} s")
     print(f"throughput           {figures.throughput:.1f} msg/s")
+    for failure, ids in figures.examples.items():
+        print(f"{failure:<20} e.g. MsgId {', '.join(ids[:5])}")
     print("zeros hold" if figures.zeros_hold() else "ZEROS DO NOT HOLD", flush=True)
 
 
@@ -262,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(users: int, messages: int, redeliver: float, kill_at: float, replicas: int, seed: int, keep: bool = False,
-        during: Callable[[dict], None] | None = None) -> tuple[Figures, list[SoakSent]]:
+        during: Callable[[dict], None] | None = None, extra_env: dict[str, str] | None = None,
+        ) -> tuple[Figures, list[SoakSent]]:
     """Start a cluster, play the load (then `during(state)`, while it still runs), stop it; the figures."""
     figures = Figures()
     server = FakePlatformServer()
@@ -271,7 +282,7 @@ def run(users: int, messages: int, redeliver: float, kill_at: float, replicas: i
         platform.on_send = sends
         channel = {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID, "WECHAT_ENCODING_AES_KEY": ENCODING_AES_KEY,
                    "WECHAT_APP_SECRET": "soak-secret", "WECHAT_API_BASE": server.base_url}
-        with running_cluster(replicas, channel, keep=keep) as cluster:
+        with running_cluster(replicas, {**channel, **(extra_env or {})}, keep=keep) as cluster:
             print(f"cluster of {replicas} replicas ready at {cluster.state['public_url']}", flush=True)
             scripts = scripts_for(users, messages, random.Random(seed))
             kill_after = int(kill_at * messages) if kill_at >= 0 else None
@@ -279,6 +290,8 @@ def run(users: int, messages: int, redeliver: float, kill_at: float, replicas: i
                                     kill_after, figures, cluster.database_url))
             time.sleep(2)  # the last send-API messages
             figures.restarts = sum(s["restarts"] for s in cluster.current_state()["servers"])
+            figures.resent = sum(log.read_text(errors="replace").count("its turn ran before its worker died")
+                                 for log in cluster.work.glob("rasa-*.log"))
             if during is not None:
                 during({**cluster.current_state(), "env": cluster.env})
             evaluate(log, sends, cluster.database_url, cluster.database_url, figures)

@@ -8,6 +8,10 @@ reply (done), `success` (in flight), or -- when the lease ran out without a repl
 worker died -- takes the claim over and runs the turn again (tickets are idempotent on the
 message id). A turn that raised gives its claim up.
 
+A push answered `success` before its turn finished is kept in the store until it is answered
+(kept_turns.py): if its worker dies, another worker takes the claim over once its lease ran out
+and runs it, since the platform will not deliver it again.
+
 `Answering` is mixed into callback.CallbackChannel, which provides the store, the settings,
 the guard, the admission, the clock and the platform's parsing.
 """
@@ -106,6 +110,9 @@ class Answering:
             self.in_background(self.deliver_later(job, user))
             raise
         if not done:
+            # `success` tells the platform not to deliver it again: keep the turn in the store
+            # first, so that another worker runs it if this one dies before it is answered.
+            await self.keep_for_later(push, claimed)
             self.in_background(self.deliver_later(job, user))
             return success()
         try:
@@ -118,23 +125,36 @@ class Answering:
         self, push: Push, user: str, reaction, on_new_message: Callable[[UserMessage], Awaitable[Any]],
         claimed: asyncio.Future, checked: Callable[[], Awaitable[None]],
     ) -> Outcome:
-        """Check, claim the message and run what answers it; `claimed` is set once the claim is decided."""
+        """Check and claim the message, then run what answers it; `claimed` is set once the claim is
+        decided (to the claim's key when this worker holds it, else None)."""
         key = message_id(push.fields)
         claim_key = f"{self.settings.receive_id}:{key}"
+        taken = False
         try:
             await checked()  # raises Rejected: a replayed signature with another body
             store = await self.store()
             taken = await store.claim(claim_key, self.lease_seconds)
         finally:
             if not claimed.done():
-                claimed.set_result(None)
+                claimed.set_result(claim_key if taken else None)
         if not taken:
             # Answered already: the platform retries only when our answer did not reach it in
             # time, so the same passive reply goes again. In flight (no reply yet): success.
             given = await store.load_reply(claim_key)
             logger.info("%s: message %s from %s already taken: answering %s", self.name(), key, masked_user(user),
                         "the same reply again" if given else "success")
+            if not given:  # the platform stops delivering it now: kept, in case its holder is dead
+                await self.keep_turn_of(push, claim_key)
             return Outcome([given] if given else [], None)
+        return await self.run_claimed(push, user, reaction, claim_key, on_new_message)
+
+    async def run_claimed(
+        self, push: Push, user: str, reaction, claim_key: str, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> Outcome:
+        """What answers a message this worker holds the claim of (renewed meanwhile): a canned or
+        refusing answer, or its turn."""
+        key = message_id(push.fields)
+        store = await self.store()
         self.in_background(self.keep_claimed(store, claim_key, asyncio.current_task()))
         try:
             async with self.admission.slot():

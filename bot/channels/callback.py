@@ -25,6 +25,7 @@ from bot.channels.admission import Admission
 from bot.channels.answering import SUCCESS, Answering, refusal
 from bot.channels.callback_checks import Push, PushChecks, Rejected, capped_body, query_of
 from bot.channels.delivery import Delivery, PlatformTextOutput
+from bot.channels.kept_turns import KeptTurns
 from bot.channels.platform_api import PlatformApi
 from bot.channels.settings import CallbackSettings, ChannelConfigError, channel_store_url, passive_reply_seconds
 from bot.channels.store import ChannelStore, open_channel_store
@@ -61,7 +62,7 @@ def knowledge():
     return load_knowledge(str(current_settings().knowledge_dir))
 
 
-class CallbackChannel(PushChecks, Answering, Delivery, InputChannel):
+class CallbackChannel(PushChecks, Answering, KeptTurns, Delivery, InputChannel):
     """Base of the two callback channels; subclasses authenticate and read their platform's pushes."""
 
     def __init__(
@@ -88,6 +89,7 @@ class CallbackChannel(PushChecks, Answering, Delivery, InputChannel):
         self._background: set[asyncio.Task] = set()
         self.undelivered: Counter = Counter()
         self.admission = admission or Admission()
+        self._resumer: asyncio.Task | None = None
 
     @classmethod
     @abstractmethod
@@ -136,6 +138,10 @@ class CallbackChannel(PushChecks, Answering, Delivery, InputChannel):
         return self._store
 
     async def close(self) -> None:
+        if self._resumer is not None:
+            self._resumer.cancel()
+            await asyncio.gather(self._resumer, return_exceptions=True)
+            self._resumer = None
         await self.drain(timeout=30)
         self.admission.close()
         if self._store is not None:
@@ -175,6 +181,12 @@ class CallbackChannel(PushChecks, Answering, Delivery, InputChannel):
                 return refusal(self.name(), exc)
             # The replay check waits for the store: it runs detached with the rest (see answer).
             return await self.answer(push, on_new_message, arrived, lambda: self.check_not_replayed(query, body))
+
+        @blueprint.listener("after_server_start")
+        async def resume_kept(app: Any, *_: Any) -> None:  # turns kept by a worker that died (kept_turns.py)
+            self.agent = getattr(app.ctx, "agent", None)
+            if self._resumer is None and self.api is not None and self.api.secret:
+                self._resumer = asyncio.ensure_future(self.resume_forever(on_new_message))
 
         @blueprint.listener("after_server_stop")
         async def close(*_: Any) -> None:

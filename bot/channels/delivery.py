@@ -141,11 +141,17 @@ class Delivery:
             if outcome.texts:
                 await self.send(user, outcome.texts)
             return
-        if not outcome.failed:
-            # Done even when the platform refuses the messages: the turn ran, a rerun would repeat it.
-            await (await self.store()).finish(outcome.claim_key)
+        store = await self.store()
         if outcome.texts:
+            # Sent before the claim is done: a worker dying in between leaves the claim to run out and
+            # the kept turn to be answered by another (kept_turns.py), rather than a done message
+            # that never reached its user. The claim gets a fresh lease for the send.
+            await store.renew(outcome.claim_key, self.lease_seconds)
             await self.send(user, outcome.texts, outcome.claim_key)
+        if not outcome.failed:
+            # Done even when the platform refused the messages: the turn ran, a rerun would repeat it.
+            await store.finish(outcome.claim_key)
+        await self.forget_kept(store, outcome.claim_key)  # answered (or told it failed): nobody runs it again
 
     def in_background(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)

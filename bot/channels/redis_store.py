@@ -1,10 +1,12 @@
 """The channel store on Redis: claims and signatures are SET NX with an expiry."""
 from __future__ import annotations
 
+import json
 import math
 import time
 
 from bot.channels.store import (
+    KEPT_TURN_TTL_SECONDS,
     OFFERED_OPTIONS_TTL_SECONDS,
     PASSIVE_REPLY_TTL_SECONDS,
     SEEN_MESSAGE_TTL_SECONDS,
@@ -110,6 +112,34 @@ class RedisChannelStore(ChannelStore):
             pipe.expire(key, window_seconds * 2)
             count, _ = await pipe.execute()
         return int(count)
+
+    # -- kept turns: a hash of message key -> JSON, and a sorted set by the time kept ------------
+
+    async def keep_turn(self, message_key: str, turn: dict) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(f"{self.prefix}:kept", message_key, json.dumps(turn, ensure_ascii=False))
+            pipe.zadd(f"{self.prefix}:kept_at", {message_key: time.time()})
+            await pipe.execute()
+
+    async def drop_turn(self, message_key: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(f"{self.prefix}:kept", message_key)
+            pipe.zrem(f"{self.prefix}:kept_at", message_key)
+            await pipe.execute()
+
+    async def kept_turns(self, limit: int) -> list[tuple[str, dict]]:
+        order = f"{self.prefix}:kept_at"
+        for stale in await self.redis.zrangebyscore(order, "-inf", time.time() - KEPT_TURN_TTL_SECONDS):
+            await self.drop_turn(stale.decode("utf-8"))
+        keys = [key.decode("utf-8") for key in await self.redis.zrange(order, 0, limit - 1)]
+        if not keys:
+            return []
+        states = await self.redis.mget([self._claim_key(key) for key in keys])
+        for key in [key for key, state in zip(keys, states) if state == DONE]:  # answered passively
+            await self.drop_turn(key)
+        keys = [key for key, state in zip(keys, states) if state != DONE]
+        stored = await self.redis.hmget(f"{self.prefix}:kept", keys) if keys else []
+        return [(key, json.loads(value)) for key, value in zip(keys, stored) if value is not None]
 
     async def close(self) -> None:
         await self.redis.close()

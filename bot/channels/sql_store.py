@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.pool import QueuePool
 
 from bot.channels.sql_counters import SqlRateCounters
+from bot.channels.sql_kept_turns import SqlKeptTurns, kept_turns_table
 from bot.channels.sql_tokens import SqlTokenCache
 from bot.channels.store import (
     OFFERED_OPTIONS_TTL_SECONDS,
@@ -88,7 +89,7 @@ def _sqlite_write_ahead_log(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-class SqlChannelStore(SqlTokenCache, SqlRateCounters, ChannelStore):
+class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, ChannelStore):
     """Claims and signatures are rows with a primary key: the database decides who was first."""
 
     def __init__(self, engine: Engine, table_prefix: str = "channel") -> None:
@@ -143,6 +144,7 @@ class SqlChannelStore(SqlTokenCache, SqlRateCounters, ChannelStore):
             Column("window_start", Float, nullable=False),
             Column("count", Integer, nullable=False),
         )
+        self.kept = kept_turns_table(metadata, table_prefix)
         _create_tables_racing_other_workers(metadata, engine)
         self._writes = 0
 

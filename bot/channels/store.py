@@ -9,7 +9,9 @@
 - the numbered options last shown to each user, so a typed "1" means what was shown;
 - the passive reply given to each message for a short while, so a redelivery whose first
   answer was lost on the way gets the same answer again, not silence and not a second turn;
-- per-sender counters for rate limits.
+- per-sender counters for rate limits;
+- the turns a worker answered `success` for and still has to run (kept turns): when that
+  worker dies, another finds them once their claim's lease runs out and runs them.
 
 SQL by default (SQLite under var/), PostgreSQL or Redis by URL (CHANNEL_STORE_URL); the two
 implementations are bot/channels/sql_store.py and bot/channels/redis_store.py.
@@ -28,6 +30,8 @@ SEEN_MESSAGE_TTL_SECONDS = 24 * 3600
 PASSIVE_REPLY_TTL_SECONDS = 60
 # A numbered list is answerable as long as the conversation lasts (domain.yml: 60-minute sessions).
 OFFERED_OPTIONS_TTL_SECONDS = 3600
+# A kept turn older than this is dropped: its claim is long done or its user long gone.
+KEPT_TURN_TTL_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,21 @@ class ChannelStore(ABC):
     @abstractmethod
     async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
         """Count one more event for `counter_key` in the current fixed window; returns the window's count."""
+
+    @abstractmethod
+    async def keep_turn(self, message_key: str, turn: dict) -> None:
+        """Keep what the turn of a claimed `message_key` needs (JSON-able) until `drop_turn`:
+        its worker answered `success`, so the platform will not deliver it again."""
+
+    @abstractmethod
+    async def drop_turn(self, message_key: str) -> None:
+        """Forget the kept turn of `message_key` (it ran and its answer went out)."""
+
+    @abstractmethod
+    async def kept_turns(self, limit: int) -> list[tuple[str, dict]]:
+        """Up to `limit` kept turns, oldest first, younger than KEPT_TURN_TTL_SECONDS (older ones
+        are dropped). A caller runs one only after claiming its message (`claim`): that succeeds
+        only when its worker's lease ran out."""
 
     async def close(self) -> None:
         """Release connections."""

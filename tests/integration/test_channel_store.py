@@ -39,6 +39,35 @@ async def exercise(store) -> None:
     assert await store.load_reply(key) == "答：你好]]>" and await store.load_reply(key + "-other") is None
     await exercise_claims(store)
     await exercise_signatures(store)
+    await exercise_kept_turns(store)
+
+
+async def exercise_kept_turns(store) -> None:
+    """A kept turn stays, oldest first, until dropped; keeping it again replaces it."""
+    first, second = (f"msg:kept:{name}:{secrets.token_hex(4)}" for name in ("first", "second"))
+    mine = lambda kept: [(key, turn) for key, turn in kept if key in (first, second)]  # noqa: E731
+    assert mine(await store.kept_turns(100)) == []
+    await store.keep_turn(first, {"fields": {"Content": "备案要多久"}, "xml": "<xml/>", "encrypted": False})
+    await asyncio.sleep(0.01)
+    await store.keep_turn(second, {"fields": {"Content": "二"}, "xml": "<xml/>", "encrypted": True})
+    assert [key for key, _ in mine(await store.kept_turns(100))] == [first, second]
+    assert mine(await store.kept_turns(100))[0][1]["fields"]["Content"] == "备案要多久"
+    await store.keep_turn(second, {"fields": {"Content": "二又"}, "xml": "<xml/>", "encrypted": True})
+    assert [turn["fields"]["Content"] for _, turn in mine(await store.kept_turns(100))] == ["备案要多久", "二又"]
+    await store.drop_turn(first)
+    await store.drop_turn(first)  # twice is harmless
+    assert [key for key, _ in mine(await store.kept_turns(100))] == [second]
+    await store.drop_turn(second)
+    assert mine(await store.kept_turns(100)) == []
+    # A kept turn whose message was answered (passively: done) is dropped when the turns are listed.
+    answered = f"msg:kept:answered:{secrets.token_hex(4)}"
+    assert await store.claim(answered, 30) is True
+    await store.keep_turn(answered, {"fields": {}, "xml": "<xml/>", "encrypted": False})
+    assert answered in dict(await store.kept_turns(100))  # in flight: still listed
+    await store.save_reply(answered, "答")
+    assert answered not in dict(await store.kept_turns(100))
+    await store.release(answered)
+    assert answered not in dict(await store.kept_turns(100))  # dropped for good, not just hidden
 
 
 async def exercise_claims(store) -> None:
@@ -264,3 +293,27 @@ def test_workers_with_pooled_sqlite_connections_claim_a_message_exactly_once(tmp
     assert sum(results) == len(keys)
     for store in stores:
         store.engine.dispose()
+
+
+def test_a_kept_turn_older_than_its_time_is_dropped(tmp_path, redis_url, monkeypatch):
+    import bot.channels.redis_store
+    import bot.channels.sql_kept_turns
+
+    for module in (bot.channels.redis_store, bot.channels.sql_kept_turns):
+        monkeypatch.setattr(module, "KEPT_TURN_TTL_SECONDS", 0.2)
+
+    async def run(store):
+        try:
+            key = f"msg:old:{secrets.token_hex(4)}"
+            await store.keep_turn(key, {"fields": {}, "xml": "<xml/>", "encrypted": False})
+            assert key in dict(await store.kept_turns(100))
+            await asyncio.sleep(0.3)
+            assert key not in dict(await store.kept_turns(100))
+            await store.keep_turn(key, {"fields": {}, "xml": "<xml/>", "encrypted": False})  # kept anew: fresh
+            assert key in dict(await store.kept_turns(100))
+            await store.drop_turn(key)
+        finally:
+            await store.close()
+
+    asyncio.run(run(open_channel_store(f"sqlite:///{tmp_path / 'channels.db'}")))
+    asyncio.run(run(open_channel_store(redis_url, prefix=f"test-channels-{secrets.token_hex(6)}")))
