@@ -13,6 +13,7 @@ from actions.common import entity_or_slot, knowledge, latest_intent, say
 from actions.guide import correct_recommendation, start_guide
 from actions.numbers import with_number_explanations
 from actions.rejection_help import rejection_without_order
+from actions.satisfaction import ask_after_answer
 from bot.content.knowledge import KnowledgeBase
 from bot.filing.answer_parsing import is_correction
 from bot.filing.cancellation import CANCEL_INTENTS, cancellation_asked
@@ -30,7 +31,8 @@ def answer_knowledge(kb: KnowledgeBase, tracker: Tracker) -> str:
 
 
 class ActionAnswerKnowledge(Action):
-    """Answers an intent whose reply is fixed text (why, how, greetings ...)."""
+    """Answers an intent whose reply is fixed text (why, how, greetings ...); a thanks or goodbye
+    after an answer then asks how satisfied the user is (actions/satisfaction.py)."""
 
     def name(self) -> str:
         return "action_answer_knowledge"
@@ -39,7 +41,7 @@ class ActionAnswerKnowledge(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         say(dispatcher, tracker, answer_knowledge(knowledge(), tracker))
-        return []
+        return ask_after_answer(tracker)
 
 
 def situation_for(intent: str, provider: str | None) -> Situation:

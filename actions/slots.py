@@ -21,11 +21,16 @@ RECOMMENDED_SCENARIO = "recommended_scenario"
 WALK_STEP = "walk_step"
 WALK_FACTS = "walk_facts"
 PENDING_QUERY = "pending_query"
+# The user's rating of the help (satisfaction_form), its optional reason (masked), and the
+# closed ticket being rated when an agent's ticket asks it. The analytics read the first two.
+SATISFACTION = "satisfaction"
+SATISFACTION_REASON = "satisfaction_reason"
+SATISFACTION_TICKET = "satisfaction_ticket"
 
 ALL = frozenset({
     CLOUDBASE_ENV, ORDER_ID, ICP_NUMBER, DOMAIN, TICKET_ID, CLOUD_PROVIDER, PROVINCE,
     FILING_GOAL, CHANGE_TARGET, CANCEL_TARGET, SUBJECT_FILED, FILED_WITH, WEBSITE_FILED, RECOMMENDED_SCENARIO,
-    WALK_STEP, WALK_FACTS, PENDING_QUERY,
+    WALK_STEP, WALK_FACTS, PENDING_QUERY, SATISFACTION, SATISFACTION_REASON, SATISFACTION_TICKET,
 })
 # Rasa's own: the slot a form is asking for.
 REQUESTED_SLOT = "requested_slot"

@@ -18,6 +18,7 @@ from actions.answers import answer_knowledge
 from actions.common import Reply, bot_texts_of_previous_turn, buttons, knowledge, latest_entity, latest_intent, say, send
 from actions.escalation import announce_redelivered_ticket, offering_ticket, open_ticket
 from actions.guide import correct_recommendation
+from actions.satisfaction import ask_at_walk_end
 from bot.filing.answer_parsing import says_still_broken, wants_to_leave
 
 STEP_SLOT = slots.WALK_STEP
@@ -59,12 +60,12 @@ _DONE = (SlotSet(STEP_SLOT, None),)
 
 
 def _retry_answered(key: str) -> StepAnswer:
-    """"Does it work now?": yes closes the walk with `key`, no offers a person."""
+    """"Does it work now?": yes closes the walk with `key` (and asks for a rating), no offers a person."""
 
     def answer(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any], yes: bool) -> list[EventType]:
         if yes:
             say(dispatcher, tracker, knowledge().walk(key))
-            return list(_DONE)
+            return [*_DONE, *ask_at_walk_end(tracker)]
         return offer_ticket(dispatcher, tracker, facts)
 
     return answer
@@ -89,7 +90,7 @@ def _resubmit_answered(dispatcher: CollectingDispatcher, tracker: Tracker, facts
         say(dispatcher, tracker, kb.walk("order_resubmit_steps", order_id=facts.get("order_id", "")))
     else:
         say(dispatcher, tracker, kb.walk("order_resubmit_declined"))
-    return list(_DONE)
+    return [*_DONE, *ask_at_walk_end(tracker)]  # the rejection is explained either way: the walk ends well
 
 
 def _quota_choice(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dict[str, Any], yes: bool) -> list[EventType]:
@@ -104,7 +105,8 @@ def _quota_choice(dispatcher: CollectingDispatcher, tracker: Tracker, facts: dic
         return offer_ticket(dispatcher, tracker, facts)
     else:
         say(dispatcher, tracker, kb.walk("walk_closed"))
-    return list(_DONE)
+        return list(_DONE)
+    return [*_DONE, *ask_at_walk_end(tracker)]  # a way forward was given: the walk ends well
 
 
 # Every step a walk can leave open, and what answers it (tests/integration/test_walks.py).

@@ -1,8 +1,9 @@
 """Writes data/rules/interruptions.yml: what each form does when the user says something else.
 
 Every form steps aside for a question on another topic, answers it and asks its own
-question again; asking for a person or saying goodbye leaves the form. Rasa needs one
-rule per (form, intent); this script writes them so they stay complete and alike.
+question again; asking for a person or saying goodbye leaves the form. The satisfaction
+question is only asked once: anything that is no rating leaves it and is answered as usual.
+Rasa needs one rule per (form, intent); this script writes them so they stay complete and alike.
 Run `python scripts/interruption_rules.py` after adding a form or an intent.
 """
 from __future__ import annotations
@@ -43,6 +44,10 @@ ANSWERED_IN_PASSING = {
 }
 # Intents that end the form before they are answered.
 LEAVING = {"request_human": "action_request_human", "goodbye": "action_answer_knowledge"}
+# A form whose question is never asked again: every other message leaves it, answered as usual
+# (the answers of data/rules/knowledge.yml, scenarios.yml, queries.yml and faq.yml).
+LEFT_FOR_ANY_MESSAGE = ("satisfaction_form",)
+USUAL_ANSWERS = {**ANSWERED_IN_PASSING, **LEAVING, "deny": "action_continue_walk"}
 # The form's own question or topic: its answer is read by the form, not interrupting it.
 OWN_TOPIC = {
     "scenario_form": {"first_filing", "access_filing", "add_website", "change_filing", "change_website",
@@ -65,6 +70,16 @@ def rules() -> list[dict]:
                 "steps": [{"intent": intent}, {"action": action}, {"action": form}, {"active_loop": form}],
             })
         for intent, action in LEAVING.items():
+            result.append({
+                "rule": f"{intent} leaves {form}",
+                "condition": [{"active_loop": form}],
+                "steps": [
+                    {"intent": intent}, {"action": "action_deactivate_loop"}, {"active_loop": None},
+                    {"action": action},
+                ],
+            })
+    for form in LEFT_FOR_ANY_MESSAGE:
+        for intent, action in USUAL_ANSWERS.items():
             result.append({
                 "rule": f"{intent} leaves {form}",
                 "condition": [{"active_loop": form}],

@@ -64,14 +64,16 @@ def render_page() -> str:
 
 
 def handoff_messages_after(tracker: Any, after: float) -> list[dict[str, Any]]:
-    """Bot messages the handoff put into the conversation (agent replies, the bot's return) after `after`."""
+    """Bot messages the handoff put into the conversation (agent replies, the bot's return, the
+    closed ticket's rating question with its buttons) after `after`."""
     if tracker is None:
         return []
     found = []
     for event in tracker.events:
         metadata = getattr(event, "metadata", None) or {}
         if getattr(event, "type_name", "") == "bot" and metadata.get("handoff") and event.timestamp > after:
-            found.append({"text": event.text, "at": event.timestamp, "agent": metadata.get("agent")})
+            buttons = (getattr(event, "data", None) or {}).get("buttons") or []
+            found.append({"text": event.text, "at": event.timestamp, "agent": metadata.get("agent"), "buttons": buttons})
     return found
 
 

@@ -10,6 +10,7 @@ from bot.console.ticket_clocks import clock_json
 from bot.settings import settings as current_settings
 from bot.ticketing.clock import iso
 from bot.ticketing.reply_clocks import ReplyClock
+from bot.ticketing.texts import console_text
 from bot.ticketing.views import EventView, MessageView, TicketView
 
 
@@ -28,6 +29,11 @@ def _fact_names(directory: str) -> FactNames:
 
 def _names() -> FactNames:
     return _fact_names(str(current_settings().knowledge_dir))
+
+
+def _rating_label(rating: str | None) -> str | None:
+    """满意 / 一般 / 不满意 for the agents (data/knowledge/console.yml)."""
+    return console_text(f"satisfaction_{rating}", current_settings().knowledge_dir) if rating else None
 
 
 def ticket_json(ticket: TicketView, full: bool = True, clock: ReplyClock | None = None) -> dict[str, Any]:
@@ -50,8 +56,11 @@ def ticket_json(ticket: TicketView, full: bool = True, clock: ReplyClock | None 
         "bot_paused": ticket.handoff_since is not None,
         "handoff_since": iso(ticket.handoff_since),
         "last_agent_reply_at": iso(ticket.last_agent_reply_at),
+        "satisfaction": ticket.satisfaction,  # satisfied / neutral / dissatisfied, or null: not rated
+        "satisfaction_label": _rating_label(ticket.satisfaction),
     }
     if full:
+        data["satisfaction_reason"] = ticket.satisfaction_reason
         data["description"] = ticket.description
         data["facts"] = ticket.facts
         data["fact_list"] = fact_list(ticket.facts, _names())

@@ -1,5 +1,7 @@
 """The learning loop for agents: the not-understood messages in groups, labelled or dismissed.
 
+The page /review (static/review.html + review.js, linked from the console's header) uses:
+
 - GET /api/review/groups?from=&to=&channel=&status=open|labelled|dismissed&sort=count|newest:
   {"from", "to", "channel", "status", "sort", "groups": [bot/learning/review.py Group.json]};
 - GET /api/review/labels: {"labels": [{"label", "kind": "intent"|"faq", "title"}]};
@@ -10,6 +12,8 @@ An unknown label is 400, an unknown group or message 404, each with the reason. 
 the time are recorded with the verdict (bot/learning/models.py).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -23,6 +27,8 @@ from bot.learning.labels import UnknownLabel, checked_label, domain_intents
 from bot.settings import settings
 from bot.ticketing.agents import AgentView
 from bot.ticketing.errors import InvalidInput
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def _faq(request: Request) -> dict:
@@ -123,15 +129,20 @@ async def dismiss_message(request: Request, agent: AgentView, event_id: str) -> 
     return await _answer(_decide_message, request, event_id, agent, True)
 
 
+async def review_page(request: Request) -> response.HTTPResponse:
+    return await response.file(STATIC_DIR / "review.html", mime_type="text/html; charset=utf-8")
+
+
 def review_blueprint() -> Blueprint:
-    blueprint = Blueprint("console_review", url_prefix="/api/review")
+    blueprint = Blueprint("console_review")
+    blueprint.add_route(review_page, "/review", methods=["GET"])
     for handler, uri, method in (
-        (list_groups, "/groups", "GET"),
-        (list_labels, "/labels", "GET"),
-        (label_group, "/groups/<group_id>/label", "POST"),
-        (dismiss_group, "/groups/<group_id>/dismiss", "POST"),
-        (label_message, "/messages/<event_id>/label", "POST"),
-        (dismiss_message, "/messages/<event_id>/dismiss", "POST"),
+        (list_groups, "/api/review/groups", "GET"),
+        (list_labels, "/api/review/labels", "GET"),
+        (label_group, "/api/review/groups/<group_id>/label", "POST"),
+        (dismiss_group, "/api/review/groups/<group_id>/dismiss", "POST"),
+        (label_message, "/api/review/messages/<event_id>/label", "POST"),
+        (dismiss_message, "/api/review/messages/<event_id>/dismiss", "POST"),
     ):
         blueprint.add_route(handler, uri, methods=[method])
     return blueprint

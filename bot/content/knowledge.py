@@ -89,6 +89,7 @@ class KnowledgeBase:
         self.escalation_messages: dict[str, str] = documents.get("escalation_messages", {})
         self.check_labels: dict[str, dict[str, str]] = documents.get("check_labels", {})
         self.rejections = {k: Rejection(**v) for k, v in documents.get("rejections", {}).items()}
+        self.satisfaction_messages: dict[str, Any] = documents.get("satisfaction_messages", {})
 
     @classmethod
     def load(cls, directory: Path) -> "KnowledgeBase":
@@ -177,6 +178,20 @@ class KnowledgeBase:
         titles = self.walk_messages.get(key)
         if not isinstance(titles, list):
             raise KnowledgeError(f"no walk buttons {key!r}")
+        return list(titles)
+
+    def satisfaction(self, key: str, **values: object) -> str:
+        """A text of the satisfaction question and its replies, rendered with `values`."""
+        template = self.satisfaction_messages.get(key)
+        if not isinstance(template, str):
+            raise KnowledgeError(f"no satisfaction message {key!r}")
+        return self.render(template, **values)
+
+    def satisfaction_buttons(self, key: str) -> list[str]:
+        """The quick replies of the satisfaction question (ratings) or of its reason (skip)."""
+        titles = self.satisfaction_messages.get(key)
+        if not isinstance(titles, list):
+            raise KnowledgeError(f"no satisfaction buttons {key!r}")
         return list(titles)
 
     def question(self, slot: str, again: bool = False) -> str:

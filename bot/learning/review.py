@@ -30,7 +30,7 @@ from bot.analytics.conversations import FALLBACK_ACTION, FALLBACK_INTENT, OUT_OF
 from bot.analytics.figures import Period
 from bot.analytics.models import AnalyticsConversation, AnalyticsEvent
 from bot.learning.models import DISMISSED, LABELLED, ReviewLabel
-from bot.learning.near_duplicates import char_ngrams, jaccard
+from bot.learning.near_duplicates import char_ngrams, jaccard, normalized
 from bot.nlu.text_normalization import normalize_for_nlu
 
 GROUP_SIMILARITY = 0.5
@@ -172,19 +172,30 @@ def verdicts_of(session: Session, event_ids: list[int]) -> dict[int, ReviewLabel
 
 
 def group_messages(messages: list[Message], threshold: float = GROUP_SIMILARITY) -> list[Group]:
-    """Near-duplicates together (module docstring); groups in the order they started."""
+    """Near-duplicates together (module docstring); groups in the order they started. The same
+    normalised text joins its group at once; otherwise only groups sharing a 3-gram are scored."""
     groups: list[Group] = []
+    by_text: dict[str, Group] = {}
+    by_gram: dict[str, list[int]] = {}  # gram -> indexes of the groups whose first message has it
     for message in sorted(messages, key=lambda m: m.id):
+        key = normalized(message.text)
+        if key in by_text:
+            by_text[key].messages.append(message)
+            continue
         grams = char_ngrams(message.text)
+        candidates = {index for gram in grams for index in by_gram.get(gram, ())}
         best, best_score = None, 0.0
-        for group in groups:
-            score = jaccard(grams, group.grams) if grams else 0.0
+        for index in sorted(candidates):
+            score = jaccard(grams, groups[index].grams)
             if score > best_score:
-                best, best_score = group, score
-        if best is not None and best_score >= threshold:
-            best.messages.append(message)
-        else:
-            groups.append(Group([message], grams))
+                best, best_score = groups[index], score
+        if best is None or best_score < threshold:
+            best = Group([], grams)
+            groups.append(best)
+            for gram in grams:
+                by_gram.setdefault(gram, []).append(len(groups) - 1)
+        best.messages.append(message)
+        by_text[key] = best
     return groups
 
 

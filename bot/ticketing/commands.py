@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.ticketing import delivery
 from bot.ticketing.clock import as_utc, utcnow
 from bot.ticketing.domain import actor_of, clean_text
+from bot.ticketing.errors import NotYourTicket
 from bot.ticketing.lifecycle import TicketStatus
 from bot.ticketing.masking import mask_text
 from bot.ticketing.models import MessageAuthor, Ticket, TicketMessage
@@ -162,6 +163,21 @@ def end_handoff(
         ended = uow.tickets.get(ticket_id, lock=True).end_handoff(actor, reason, now)
         uow.commit()
         return ended
+
+
+def rate_ticket(
+    uow: TicketingUnitOfWork, ticket_id: str, channel: str, sender_id: str, *,
+    rating: str | None = None, reason: str | None = None, now: datetime | None = None,
+) -> TicketView:
+    """Keep the user's rating of a finished ticket (and, later, its reason, masked); only its own user rates it."""
+    now = now or utcnow()
+    with uow:
+        ticket = uow.tickets.get(ticket_id, lock=True)
+        if (ticket.channel, ticket.sender_id) != (channel, sender_id):
+            raise NotYourTicket(f"ticket {ticket_id} belongs to another user")
+        ticket.rate(rating, mask_text(reason) if reason is not None else None, now)
+        uow.commit()
+        return ticket_view(ticket)
 
 
 def record_event(uow: TicketingUnitOfWork, ticket_id: str, actor: str, action: str, detail: str | None = None) -> None:

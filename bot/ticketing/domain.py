@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from bot.feedback.ratings import RATINGS
 from bot.ticketing.errors import IllegalTransition, InvalidInput, TicketConflict
 from bot.ticketing.lifecycle import FINAL_STATUSES, OPEN_STATUSES, TicketStatus, can_move
 
@@ -43,6 +44,8 @@ class TicketRules:
     handoff_since: datetime | None
     last_agent_reply_at: datetime | None
     updated_at: datetime
+    satisfaction: str | None
+    satisfaction_reason: str | None
 
     def record(self, actor: str, action: str, now: datetime, detail: str | None = None) -> None:
         raise NotImplementedError  # models.Ticket adds a TicketEvent
@@ -150,6 +153,19 @@ class TicketRules:
         self.handoff_since = None
         self.record(actor, reason, now)
         return True
+
+    def rate(self, rating: str | None, reason: str | None, now: datetime) -> None:
+        """The user's rating once the ticket is done (given first) and its reason (given after, masked)."""
+        if self.status not in FINAL_STATUSES:
+            raise IllegalTransition(f"ticket {self.id} is {self.status.label}: only a finished ticket is rated")
+        if rating is not None:
+            if rating not in RATINGS:
+                raise InvalidInput(f"rating must be one of {', '.join(RATINGS)}")
+            self.satisfaction = rating
+            self.record("user", "rated", now, rating)
+        if reason is not None:
+            self.satisfaction_reason = reason
+            self.record("user", "rating_reason", now, reason)
 
     def message_added(self, actor: str, now: datetime) -> None:
         """A message from the user's side: a reply to an agent's question (待反馈) reopens the work."""

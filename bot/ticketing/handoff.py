@@ -23,7 +23,7 @@ from bot.ticketing.agents import AgentView
 from bot.ticketing.clock import utcnow
 from bot.ticketing.delivery import DeliveryFailure
 from bot.ticketing.errors import InvalidInput
-from bot.ticketing.lifecycle import TicketStatus
+from bot.ticketing.lifecycle import FINAL_STATUSES, TicketStatus
 from bot.ticketing.rasa_conversations import DeliveryRefused, HandoffError, RasaConversations
 from bot.ticketing.texts import handoff_message
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
@@ -111,13 +111,20 @@ class HandoffDesk:
         return await self._db(commands.record_agent_reply, ticket_id, agent.id, text, delivery_status=delivery.SENT)
 
     async def change_status(self, ticket_id: str, agent: AgentView, status: TicketStatus) -> TicketView:
-        """Move the ticket; 已完成 / 已关闭 / back to 待响应 hand the conversation back to the bot."""
+        """Move the ticket; 已完成 / 已关闭 / back to 待响应 hand the conversation back to the bot.
+
+        A ticket that becomes 已完成 or 已关闭 asks its user to rate it (once per ticket, see
+        actions/satisfaction.py); the move stands whether or not the question got through.
+        """
         before = await self._db(queries.get_ticket, ticket_id)
         after = await self._db(commands.change_status, ticket_id, agent.id, status)
         if before.handoff_since is not None and after.handoff_since is None:
             key = "bot_resumed_resolved" if status == TicketStatus.RESOLVED else "bot_resumed"
             await self._resume(after, self._text(key, ticket_id=after.id), f"agent:{agent.name}")
             HANDOFFS.labels("returned").inc()
+        if before.status not in FINAL_STATUSES and after.status in FINAL_STATUSES:
+            await self._ask_rating(after, f"agent:{agent.name}")
+            after = await self._db(queries.get_ticket, ticket_id)
         return after
 
     async def release(self, ticket_id: str, agent: AgentView) -> TicketView:
@@ -219,6 +226,13 @@ class HandoffDesk:
             await self._db(commands.record_event, ticket.id, actor, "resume_failed", str(exc))
             raise
         await self._note_refused(ticket, actor, refused)
+
+    async def _ask_rating(self, ticket: TicketView, actor: str) -> None:
+        try:
+            await self.rasa.ask_ticket_rating(ticket.sender_id)
+        except HandoffError as exc:  # no rating for this ticket; the agent's move is done
+            logger.warning("could not ask the user of %s to rate it: %s", ticket.id, exc)
+            await self._db(commands.record_event, ticket.id, actor, "rating_not_asked", str(exc))
 
     async def _note_refused(self, ticket: TicketView, actor: str, refused: DeliveryFailure | None) -> None:
         """The bot is back but the user was not told (the platform refused the notice)."""

@@ -113,6 +113,10 @@ class Ticket(TicketRules, Base):
     updated_at = Column(DateTime, nullable=False)
     handoff_since = Column(DateTime)  # set while an agent holds the conversation (the bot is paused)
     last_agent_reply_at = Column(DateTime)
+    # The user's rating when the closed ticket asked for one (bot/feedback/ratings.py), and the
+    # optional reason, masked.
+    satisfaction = Column(String(16))
+    satisfaction_reason = Column(Text)
 
     assignee = relationship("Agent")
     messages = relationship("TicketMessage", back_populates="ticket", order_by="TicketMessage.id")

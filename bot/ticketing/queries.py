@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.ticketing import delivery
 from bot.ticketing.clock import as_utc, utcnow
 from bot.ticketing.errors import NotYourTicket, TicketNotFound
-from bot.ticketing.lifecycle import Severity, TicketStatus
+from bot.ticketing.lifecycle import FINAL_STATUSES, Severity, TicketStatus
 from bot.ticketing.masking import json_texts
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.views import MessageView, TicketView, message_view, ticket_view
@@ -90,6 +90,23 @@ def open_ticket_for_user(uow: TicketingUnitOfWork, channel: str, sender_id: str)
     with uow:
         ticket = uow.tickets.open_for_user(channel, sender_id, USER_TICKETS_SHOWN)
         return ticket_view(ticket) if ticket is not None else None
+
+
+RATING_ASKED = "satisfaction_asked"  # the history line of a ticket whose user was asked to rate it
+
+
+def ticket_to_rate(uow: TicketingUnitOfWork, channel: str, sender_id: str) -> TicketView | None:
+    """The ticket an agent just finished for this user, when its user was not asked to rate it yet.
+
+    The user's ticket changed last, if it is 已完成 / 已关闭, unrated and not asked: never an older one.
+    """
+    with uow:
+        ticket = uow.tickets.last_updated_for_user(channel, sender_id)
+        if ticket is None or ticket.status not in FINAL_STATUSES or ticket.satisfaction is not None:
+            return None
+        if any(event.action == RATING_ASKED for event in ticket.events):
+            return None
+        return ticket_view(ticket)
 
 
 def check_can_claim(uow: TicketingUnitOfWork, ticket_id: str, agent_id: int) -> TicketView:

@@ -14,6 +14,8 @@ from bot.settings import settings as current_settings
 from bot.ticketing.delivery import DeliveryFailure, parse_failure
 
 DEFAULT_RASA_URL = "http://localhost:5005"
+# The bot's action that asks the user of a just-closed ticket to rate it (actions/satisfaction.py).
+TICKET_RATING_ACTION = "action_ask_ticket_satisfaction"
 
 
 class HandoffError(RuntimeError):
@@ -101,6 +103,13 @@ class RasaConversations:
         await self.append_events(
             conversation_id, [{"event": "bot", "text": text, "metadata": {"handoff": "agent", "agent": agent}}]
         )
+
+    async def ask_ticket_rating(self, conversation_id: str) -> None:
+        """Run the bot's rating question in the conversation (Rasa's execute API); its message goes
+        out through the conversation's latest output channel, as an agent's does. The action itself
+        finds the ticket just closed and asks at most once per ticket."""
+        params = {**self._params, "output_channel": "latest"}
+        await self._request("POST", self._url(conversation_id, "execute"), json={"name": TICKET_RATING_ACTION}, params=params)
 
     async def tracker(self, conversation_id: str) -> dict[str, Any]:
         return await self._request("GET", self._url(conversation_id, "tracker"), params=self._params)

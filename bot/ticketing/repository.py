@@ -76,6 +76,15 @@ class TicketRepository:
         """The newest open ticket among the user's latest `among`."""
         return next((t for t in self.for_user(channel, sender_id, among) if t.is_open), None)
 
+    def last_updated_for_user(self, channel: str, sender_id: str) -> Ticket | None:
+        """The user's ticket changed last (the one an agent just closed, when one was)."""
+        return self.session.execute(
+            select(Ticket)
+            .where(Ticket.channel == channel, Ticket.sender_id == sender_id)
+            .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+            .limit(1)
+        ).scalars().first()
+
     def under_handoff(self) -> list[Ticket]:
         return list(self.session.execute(select(Ticket).where(Ticket.handoff_since.is_not(None))).scalars())
 

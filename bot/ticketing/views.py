@@ -50,6 +50,8 @@ class TicketView:
     updated_at: datetime
     handoff_since: datetime | None  # the bot is paused for this user while set
     last_agent_reply_at: datetime | None
+    satisfaction: str | None = None  # the user's rating of the closed ticket (bot/feedback/ratings.py)
+    satisfaction_reason: str | None = None  # masked
     transcript: tuple[MessageView, ...] = field(default=())
     events: tuple[EventView, ...] = field(default=())
 
@@ -108,6 +110,8 @@ def ticket_view(ticket: Ticket, full: bool = False) -> TicketView:
         updated_at=ticket.updated_at,
         handoff_since=ticket.handoff_since,
         last_agent_reply_at=ticket.last_agent_reply_at,
+        satisfaction=ticket.satisfaction,
+        satisfaction_reason=ticket.satisfaction_reason,
         transcript=tuple(message_view(m) for m in ticket.messages) if full else (),
         events=tuple(event_view(e) for e in ticket.events) if full else (),
     )

@@ -126,6 +126,32 @@ def test_an_agents_reply_appears_in_the_web_chat_without_a_reload(phone_page, co
     expect(page.locator(".bubble.bot").last).to_have_text("您好，我是客服小李，已经在看您的问题", timeout=15_000)
 
 
+def test_a_closed_tickets_rating_question_appears_with_its_buttons_and_a_click_rates(phone_page, console):
+    import httpx
+    from playwright.sync_api import expect
+
+    from tests.e2e.web_chat_helpers import agent_headers
+
+    page = phone_page
+    say_on_page(page, "转人工")
+    page.locator(".quick-replies button:not([disabled])").first.click()  # 需要
+    expect(page.locator("#typing")).to_have_count(0, timeout=60_000)
+    expect(page.locator(".bubble.bot").last).to_contain_text("TK-")
+    ticket_id = ticket_in(page.locator(".bubble.bot").last.inner_text())
+    headers = agent_headers(console)
+    closed = httpx.post(f"{console}/api/tickets/{ticket_id}/status", json={"status": "closed"}, headers=headers, timeout=30)
+    assert closed.status_code == 200, closed.text
+    expect(page.locator(".bubble.bot").last).to_contain_text("满意吗", timeout=15_000)  # polled, no reload
+    chips = page.locator(".quick-replies button:not([disabled])")
+    expect(chips).to_have_count(3)
+    chips.nth(1).click()  # 一般
+    expect(page.locator(".bubble.user").last).to_have_text("一般")
+    expect(page.locator("#typing")).to_have_count(0, timeout=60_000)
+    expect(page.locator(".bubble.bot").last).to_contain_text("感谢您的评价")
+    shown = httpx.get(f"{console}/api/tickets/{ticket_id}", headers=headers, timeout=30).json()
+    assert shown["satisfaction"] == "neutral"
+
+
 def test_the_page_gets_a_session_once_and_a_reload_continues_the_conversation(phone_page, servers_work):
     from playwright.sync_api import expect
 

@@ -1,6 +1,6 @@
 """A stand-in for the Rasa server's conversation API, for console tests that are not about Rasa.
 
-It records the events the console appends and serves trackers holding the user messages a
+It records the events the console appends (and the actions it runs) and serves trackers holding the user messages a
 test puts there. The real server is exercised by tests/e2e/test_handoff.py.
 
 `refuse_delivery(conversation, code, reason)` makes it answer as rasa/server.py does when the
@@ -27,6 +27,7 @@ def rasa_error_body(code: int, reason: str) -> dict:
 class RasaStub:
     def __init__(self) -> None:
         self.appended: list[tuple[str, list[dict], dict]] = []  # (conversation, events, query)
+        self.executed: list[tuple[str, str, dict]] = []  # (conversation, action name, query)
         self.user_events: dict[str, list[dict]] = {}
         self.failing = False
         self.refusals: dict[str, tuple[int, str]] = {}  # conversation -> (errcode, platform's reason)
@@ -74,6 +75,9 @@ class RasaStub:
                         return self._reply(500, rasa_error_body(*refusal))
                     stub.appended.append((conversation, events, query))
                     return self._reply(200, {"sender_id": conversation})
+                if tail == "execute":
+                    stub.executed.append((conversation, events.get("name"), query))
+                    return self._reply(200, {"tracker": {"sender_id": conversation}, "messages": []})
                 self._reply(404, {})
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -266,6 +266,48 @@ def test_resolving_resumes_the_bot(env: Env):
     assert "已完成" in env.stub.events_for(sender)[-1]["text"]
 
 
+def test_finishing_a_ticket_asks_its_user_to_rate_it_once(env: Env):
+    headers = env.login()
+    sender = f"user-{uuid.uuid4().hex[:8]}"
+    ticket_id = env.ticket(sender)
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/claim", headers=headers)
+    resolved = httpx.post(f"{env.base}/api/tickets/{ticket_id}/status", json={"status": "resolved"}, headers=headers)
+    assert resolved.status_code == 200 and resolved.json()["satisfaction"] is None
+    asked = [(name, query) for conversation, name, query in env.stub.executed if conversation == sender]
+    assert [name for name, _ in asked] == ["action_ask_ticket_satisfaction"]
+    assert asked[0][1]["output_channel"] == ["latest"]  # pushed like an agent's message (WeChat)
+    # 已完成 -> 已关闭 finishes nothing new: not asked again.
+    httpx.post(f"{env.base}/api/tickets/{ticket_id}/status", json={"status": "closed"}, headers=headers)
+    assert len([c for c, _, _ in env.stub.executed if c == sender]) == 1
+
+
+def test_the_rating_is_shown_in_the_tickets_json(env: Env):
+    headers = env.login()
+    sender = f"user-{uuid.uuid4().hex[:8]}"
+    ticket_id = env.ticket(sender)
+    closed = httpx.post(f"{env.base}/api/tickets/{ticket_id}/status", json={"status": "closed"}, headers=headers)
+    assert closed.status_code == 200
+    commands.rate_ticket(TicketingUnitOfWork(env.factory), ticket_id, "rest", sender, rating="dissatisfied",
+                         reason="等太久了，我电话13712345678")
+    shown = httpx.get(f"{env.base}/api/tickets/{ticket_id}", headers=headers).json()
+    assert shown["satisfaction"] == "dissatisfied" and shown["satisfaction_reason"] == "等太久了，我电话137****5678"
+    assert shown["satisfaction_label"] == "不满意"
+    listed = httpx.get(f"{env.base}/api/tickets", params={"q": ticket_id}, headers=headers).json()["tickets"]
+    assert [t["satisfaction"] for t in listed] == ["dissatisfied"] and "satisfaction_reason" not in listed[0]
+
+
+def test_a_rating_question_rasa_refuses_leaves_the_close_done(env: Env):
+    headers = env.login()
+    ticket_id = env.ticket()
+    env.stub.failing = True
+    try:
+        closed = httpx.post(f"{env.base}/api/tickets/{ticket_id}/status", json={"status": "closed"}, headers=headers)
+    finally:
+        env.stub.failing = False
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert closed.json()["events"][-1]["action"] == "rating_not_asked"
+
+
 def test_user_messages_during_the_handoff_reach_the_ticket(env: Env):
     headers = env.login()
     sender = f"user-{uuid.uuid4().hex[:8]}"

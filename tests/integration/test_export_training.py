@@ -53,6 +53,8 @@ def examples(path: Path) -> dict[str, str]:
 
 def test_labelled_messages_become_examples_and_the_rest_is_listed(labelled, tmp_path):
     out = tmp_path / "reviewed"
+    listed = export(labelled, out=out, dry_run=True)  # lists, writes and marks nothing
+    assert listed.path is None and not out.exists() and sum(map(len, listed.written.values())) == 4
     result = export(labelled, out=out)
     assert result.path is not None and result.path.parent == out and result.path.name.startswith("reviewed_")
     masked = next(t for texts in result.written.values() for t in texts if "138" in t)

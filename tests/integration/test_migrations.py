@@ -22,7 +22,7 @@ from bot.migrations import BASELINE_REVISION, alembic_config, current_revision, 
 from bot.storage.engines import make_engine, session_factory
 from bot.storage.schema import create_schema
 
-HEAD = "0009_review_labels"
+HEAD = "0010_ticket_satisfaction"
 
 
 def schema_differences(engine: Engine) -> list:

@@ -338,3 +338,17 @@ def test_every_link_used_in_the_texts_is_defined(kb: KnowledgeBase) -> None:
     used |= {s.link for s in kb.scenarios.values()}
 
     assert used - set(kb.links) == set()
+
+
+def test_every_satisfaction_text_renders_short_and_the_ratings_are_the_three_buttons(kb: KnowledgeBase) -> None:
+    from bot.feedback.ratings import RATINGS, read_rating
+
+    values = {"ticket_id": "TK-20261201-0001", "reason": "回答太笼统了" * 10}
+    for key, template in kb.satisfaction_messages.items():
+        if isinstance(template, str):
+            needed = set(_PLACEHOLDER.findall(template))
+            assert_fit_for_chat(kb.satisfaction(key, **{name: values[name] for name in needed}), f"satisfaction {key}")
+    buttons = kb.satisfaction_buttons("rating_buttons")
+    # Each button reads as its rating, in the order 1 / 2 / 3 stand for.
+    assert [read_rating(title).value for title in buttons] == list(RATINGS)
+    assert all(kb.satisfaction(f"thanks_{rating}") for rating in RATINGS)

@@ -168,6 +168,7 @@
         (data.messages || []).forEach(function (message) {
           handoffAfter = Math.max(handoffAfter, message.at);
           addText("bot", message.text);
+          if (message.buttons && message.buttons.length) { addButtons(message.buttons); }
         });
       })
       .catch(function () { /* offline for a moment: the next poll tries again */ })

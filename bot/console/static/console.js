@@ -8,6 +8,7 @@ const ACTION_LABELS = {
   released: "交还机器人", handoff_started: "暂停机器人", handoff_ended: "恢复机器人",
   auto_resumed: "超时未回复，机器人恢复", pause_failed: "暂停机器人失败", resume_failed: "恢复机器人失败",
   reply_not_delivered: "回复未送达", reply_failed: "回复发送失败", resume_notice_not_delivered: "恢复提示未送达",
+  satisfaction_asked: "请用户评价", rated: "用户评价", rating_reason: "不满意的原因", rating_not_asked: "未能请用户评价",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -137,6 +138,8 @@ function renderHead(t) {
   $("ticket-severity").textContent = t.severity_label;
   $("ticket-assignee").textContent = t.assignee || "未认领";
   $("ticket-paused").textContent = t.bot_paused ? "（机器人已暂停，由客服接待）" : "（机器人接待中）";
+  // The label comes from the API (data/knowledge/console.yml); the reason is in the history.
+  $("ticket-rating").textContent = t.satisfaction_label ? "用户评价：" + t.satisfaction_label : "";
   setClock($("ticket-waiting"), t, true);
   setWindow($("ticket-window"), t);
 }

@@ -1,0 +1,1 @@
+"""How users rate the help they got (satisfaction): reading a rating from what they typed."""
