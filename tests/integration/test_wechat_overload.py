@@ -123,3 +123,24 @@ async def test_a_worker_behind_without_an_app_secret_waits_for_the_passive_reply
         await channel.drain(timeout=10)
     assert user.reply_content(answered.text) == "答：每个IP可以备案几次"
     assert platform.sends() == []
+
+
+async def test_a_kept_reply_sent_through_the_api_by_a_late_redelivery_is_sent_once(store_url, platform):
+    # The passive answer was lost on the way; the redeliveries reach a worker that is behind, so the
+    # first sends the kept reply through the API, and a further one must not send a copy.
+    channel = busy_wechat(store_url, platform, max_turns=1)
+    bot = ScriptedBot(delay=0.8)
+    async with live_app([channel], bot) as base, httpx.AsyncClient(timeout=10) as client:
+        user = user_of(base)
+        xml = user.text("个人可以备案吗", new_msg_id())
+        first = await post(client, user.url, *user.push(xml))  # answered passively (the platform lost it)
+        answers = []
+        for _ in range(2):  # redelivered twice while another turn keeps the worker behind
+            slow = await fill(channel, client, base, 1)
+            answers.append(await post(client, user.url, *user.push(xml)))
+            await asyncio.gather(*slow)
+            await channel.drain(timeout=10)
+    assert user.reply_content(first.text) == "答：个人可以备案吗"
+    assert [a.text for a in answers] == [SUCCESS, SUCCESS]
+    assert [s.body["text"]["content"] for s in platform.sends()] == ["答：个人可以备案吗"]
+    assert [m.text for m in bot.received].count("个人可以备案吗") == 1
