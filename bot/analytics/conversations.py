@@ -17,8 +17,8 @@ FALLBACK_ACTION = "action_fallback"
 GUIDE_FORM, GUIDE_WALK, GUIDE_DONE_ACTION = "scenario_form", "guide", "action_recommend_scenario"
 # Run through the Rasa API when an agent closes a ticket: the conversation is that ticket's follow-up.
 TICKET_RATING_ACTION = "action_ask_ticket_satisfaction"
-# walk_facts of a ticket offer that no walk led to: not walks.
-NOT_WALKS = frozenset({"fallback", "request_human"})
+# walk_facts of a ticket offer that no walk led to (a fallback, 转人工, a dissatisfied rating): not walks.
+NOT_WALKS = frozenset({"fallback", "request_human", "satisfaction"})
 
 
 @dataclass
