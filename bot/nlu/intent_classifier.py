@@ -58,6 +58,8 @@ class CascadeIntentClassifier(GraphComponent, IntentClassifier):
             "embedding_weight": 3.0,
             # Below this top probability of the n-gram model the message is embedded.
             "cascade_threshold": 0.5,
+            # Also below it for the top label (a single FAQ answer): see IntentModel._sure.
+            "cascade_on_label": False,
             "retrieval_intent": "faq",
         }
 

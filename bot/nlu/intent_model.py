@@ -108,7 +108,7 @@ class IntentModel:
         unsure = []
         for i, row in enumerate(lexical):
             first = Prediction(self._ranked(self.lexical.classes_, row), embedded=False)
-            if first.intents()[0][1] >= self.config["cascade_threshold"]:
+            if self._sure(first):
                 predictions[i] = first
             else:
                 unsure.append(i)
@@ -117,6 +117,17 @@ class IntentModel:
             for i, row in zip(unsure, self.combined.predict_proba(joined)):
                 predictions[i] = Prediction(self._ranked(self.combined.classes_, row), embedded=True)
         return predictions  # type: ignore[return-value]
+
+    def _sure(self, prediction: Prediction) -> bool:
+        """Whether the lexical model may decide alone: its top intent, and its top label, are sure.
+
+        The label matters for the FAQ: `faq` can be sure (its answers summed) while no single
+        answer is, and the FAQ gate would then fall back on an in-scope question.
+        """
+        threshold = self.config["cascade_threshold"]
+        if prediction.intents()[0][1] < threshold:
+            return False
+        return not self.config.get("cascade_on_label") or prediction.labels[0][1] >= threshold
 
     @staticmethod
     def _ranked(classes, row) -> list[tuple[str, float]]:

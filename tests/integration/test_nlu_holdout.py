@@ -13,7 +13,10 @@ from scripts.nlu_report import near_duplicates
 
 HOLDOUT = Path(__file__).resolve().parents[1] / "nlu" / "holdout.yml"
 TRAINING = Path(__file__).resolve().parents[2] / "data" / "nlu"
-MIN_ACCURACY = 0.90
+# The model reached 0.973 (make holdout, 2026-12-01): a small margin below. An in-scope message
+# that falls back or reads as out of scope costs out-of-scope precision.
+MIN_ACCURACY = 0.96
+MIN_OUT_OF_SCOPE_PRECISION = 0.95
 # Either outcome is right for a message outside the assistant's scope.
 OUT_OF_SCOPE = {"out_of_scope", "nlu_fallback"}
 
@@ -50,7 +53,7 @@ def test_holdout_has_at_least_five_examples_per_intent():
     assert min(counts.values()) >= 5
 
 
-def test_intent_accuracy_on_the_holdout_is_at_least_ninety_percent(predictions):
+def test_intent_accuracy_on_the_holdout_meets_the_target(predictions):
     misses = []
     for (text, expected, _), parsed in zip(holdout_examples(), predictions):
         predicted = parsed["intent"]["name"]
@@ -61,6 +64,16 @@ def test_intent_accuracy_on_the_holdout_is_at_least_ninety_percent(predictions):
     print(f"\nholdout intent accuracy: {accuracy:.3f} ({len(predictions) - len(misses)}/{len(predictions)})")
     print("\n".join(misses))
     assert accuracy >= MIN_ACCURACY, "\n".join(misses)
+
+
+def test_out_of_scope_precision_on_the_holdout_meets_the_target(predictions):
+    flagged = [
+        (expected, parsed["intent"]["name"], text)
+        for (text, expected, _), parsed in zip(holdout_examples(), predictions)
+        if parsed["intent"]["name"] in OUT_OF_SCOPE
+    ]
+    wrong = [f"{expected} -> {predicted}: {text}" for expected, predicted, text in flagged if expected != "out_of_scope"]
+    assert 1 - len(wrong) / len(flagged) >= MIN_OUT_OF_SCOPE_PRECISION, "\n".join(wrong)
 
 
 def test_faq_answers_on_the_holdout_are_right_or_withheld(predictions):

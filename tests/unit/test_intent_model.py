@@ -68,3 +68,24 @@ def test_a_model_saved_and_loaded_scores_column_major_with_the_same_probabilitie
     reference.coef_ = np.ascontiguousarray(loaded.lexical.coef_)
     grams = loaded.vectorizer.transform(["个人备案要多久", "你好谢谢", "今天天气"])
     assert np.array_equal(loaded.lexical.predict_proba(grams), reference.predict_proba(grams))
+
+
+def test_a_sure_faq_whose_answers_are_split_is_embedded_when_the_cascade_looks_at_the_label():
+    """`faq` summed over its answers can be sure while no answer is: the FAQ gate would fall back."""
+    texts = ["备案要多久", "备案审核几天", "备案多久能好", "备案审核多长时间", "你好", "您好啊"]
+    labels = ["faq/duration", "faq/review_schedule", "faq/duration", "faq/review_schedule", "greet", "greet"]
+    embedded: list[str] = []
+
+    def embed(batch):
+        embedded.extend(batch)
+        return np.ones((len(batch), 4), dtype=np.float32) / 2
+
+    config = dict(min_ngram=1, max_ngram=3, lexical_c=1, combined_c=1, embedding_weight=1.0, cascade_threshold=0.6)
+    model = IntentModel.train(texts, labels, embed, config)
+    (by_intent,) = model.predict(["备案审核"], embed)
+    assert by_intent.intents()[0][0] == "faq" and by_intent.intents()[0][1] >= 0.6
+    assert by_intent.labels[0][1] < 0.6 and not by_intent.embedded
+    embedded.clear()
+    model.config = {**config, "cascade_on_label": True}
+    (by_label,) = model.predict(["备案审核"], embed)
+    assert by_label.embedded and embedded == ["备案审核"]
