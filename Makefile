@@ -139,7 +139,7 @@ rasa-test: install
 	$(PY) scripts/train_if_needed.py
 	$(RASA) test core --stories tests/stories --model models --fail-on-prediction-errors --out results/core
 
-# Figures on both NLU holdouts (tests/nlu/holdout.yml, tests/nlu/realistic.yml); ARGS="--misses" lists the misses.
+# Figures on the NLU holdouts (tests/nlu/holdout.yml, realistic.yml, fresh.yml); ARGS="--misses" lists the misses.
 holdout: install-dev
 	$(PY) scripts/train_if_needed.py
 	$(PY) -W ignore scripts/nlu_report.py $(ARGS)
