@@ -7,7 +7,6 @@ time and the WeChat 48-hour window counting on the page, new tickets announced w
 """
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,40 +18,15 @@ import pytest
 
 from bot.console.canned_replies import catalogue
 from bot.settings import settings
-from bot.storage.engines import make_engine, session_factory
-from bot.storage.schema import create_schema
 from bot.ticketing import opening, queries
-from bot.ticketing.agents import add_agent
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import bind_to_demo_account, rest_tracker_id, running_console
-from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
+from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD, agent_database
 from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
 from tests.integration.rasa_stub import RasaStub
-from tests.service_fixtures import service_unavailable
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def chromium() -> Path:
-    """Debian's chromium; autouse at session scope so a missing browser skips before any server starts."""
-    if not CHROMIUM.exists():
-        service_unavailable(f"Chromium not found at {CHROMIUM} (make test and make test-e2e add Debian's chromium)")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: Path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        service_unavailable(f"playwright is not installed: {exc}")
-    # The sync API runs an event loop in this thread while it is open: close it with the module.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
+# A missing browser skips before the session's servers start (they come before module fixtures).
+pytestmark = pytest.mark.usefixtures("chromium")
 
 
 def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console, api_params):
@@ -102,11 +76,7 @@ def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console
 
 def test_a_reply_the_platform_refuses_shows_as_not_delivered_with_why(browser, tmp_path: Path):
     # Rasa here is the stand-in answering as rasa/server.py does when the WeChat channel raises (45015).
-    url = f"sqlite:///{tmp_path / 'filing.db'}"
-    engine = make_engine(url)
-    create_schema(engine)
-    factory = session_factory(engine)
-    add_agent(factory, AGENT_NAME, AGENT_PASSWORD)
+    url, engine, factory = agent_database(tmp_path)
     sender = "wx-openid-silent-for-3-days"
     ticket_id = opening.open_ticket(TicketingUnitOfWork(factory), channel="wechat", sender_id=sender, source_message_id="m-1",
                                     title="转人工", category="request_human",
@@ -149,11 +119,7 @@ class StubDesk:
 
 @contextmanager
 def stub_desk(tmp_path: Path) -> Iterator[StubDesk]:
-    url = f"sqlite:///{tmp_path / 'filing.db'}"
-    engine = make_engine(url)
-    create_schema(engine)
-    factory = session_factory(engine)
-    add_agent(factory, AGENT_NAME, AGENT_PASSWORD)
+    url, engine, factory = agent_database(tmp_path)
     try:
         with RasaStub() as stub, running_console(tmp_path, url, stub.url) as base:
             yield StubDesk(base, factory, stub)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,18 +20,14 @@ from bot.analytics.ingest import clarify_marker
 from bot.bootstrap import container
 from bot.console.dashboard import ECHARTS_FILE, ECHARTS_ROUTE
 from bot.http_headers import CONTENT_SECURITY_POLICY
-from bot.storage.engines import make_engine, session_factory
-from bot.storage.schema import create_schema
 from bot.ticketing import opening
-from bot.ticketing.agents import add_agent
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import running_console
 from tests.analytics_helpers import SHANGHAI, Script
-from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
+from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD, agent_database
 from tests.integration.rasa_stub import RasaStub
 from tests.service_fixtures import service_unavailable
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 HEADLINE = ("conversations", "user_turns", "resolution_rate", "handoff_rate", "no_answer_rate", "tickets_opened")
 
 
@@ -60,31 +55,12 @@ def conversations() -> list[Script]:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        service_unavailable(f"Chromium not found at {CHROMIUM} (make test and make test-e2e add Debian's chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        service_unavailable(f"playwright is not installed: {exc}")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def dashboard(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     """The console over a database holding the scripted conversations; its base URL and an agent's auth header."""
     if not ECHARTS_FILE.is_file():
         service_unavailable(f"ECharts not installed at {ECHARTS_FILE} (make install runs npm ci; needs npm)")
     work = tmp_path_factory.mktemp("dashboard")
-    url = f"sqlite:///{work / 'filing.db'}"
-    engine = make_engine(url)
-    create_schema(engine)
-    factory = session_factory(engine)
-    add_agent(factory, AGENT_NAME, AGENT_PASSWORD)
+    url, engine, factory = agent_database(work)
     broker_url = f"sqlite:///{work / 'events.db'}"
     broker = sql_event_broker(broker_url)
     for script in conversations():
