@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -35,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.local_secrets import local_secret  # noqa: E402
 from scripts.run_proxy import nginx_binary, render_main, render_site  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/test?options=-csearch_path%3Dassistant_cluster"
@@ -141,22 +141,6 @@ def render_nginx(layout: Layout, prefix: Path) -> str:
     return render_main(prefix, site, blocks, worker_connections=2048)
 
 
-def secret(name: str, env: dict[str, str]) -> str:
-    """The secret `make run` uses: the environment's, else var/secrets/<file> (made once, mode 0600)."""
-    variable = name.upper()
-    if env.get(variable):
-        return env[variable]
-    path = ROOT / "var" / "secrets" / name
-    if not path.exists() or not path.read_text().strip():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-            handle.write(secrets.token_urlsafe(32) + "\n")
-        tmp.replace(path)
-    path.chmod(0o600)
-    return path.read_text().strip()
-
-
 def prepare_postgres_schema(url: str) -> None:
     """Create the schema a `search_path` option names, when the database lacks it."""
     from sqlalchemy import create_engine, text
@@ -230,10 +214,10 @@ class Cluster:
         env.setdefault("LOCK_STORE_URL", DEFAULT_REDIS)
         env.setdefault("CHANNEL_STORE_URL", DEFAULT_REDIS)
         env.setdefault("EVENT_BROKER_URL", DEFAULT_EVENTS)
-        env["RASA_API_TOKEN"] = secret("rasa_api_token", env)
-        env["ACTION_SERVER_TOKEN"] = secret("action_server_token", env)
-        env["WEBCHAT_SESSION_SECRET"] = secret("webchat_session_secret", env)
-        env["METRICS_TOKEN"] = secret("metrics_token", env)
+        env["RASA_API_TOKEN"] = local_secret("RASA_API_TOKEN", env)
+        env["ACTION_SERVER_TOKEN"] = local_secret("ACTION_SERVER_TOKEN", env)
+        env["WEBCHAT_SESSION_SECRET"] = local_secret("WEBCHAT_SESSION_SECRET", env)
+        env["METRICS_TOKEN"] = local_secret("METRICS_TOKEN", env)
         env["RASA_SERVER_URL"] = f"http://127.0.0.1:{self.layout.api_port}"
         return env
 
