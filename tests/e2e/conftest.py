@@ -1,19 +1,15 @@
 """The real action server and Rasa server (REST channel) on free local ports."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
 
 from scripts.fake_wechat_platform import FakePlatform, FakePlatformServer
 from scripts.local_servers import Servers, bind_to_demo_account, rest_tracker_id, running_servers
 from tests.channel_helpers import APP_ID, CORP_ID, ENCODING_AES_KEY, TOKEN
-from tests.service_fixtures import service_unavailable
 
 # Distinct values, so a test can tell they never reach a log.
 WECHAT_APP_SECRET, WECOM_SECRET = "e2e-app-secret-Kq7v", "e2e-corp-secret-Wd3m"
@@ -97,19 +93,13 @@ def stranger_chat(rest_server: str):
 AGENT_NAME, AGENT_PASSWORD = "e2e-agent", "e2e-agent-password"
 
 
-def agent_database(folder: Path) -> tuple[str, Engine, sessionmaker]:
-    """A new SQLite filing core in `folder` with one agent account (AGENT_NAME / AGENT_PASSWORD):
-    its URL, engine (dispose it) and session factory."""
-    from bot.storage.engines import make_engine, session_factory
-    from bot.storage.schema import create_schema
-    from bot.ticketing.agents import add_agent
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for one test module (tests/e2e/browser_helpers.py)."""
+    from tests.e2e.browser_helpers import launched_browser
 
-    url = f"sqlite:///{folder / 'filing.db'}"
-    engine = make_engine(url)
-    create_schema(engine)
-    factory = session_factory(engine)
-    add_agent(factory, AGENT_NAME, AGENT_PASSWORD)
-    return url, engine, factory
+    with launched_browser() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="session")
@@ -127,29 +117,3 @@ def console(servers: Servers) -> Iterator[str]:
     engine.dispose()
     with running_console(work, db_url, rasa_url, {"HANDOFF_CHECK_SECONDS": "1"}, rasa_token=servers.api_token) as base:
         yield base
-
-
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    """Debian's chromium (no browser build is ever downloaded), or a skip with the reason."""
-    if not CHROMIUM.exists():
-        service_unavailable(f"Chromium not found at {CHROMIUM} (make test and make test-e2e add Debian's chromium)")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: Path):
-    """Headless Chromium driven by Playwright, one per test module."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        service_unavailable(f"playwright is not installed: {exc}")
-    # The sync API runs an event loop in this thread while it is open: close it with the module.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()

@@ -17,7 +17,9 @@ from bot.ticketing.clock import utcnow
 from bot.ticketing.models import AgentSession
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import running_console
-from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD, agent_database
+from tests.analytics_helpers import ingested_database
+from tests.e2e.browser_helpers import log_in, new_page
+from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.integration.rasa_stub import RasaStub
 
 PAGES = {"/": "客服工作台", "/dashboard": "数据看板", "/review": "待学习"}
@@ -51,7 +53,8 @@ class Desk:
 def desk(tmp_path_factory) -> Iterator[Desk]:
     """A console over its own SQLite file with one open ticket and two agents."""
     work = tmp_path_factory.mktemp("console-pages")
-    url, engine, factory = agent_database(work)
+    url, engine, factory = ingested_database(work, [])  # no conversations: the figures are zeros
+    add_agent(factory, AGENT_NAME, AGENT_PASSWORD)
     add_agent(factory, "other-agent", "other-agent-password")
     ticket_id = opening.open_ticket(TicketingUnitOfWork(factory), channel="rest", sender_id="pages-user",
                                     source_message_id="pages-m", title="转人工", category="request_human",
@@ -64,23 +67,15 @@ def desk(tmp_path_factory) -> Iterator[Desk]:
 
 
 def logged_in(browser, base: str, shown: Page):
-    """The page, logged in on its own form; script errors collect in `page.problems`."""
-    page = browser.new_page()
-    page.set_default_timeout(20_000)
-    page.problems = []
-    # The browser logs each 401 as "Failed to load resource": expected here, not a script error.
-    page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
-            and page.problems.append(m.text))
-    page.on("pageerror", lambda error: page.problems.append(str(error)))
-    page.goto(base + shown.path)
-    log_in(page, shown)
+    """The page, logged in on its own form; script errors collect in `page.problems` (not the
+    browser's "Failed to load resource" for each 401: expected here)."""
+    page = new_page(browser)
+    log_in(page, base, shown.path)
+    logged_in_view(page, shown)
     return page
 
 
-def log_in(page, shown: Page) -> None:
-    page.fill("#login-name", AGENT_NAME)
-    page.fill("#login-password", AGENT_PASSWORD)
-    page.click("#login-button")
+def logged_in_view(page, shown: Page) -> None:
     page.wait_for_selector(f"#{shown.view}:not([hidden])")
     page.wait_for_selector(f"#who:has-text('{AGENT_NAME}')")
 
@@ -116,7 +111,10 @@ def test_a_session_that_expires_mid_use_shows_the_login_again_and_a_new_login_ca
     assert page.is_hidden(f"#{shown.view}") and page.is_hidden("#logout-button") and page.inner_text("#who") == ""
     assert page.evaluate("sessionStorage.getItem('console-token')") is None
 
-    log_in(page, shown)  # the same tab carries on, with nothing of the refusal left on the page
+    page.fill("#login-name", AGENT_NAME)  # the same tab carries on, with nothing of the refusal left on the page
+    page.fill("#login-password", AGENT_PASSWORD)
+    page.click("#login-button")
+    logged_in_view(page, shown)
     asked_again(page, shown, 200)
     assert page.is_visible(f"#{shown.view}") and page.inner_text(f"#{shown.error_box}") == ""
     assert page.problems == []

@@ -14,17 +14,15 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from bot.analytics.broker import sql_engine, sql_event_broker
-from bot.analytics.consume import catch_up_sql
-from bot.analytics.ingest import clarify_marker
-from bot.bootstrap import container
 from bot.console.dashboard import ECHARTS_FILE, ECHARTS_ROUTE
 from bot.http_headers import CONTENT_SECURITY_POLICY
 from bot.ticketing import opening
+from bot.ticketing.agents import add_agent
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import running_console
-from tests.analytics_helpers import SHANGHAI, Script
-from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD, agent_database
+from tests.analytics_helpers import SHANGHAI, Script, ingested_database
+from tests.e2e.browser_helpers import log_in, new_page
+from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.integration.rasa_stub import RasaStub
 from tests.service_fixtures import service_unavailable
 
@@ -60,14 +58,8 @@ def dashboard(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     if not ECHARTS_FILE.is_file():
         service_unavailable(f"ECharts not installed at {ECHARTS_FILE} (make install runs npm ci; needs npm)")
     work = tmp_path_factory.mktemp("dashboard")
-    url, engine, factory = agent_database(work)
-    broker_url = f"sqlite:///{work / 'events.db'}"
-    broker = sql_event_broker(broker_url)
-    for script in conversations():
-        for body in script.published():
-            broker.publish(body)
-    reader = sql_engine(broker_url)
-    catch_up_sql(reader, factory, clarify_marker(container().knowledge.messages))
+    url, engine, factory = ingested_database(work, conversations())
+    add_agent(factory, AGENT_NAME, AGENT_PASSWORD)
     opening.open_ticket(TicketingUnitOfWork(factory), channel="webchat", sender_id="webchat:c", source_message_id="c-1",
                         title="转人工", category="request_human", description="用户要求人工",
                         now=day("11-20", 12).astimezone(timezone.utc).replace(tzinfo=None))  # c's ticket
@@ -76,8 +68,6 @@ def dashboard(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
             token = httpx.post(f"{base}/api/login", json={"name": AGENT_NAME, "password": AGENT_PASSWORD}).json()["token"]
             yield base, {"Authorization": f"Bearer {token}"}
     finally:
-        reader.dispose()
-        broker.engine.dispose()
         engine.dispose()
 
 
@@ -107,18 +97,10 @@ def expected_headline(figures: dict) -> dict[str, str]:
 
 def open_dashboard(browser, base: str, block_charts: bool = False):
     """The dashboard, logged in on its own form; script errors and CSP refusals collect in `page.problems`."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1600})
-    page.set_default_timeout(20_000)
-    page.problems = []
-    page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
-            and page.problems.append(m.text))
-    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    page = new_page(browser, viewport={"width": 1280, "height": 1600})
     if block_charts:  # as where npm was missing: the route answers 404
         page.route("**" + ECHARTS_ROUTE, lambda route: route.fulfill(status=404, body="not installed"))
-    page.goto(base + "/dashboard")
-    page.fill("#login-name", AGENT_NAME)
-    page.fill("#login-password", AGENT_PASSWORD)
-    page.click("#login-button")
+    log_in(page, base, "/dashboard")
     page.wait_for_selector("#dashboard-view:not([hidden])")
     page.wait_for_selector("#headline[data-drawn]", state="attached")
     return page

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.learning.models import ReviewLabel
 from bot.ticketing.agents import add_agent
 from scripts.local_servers import running_console
+from tests.e2e.browser_helpers import log_in, new_page
 from tests.integration.rasa_stub import RasaStub
 from tests.learning_helpers import NEAR_DOMAIN, UNCLEAR, UNCLEAR_SHORT, scripted_database
 
@@ -13,12 +14,8 @@ def test_an_agent_labels_a_group_and_dismisses_another(browser, tmp_path):
     url, engine, factory = scripted_database(tmp_path)
     add_agent(factory, "dora", "review-password-1")
     with RasaStub() as stub, running_console(tmp_path, url, stub.url) as base:
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        page.goto(base + "/")
-        page.fill("#login-name", "dora")
-        page.fill("#login-password", "review-password-1")
-        page.click("#login-button")
+        page = new_page(browser)
+        log_in(page, base, name="dora", password="review-password-1")
         page.wait_for_selector("#who:has-text('dora')")
         page.click("#review-link")  # the console's header leads to the review page, logged in
         page.wait_for_selector("#review-view:not([hidden])")
