@@ -70,7 +70,9 @@ def logged_in(browser, base: str, shown: Page):
     """The page, logged in on its own form; script errors collect in `page.problems` (not the
     browser's "Failed to load resource" for each 401: expected here)."""
     page = new_page(browser)
-    log_in(page, base, shown.path)
+    # Until the first load is answered: a session that ends before it would hide the view under the button.
+    with page.expect_response(lambda r: shown.asks in r.url and r.status == 200):
+        log_in(page, base, shown.path)
     logged_in_view(page, shown)
     return page
 
