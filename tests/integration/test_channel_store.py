@@ -183,7 +183,7 @@ def test_workers_starting_together_on_postgres_all_open_the_store(postgres_url):
         assert sum(store._claim("msg:first", 30) for store in stores) == 1
         with stores[0].engine.begin() as connection:
             for table in ("message_claims", "used_signatures", "token_leases", "access_tokens", "offered_options",
-                          "passive_replies", "rate_counters"):
+                          "passive_replies", "rate_windows"):
                 connection.exec_driver_sql(f"DROP TABLE {prefix}_{table}")
         for store in stores:
             store.engine.dispose()
