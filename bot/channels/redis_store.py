@@ -61,6 +61,13 @@ class RedisChannelStore(ChannelStore):
         lease_ms = max(1, int(lease_seconds * 1000))
         return bool(await self.redis.eval(_RENEW_IN_FLIGHT, 1, self._claim_key(message_key), IN_FLIGHT, lease_ms))
 
+    async def renew_many(self, message_keys: list[str], lease_seconds: float) -> None:
+        lease_ms = max(1, int(lease_seconds * 1000))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for message_key in message_keys:
+                pipe.eval(_RENEW_IN_FLIGHT, 1, self._claim_key(message_key), IN_FLIGHT, lease_ms)
+            await pipe.execute()
+
     async def finish(self, message_key: str) -> None:
         await self.redis.set(self._claim_key(message_key), DONE, ex=SEEN_MESSAGE_TTL_SECONDS)
 

@@ -198,6 +198,20 @@ class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, ChannelStore
     async def renew(self, message_key: str, lease_seconds: float) -> bool:
         return await asyncio.to_thread(self._renew, message_key, lease_seconds)
 
+    def _renew_many(self, message_keys: list[str], lease_seconds: float) -> None:
+        claims = self.claims
+        with self.engine.begin() as connection:
+            for start in range(0, len(message_keys), 500):  # SQLite's bound-parameter limit
+                connection.execute(
+                    update(claims)
+                    .where(claims.c.message_key.in_(message_keys[start:start + 500]), claims.c.state == IN_FLIGHT)
+                    .values(until=time.time() + lease_seconds)
+                )
+
+    async def renew_many(self, message_keys: list[str], lease_seconds: float) -> None:
+        if message_keys:
+            await asyncio.to_thread(self._renew_many, message_keys, lease_seconds)
+
     def _mark_done(self, connection, message_key: str, now: float) -> None:
         claims = self.claims
         values = {"state": DONE, "until": now + SEEN_MESSAGE_TTL_SECONDS}

@@ -55,6 +55,11 @@ class ChannelStore(ABC):
     async def renew(self, message_key: str, lease_seconds: float) -> bool:
         """Extend an in-flight claim whose turn is still running; False when it is no longer in flight."""
 
+    async def renew_many(self, message_keys: list[str], lease_seconds: float) -> None:
+        """Extend several in-flight claims at once (a worker's whole queue); the stores do it in one round trip."""
+        for message_key in message_keys:
+            await self.renew(message_key, lease_seconds)
+
     @abstractmethod
     async def finish(self, message_key: str) -> None:
         """Mark `message_key` done (its answer went out): no redelivery runs it again for a day."""
