@@ -55,7 +55,7 @@ def utc(at: datetime) -> datetime:
 
 def add_tickets(factory) -> None:
     def ticket(tid: str, channel: str, created: datetime) -> Ticket:
-        return Ticket(id=tid, channel=channel, sender_id=f"{channel}:x", source_message_id=tid, title="t", category="c",
+        return Ticket(id=tid, channel=channel, sender_id=f"{channel}:{tid}", source_message_id=tid, title="t", category="c",
                       description="d", facts={}, severity=Severity.NORMAL, status=TicketStatus.PENDING,
                       created_at=utc(created), updated_at=utc(created))
 
