@@ -608,6 +608,29 @@ async def test_a_message_whose_worker_died_after_claiming_is_answered_once_after
     assert [(s.body["touser"], s.body["text"]["content"]) for s in platform.sends()] == [(user.openid, "答：每个IP可以备案几次")]
 
 
+async def test_a_worker_whose_renewals_come_late_never_takes_its_own_turn_over(store_url, platform):
+    # Under load (300 users on one server) a renewal round could land after the lease ran out;
+    # the same worker's round of the kept turns then took its own turn "from a dead worker" and
+    # ran it a second time. A worker is alive to itself: the claims it holds are never orphans.
+    bot = ScriptedBot(delay=1.5)
+    channel = wechat(store_url, platform, passive=0.1, lease_seconds=0.6)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        store = await channel.store()
+        on_time = store.renew_many
+
+        async def late(keys, lease_seconds):  # the store's threads are all busy: this round is 2 s late
+            await asyncio.sleep(2.0)
+            await on_time(keys, lease_seconds)
+
+        store.renew_many = late
+        user = plain_user(base)
+        assert (await post(client, user.url, *user.push(user.text("每个IP可以备案几次", new_msg_id())))).text == SUCCESS
+        await asyncio.sleep(1.8)  # the lease ran out long ago, and rounds of the kept turns went by
+        await channel.drain(timeout=10)
+    assert len(bot.received) == 1
+    assert [s.body["text"]["content"] for s in platform.sends()] == ["答：每个IP可以备案几次"]
+
+
 async def test_a_turn_that_raised_is_run_again_by_the_next_redelivery(store_url):
     # The attack review saw a raised turn make every redelivery answer channel_turn_failed.
     bot = ScriptedBot(failures=1)
