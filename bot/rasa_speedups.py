@@ -129,7 +129,6 @@ TARGETS = (
     (Event, "type_name"),
     (rasa.shared.utils.common, "all_subclasses"),
     (EndpointConfig, "session"),
-    (rasa.utils.endpoints, "DEFAULT_REQUEST_TIMEOUT"),
 )
 
 
