@@ -5,7 +5,8 @@
 A conversation is all the events of one sender id; it goes once its *last* event is older than
 the limit, so an active user's history is never cut in half. Tickets are kept apart (with the
 texts masked), in the filing core's database. Without --url, the analytics conversations idle as
-long (bot/analytics/retention.py, in the filing core's database) go too.
+long (bot/analytics/retention.py, in the filing core's database) go too, and so do the account
+binding codes expired over a day ago (bot/filing/accounts.py purge_codes).
 """
 from __future__ import annotations
 
@@ -132,21 +133,30 @@ def main(argv: list[str] | None = None) -> int:
         f"whose last event is before {_date(result.cutoff)} ({days} days)"
     )
     if args.url is None:
-        print(f"{verb} {_purge_analytics(result.cutoff, args.dry_run)} analytics conversations as old")
+        analytics, codes = _purge_filing_core(result.cutoff, args.dry_run)
+        print(f"{verb} {analytics} analytics conversations as old")
+        print(f"{verb} {codes} account binding codes expired over a day ago")
     return 0
 
 
-def _purge_analytics(cutoff: float, dry_run: bool) -> int:
+def _purge_filing_core(cutoff: float, dry_run: bool) -> tuple[int, int]:
+    """The analytics conversations idle since `cutoff` and the dead binding codes: how many of each."""
     from bot.analytics.retention import purge_analytics
-    from bot.storage.engines import make_engine
+    from bot.filing.accounts import purge_codes
+    from bot.filing.unit_of_work import UnitOfWork
+    from bot.storage.engines import make_engine, session_factory
 
     engine = _engine(current_settings().filing_db_url)
     if engine is None:
-        return 0
+        return 0, 0
     engine.dispose()
     engine = make_engine(current_settings().filing_db_url)
     try:
-        return purge_analytics(engine, datetime.fromtimestamp(cutoff, timezone.utc).replace(tzinfo=None), dry_run)
+        analytics = purge_analytics(engine, datetime.fromtimestamp(cutoff, timezone.utc).replace(tzinfo=None), dry_run)
+        if not inspect(engine).has_table("binding_codes"):
+            return analytics, 0  # a filing database older than migration 0005
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        return analytics, purge_codes(UnitOfWork(session_factory(engine)), now, dry_run=dry_run)
     finally:
         engine.dispose()
 

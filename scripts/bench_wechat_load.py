@@ -13,65 +13,37 @@ got a passive reply or the send API received a message for that user within 30 s
 
 Bounded: each round stops 30 s after its last push. Turns per MsgId are read from the tracker
 store (user events' message_id); a send-API message is matched to the message whose turn wrote
-its text (else to the user's oldest unanswered message).
+its text and has not had it yet (else to the user's oldest unanswered message): scripts/wechat_figures.py.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from scripts.fake_wechat_platform import Call, FakePlatformServer
+from scripts.fake_wechat_platform import FakePlatformServer
 from scripts.local_servers import bind_to_demo_account, running_servers
+from scripts.wechat_figures import ANSWER_WITHIN, SendLog, Sent, answers, attribute, tracker_figures
 from scripts.wechat_sim import SimulatedUser, new_msg_id
 
 TOKEN, APP_ID = "load-token", "wxload0000000000"
 ENCODING_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-PLATFORM_TIMEOUT, DELIVERIES, ANSWER_WITHIN = 5.0, 4, 30.0
+PLATFORM_TIMEOUT, DELIVERIES = 5.0, 4
 MESSAGES = [  # FAQ, lookups (need the demo account), walks
     "每个IP可以备案几次", "备案一般要多久", "个人可以备案吗", "为什么一定要备案", "你好",
     "env-demo-ok", "BA-DEMO-0006 被驳回了怎么办", "BA-DEMO-0002 进度",
     "备案时选不了云托管", "env-demo-full 还能备案吗",
 ]
-
-
-@dataclass
-class Sent:
-    openid: str
-    msg_id: str
-    text: str
-    at: float
-    deliveries: int = 0
-    hung_up: int = 0
-    passive_at: float | None = None
-    passive_text: str | None = None
-    api: list[tuple[float, str]] = field(default_factory=list)
-
-
-class SendLog:
-    """What the fake send API received, stamped on arrival (the platform's threads)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.by_user: dict[str, list[tuple[float, str]]] = defaultdict(list)
-
-    def __call__(self, call: Call) -> None:
-        with self.lock:
-            self.by_user[call.body.get("touser", "")].append((time.monotonic(), call.body["text"]["content"]))
 
 
 async def deliver(client: httpx.AsyncClient, user: SimulatedUser, sent: Sent, xml: str) -> None:
@@ -111,84 +83,23 @@ async def play(
         await asyncio.sleep(rng.uniform(0.5, 2.0))
 
 
-def tracker_turns(tracker_url: str) -> tuple[Counter, dict[str, list[str]]]:
-    """Turns per MsgId, and the bot texts that followed each MsgId's (last) turn (the tracker store at a URL)."""
-    from sqlalchemy import create_engine, text
-
-    turns: Counter = Counter()
-    replies: dict[str, list[str]] = defaultdict(list)
-    engine = create_engine(tracker_url, future=True)
-    with engine.connect() as db:
-        rows = db.execute(text("SELECT sender_id, type_name, data FROM events WHERE sender_id LIKE 'wechat:%' ORDER BY id"))
-        current: dict[str, str] = {}
-        for sender, kind, data in rows:
-            event = json.loads(data)
-            if kind == "user" and event.get("message_id"):
-                turns[event["message_id"]] += 1
-                current[sender] = event["message_id"]
-                replies[event["message_id"]] = []
-            elif kind == "bot" and event.get("text") and sender in current:
-                replies[current[sender]].append(event["text"])
-    engine.dispose()
-    return turns, replies
-
-
-def attribute(log: list[Sent], sends: SendLog, replies: dict[str, list[str]]) -> int:
-    """Give each send-API message to the message it answers; returns how many matched none."""
-    by_user: dict[str, list[Sent]] = defaultdict(list)
-    for sent in log:
-        by_user[sent.openid].append(sent)
-    unmatched = 0
-    for openid, received in sends.by_user.items():
-        mine = by_user.get(openid, [])
-        for at, content in received:
-            earlier = [s for s in mine if s.at <= at]
-            wrote = [s for s in earlier if any(t.strip()[:30] in content for t in replies.get(s.msg_id, []))]
-            pending = [s for s in (wrote or earlier) if s.passive_at is None and not s.api]
-            target = (pending or wrote or [None])[0]
-            if target is None:
-                unmatched += 1
-                continue
-            target.api.append((at, content))
-    return unmatched
-
-
 def report(users: int, count: int, log: list[Sent], sends: SendLog, tracker_url: str, elapsed: float) -> None:
-    turns, replies = tracker_turns(tracker_url)
+    per_id, replies, _ = tracker_figures(tracker_url, log)
     unmatched = attribute(log, sends, replies)
-    passive = via_api = lost = late = twice = 0
-    waits: list[float] = []
-    for sent in log:
-        answers = [t for t in ([sent.passive_at] if sent.passive_at else []) + [at for at, _ in sent.api] if t - sent.at <= ANSWER_WITHIN]
-        if not answers:
-            lost += 1
-            late += bool(sent.passive_at or sent.api)  # answered, but after the 30 s
-            continue
-        passive += sent.passive_at is not None
-        via_api += sent.passive_at is None
-        twice += len(sent.api) + (sent.passive_at is not None) > 1 and _repeats(sent, replies)
-        waits.append(min(answers) - sent.at)
-    per_id = Counter(turns.get(sent.msg_id, 0) for sent in log)
+    figures = answers(log, replies)
+    lost, late, waits = figures.lost, figures.late, figures.waits
     hung = sum(s.hung_up for s in log)
-    waits.sort()
-    p = lambda q: waits[min(len(waits) - 1, int(q * len(waits)))] if waits else float("nan")  # noqa: E731
     print(f"\n== {users} users x {count} messages ({elapsed:.0f} s)")
     print(f"messages sent        {len(log)}  (deliveries {sum(s.deliveries for s in log)}, hung up {hung})")
-    print(f"answered passively   {passive}")
-    print(f"via the send API     {via_api}  (send-API messages {sum(len(v) for v in sends.by_user.values())}, unmatched {unmatched})")
+    print(f"answered passively   {figures.passive}")
+    print(f"via the send API     {figures.via_api}  (send-API messages {sum(len(v) for v in sends.by_user.values())}, unmatched {unmatched})")
     print(f"lost                 {lost}  ({100 * lost / max(1, len(log)):.1f} %; {late} of them answered after 30 s, {lost - late} never)")
-    print(f"answered twice       {twice}")
+    print(f"answered twice       {figures.twice}")
     print("turns per MsgId      " + ", ".join(f"{n} turn(s): {k}" for n, k in sorted(per_id.items())))
-    print(f"time to answer       p50 {p(0.5):.2f} s   p99 {p(0.99):.2f} s   max {waits[-1] if waits else float('nan'):.2f} s")
+    print(f"time to answer       p50 {figures.percentile(0.5):.2f} s   p99 {figures.percentile(0.99):.2f} s   "
+          f"max {waits[-1] if waits else float('nan'):.2f} s")
     print(f"throughput           {len(log) / elapsed:.1f} msg/s")
     sys.stdout.flush()
-
-
-def _repeats(sent: Sent, replies: dict[str, list[str]]) -> bool:
-    """Whether one bot text reached the user twice (the rest of a long turn through the API is not a repeat)."""
-    delivered = ([sent.passive_text] if sent.passive_text else []) + [content for _, content in sent.api]
-    texts = [t.strip()[:30] for t in replies.get(sent.msg_id, []) if t.strip()] or delivered
-    return any(sum(text in content for content in delivered) > 1 for text in texts)
 
 
 async def round_of(

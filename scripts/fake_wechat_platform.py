@@ -88,6 +88,11 @@ class FakePlatform:
 
 def _handler(platform: FakePlatform) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, as the real API does: with HTTP/1.0 every send opened a connection, which made
+        # the send API look dearer to the server under load than it is.
+        protocol_version = "HTTP/1.1"
+        timeout = 30  # an idle kept connection's thread ends
+
         def _serve(self, method: str) -> None:
             parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}

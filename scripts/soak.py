@@ -30,7 +30,7 @@ import random
 import signal
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,20 +40,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_wechat_load import (  # noqa: E402
-    ANSWER_WITHIN,
-    APP_ID,
-    ENCODING_AES_KEY,
-    MESSAGES,
-    TOKEN,
-    SendLog,
-    Sent,
-    _repeats,
-    deliver,
-)
+from scripts.bench_wechat_load import APP_ID, ENCODING_AES_KEY, MESSAGES, TOKEN, deliver  # noqa: E402
 from scripts.cluster_harness import missing_services, running_cluster  # noqa: E402
 from scripts.fake_wechat_platform import FakePlatformServer  # noqa: E402
 from scripts.local_servers import bind_to_demo_account  # noqa: E402
+from scripts.wechat_figures import ANSWER_WITHIN, SendLog, Sent, answers, attribute, tracker_figures  # noqa: E402
 from scripts.wechat_sim import SimulatedUser, new_msg_id  # noqa: E402
 
 TICKET_SHARE = 0.15  # users whose conversation ends by opening a ticket
@@ -140,38 +131,6 @@ async def killer(work: Path, log: list[SoakSent], at_messages: int, figures: Fig
     print(f"killed {figures.killed}", flush=True)
 
 
-def tracker_figures(url: str, log: list[SoakSent]) -> tuple[Counter, dict[str, list[str]], int]:
-    """Turns per MsgId, the bot texts after each MsgId's turn, and interleaved turns (a user event
-    before the previous turn of that sender reached action_listen)."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url, future=True)
-    turns: Counter = Counter()
-    replies: dict[str, list[str]] = defaultdict(list)
-    interleaved = 0
-    with engine.connect() as connection:
-        rows = connection.execute(text(
-            "SELECT sender_id, type_name, action_name, data FROM events WHERE sender_id LIKE 'wechat:%' ORDER BY id"))
-        current: dict[str, str] = {}
-        listening: dict[str, bool] = {}
-        for sender, kind, action, data in rows:
-            event = json.loads(data)
-            if kind == "user":
-                if not listening.get(sender, True):
-                    interleaved += 1
-                listening[sender] = False
-                if event.get("message_id"):
-                    turns[event["message_id"]] += 1
-                    current[sender] = event["message_id"]
-                    replies[event["message_id"]] = []
-            elif kind == "action" and action == "action_listen":
-                listening[sender] = True
-            elif kind == "bot" and event.get("text") and sender in current:
-                replies[current[sender]].append(event["text"])
-    engine.dispose()
-    return Counter(turns.get(s.msg_id, 0) for s in log), replies, interleaved
-
-
 def ticket_figures(url: str, log: list[SoakSent]) -> Counter:
     """For each confirming message: the tickets it opened plus the follow-ups it added to an open one."""
     from sqlalchemy import create_engine, text
@@ -186,52 +145,17 @@ def ticket_figures(url: str, log: list[SoakSent]) -> Counter:
     return Counter(opened.get(m, 0) + added.get(m, 0) for m in confirming)
 
 
-def attribute(log: list[SoakSent], sends: SendLog, replies: dict[str, list[str]]) -> None:
-    """Give each send-API message to the message whose turn wrote it and has not had that text yet
-    (users ask the same thing again, and a turn's messages come passively and through the API)."""
-    by_user: dict[str, list[SoakSent]] = defaultdict(list)
-    for sent in log:
-        by_user[sent.openid].append(sent)
-
-    def prefixes(sent: SoakSent) -> list[str]:
-        return [t.strip()[:30] for t in replies.get(sent.msg_id, []) if t.strip()]
-
-    def has(sent: SoakSent, prefix: str) -> bool:
-        return bool(sent.passive_text and prefix in sent.passive_text) or any(prefix in c for _, c in sent.api)
-
-    for openid, received in sends.by_user.items():
-        for at, content in sorted(received):
-            earlier = [s for s in by_user.get(openid, []) if s.at <= at]
-            wrote = [s for s in earlier if any(p in content for p in prefixes(s))]
-            fresh = [s for s in wrote if any(p in content and not has(s, p) for p in prefixes(s))]
-            unanswered = [s for s in earlier if s.passive_at is None and not s.api]
-            target = (fresh or wrote or unanswered or [None])[0]
-            if target is not None:
-                target.api.append((at, content))
-
-
 def evaluate(log: list[SoakSent], sends: SendLog, tracker_url: str, filing_url: str, figures: Figures) -> None:
     figures.turns_per_id, replies, figures.interleaved = tracker_figures(tracker_url, log)
     attribute(log, sends, replies)
-    waits = []
-    for sent in log:
-        answers = [t for t in ([sent.passive_at] if sent.passive_at else []) + [at for at, _ in sent.api]
-                   if t - sent.at <= ANSWER_WITHIN]
-        if not answers:
-            figures.lost += 1
-            figures.late += bool(sent.passive_at or sent.api)
-            figures.examples.setdefault("lost", []).append(sent.msg_id)
-            continue
-        figures.passive += sent.passive_at is not None
-        figures.via_api += sent.passive_at is None
-        if (len(sent.api) + (sent.passive_at is not None) > 1) and _repeats(sent, replies):
-            figures.twice += 1
-            figures.examples.setdefault("twice", []).append(sent.msg_id)
-        waits.append(min(answers) - sent.at)
-    waits.sort()
-    if waits:
-        figures.p50 = waits[len(waits) // 2]
-        figures.p99 = waits[min(len(waits) - 1, int(0.99 * len(waits)))]
+    answered = answers(log, replies)
+    figures.passive, figures.via_api, figures.twice = answered.passive, answered.via_api, answered.twice
+    figures.lost, figures.late = answered.lost, answered.late
+    for failure, ids in (("lost", answered.lost_ids), ("twice", answered.twice_ids)):
+        if ids:
+            figures.examples[failure] = ids
+    if answered.waits:
+        figures.p50, figures.p99 = answered.percentile(0.5), answered.percentile(0.99)
     figures.sent = len(log)
     figures.tickets_per_confirmation = ticket_figures(filing_url, log)
 

@@ -1,7 +1,9 @@
 """Scripted conversations as Rasa tracker events, for the analytics tests (known figures)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from rasa.shared.core.events import (
@@ -16,6 +18,13 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.analytics.broker import sql_engine, sql_event_broker
+from bot.analytics.consume import catch_up_sql
+from bot.analytics.ingest import clarify_marker
+from bot.bootstrap import container
+from bot.storage.engines import make_engine, session_factory
+from bot.storage.schema import create_schema
 
 SHANGHAI = timezone(timedelta(hours=8))
 CLARIFY = "不好意思，我没太理解您的意思。您是想问：\n1. 首次备案\n2. 备案进度\n3. 每个IP可以备案几次？\n可以直接点选或回复其中一项，也可以换个说法再问我。"
@@ -125,3 +134,24 @@ class Script:
 
     def tracker(self) -> DialogueStateTracker:
         return DialogueStateTracker.from_events(self.sender, self.events)
+
+
+def ingested_database(work: Path, scripts: Iterable[Script]) -> tuple[str, object, object]:
+    """(url, engine, session factory) of a migrated SQLite filing database under `work` holding the
+    scripts' conversations: published to Rasa's SQL broker (work/events.db), read by the real consumer."""
+    url = f"sqlite:///{work / 'filing.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    factory = session_factory(engine)
+    broker_url = f"sqlite:///{work / 'events.db'}"
+    broker = sql_event_broker(broker_url)
+    for script in scripts:
+        for body in script.published():
+            broker.publish(body)
+    reader = sql_engine(broker_url)
+    try:
+        catch_up_sql(reader, factory, clarify_marker(container().knowledge.messages))
+    finally:
+        reader.dispose()
+        broker.engine.dispose()
+    return url, engine, factory

@@ -21,6 +21,9 @@ from sanic import Sanic
 
 from bot.channels.admission import Admission, AdmissionSettings
 from bot.channels.settings import CallbackSettings
+from bot.channels.wechat import WeChatInput
+from bot.channels.wecom import WeComInput
+from scripts.wechat_sim import SimulatedUser
 
 Sanic.test_mode = True  # many short-lived apps in one process
 
@@ -51,6 +54,36 @@ def steady_admission() -> Admission:
     stalls now and then, and a worker that thinks itself behind answers `success` at once.
     """
     return Admission(AdmissionSettings(lag_limit=60.0))
+
+
+def wechat(store_url: str, platform=None, passive: float = 2.0, safe: bool = False, **kwargs) -> WeChatInput:
+    """The Official Account in plain mode (no EncodingAESKey), or in safe mode (`safe=True`);
+    its send API the fake `platform` (else a closed port)."""
+    settings = wechat_settings(api_base=platform.base_url if platform else "http://127.0.0.1:9", safe=safe)
+    kwargs.setdefault("admission", steady_admission())
+    return WeChatInput(settings, store_url=store_url, passive_seconds=passive, **kwargs)
+
+
+def wecom(store_url: str, platform=None, **kwargs) -> WeComInput:
+    """The WeCom app; its send API the fake `platform` (else a closed port)."""
+    settings = wecom_settings(api_base=platform.base_url if platform else "http://127.0.0.1:9")
+    kwargs.setdefault("admission", steady_admission())
+    return WeComInput(settings, store_url=store_url, **kwargs)
+
+
+def plain_user(base: str) -> SimulatedUser:
+    """A follower of the Official Account at `base`, in plain mode."""
+    return SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
+
+
+def safe_user(base: str) -> SimulatedUser:
+    """A follower of the Official Account at `base`, in safe mode."""
+    return SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID, ENCODING_AES_KEY)
+
+
+def wecom_user(base: str) -> SimulatedUser:
+    """A member of the WeCom corp at `base`."""
+    return SimulatedUser(f"{base}/webhooks/wecom/webhook", TOKEN, CORP_ID, ENCODING_AES_KEY, wecom=True)
 
 
 def free_port() -> int:

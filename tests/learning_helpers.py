@@ -4,13 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from bot.analytics.broker import sql_engine, sql_event_broker
-from bot.analytics.consume import catch_up_sql
-from bot.analytics.ingest import clarify_marker
-from bot.bootstrap import container
-from bot.storage.engines import make_engine, session_factory
-from bot.storage.schema import create_schema
-from tests.analytics_helpers import SHANGHAI, Script
+from tests.analytics_helpers import SHANGHAI, Script, ingested_database
 
 DAY = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
 PHONE, ID_CARD = "13812345678", "110101199003071234"
@@ -47,17 +41,4 @@ def scripts() -> list[Script]:
 
 def scripted_database(work: Path) -> tuple[str, object, object]:
     """(url, engine, session factory) of a migrated SQLite filing database holding `scripts()`."""
-    url = f"sqlite:///{work / 'filing.db'}"
-    engine = make_engine(url)
-    create_schema(engine)
-    factory = session_factory(engine)
-    broker_url = f"sqlite:///{work / 'events.db'}"
-    broker = sql_event_broker(broker_url)
-    for script in scripts():
-        for body in script.published():
-            broker.publish(body)
-    reader = sql_engine(broker_url)
-    catch_up_sql(reader, factory, clarify_marker(container().knowledge.messages))
-    reader.dispose()
-    broker.engine.dispose()
-    return url, engine, factory
+    return ingested_database(work, scripts())

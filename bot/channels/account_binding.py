@@ -59,11 +59,11 @@ class AccountBinding:
             if account is not None:
                 return kb.message("account_already_bound", account_id=account)
             return kb.message("account_bind_how")
-        # Every attempt counts, before the lookup and atomically in the shared store, so
-        # concurrent guesses cannot slip past the limit (and a success costs one try too).
+        # Every try counts, before the lookup and atomically in the shared store, so concurrent
+        # guesses cannot slip past the limit (and a success costs one try too); a refused one
+        # reaches nothing and is not counted: the window slides, a try frees 15 minutes after it.
         # "bind:" is as long as the guard's "rate:": a tracker id that fits its key fits this one.
-        tries = await (await self._store()).count_in_window(f"bind:{sender_key}", ATTEMPT_WINDOW_SECONDS)
-        if tries > MAX_REDEEM_ATTEMPTS:
+        if not await (await self._store()).admit(f"bind:{sender_key}", MAX_REDEEM_ATTEMPTS, ATTEMPT_WINDOW_SECONDS):
             return kb.message("account_too_many_tries")
         result = await asyncio.to_thread(accounts.redeem_code, self._units(), sender_key, code, self._clock())
         if result.outcome == RedeemOutcome.BOUND:

@@ -5,10 +5,12 @@ here too) and is delivered through the send API; the platform never waits past i
 for a worker that could not answer in time anyway, and never redelivers (which adds load).
 The event loop's lag is measured by a small periodic probe: how late a short sleep wakes up.
 
-CHANNEL_MAX_TURNS (default 16): turns running at once on a worker. `make bench-wechat` puts one
-Rasa server at 13-15 turns a second on the development machine; at 150 users, a bound of 16
-left 8 of 758 deliveries hung up, one of 40 left 431 of 1150 (the loop and the store's threads
-swamped by the turns in flight), so more in flight only makes everything later.
+CHANNEL_MAX_TURNS (default 8): turns running at once on a worker. More in flight does not make
+one event loop faster; it makes the loop's queue longer, and a new push waits in it before its
+handler can claim it. `make bench-wechat` (one Rasa server, 300 users x 5 messages, 2026-12-01):
+a bound of 16 left 241-347 deliveries hung up and 0.2-0.7 % of the messages answered after
+30 s; 8 and 4 left none hung up and none lost (24.3 and 23.3 msg/s); at 50 users, 8 answered
+152 of 250 passively, 4 only 57. An earlier run: a bound of 40 left 431 of 1150 hung up.
 CHANNEL_TURN_QUEUE (default 500):
 turns waiting beyond those; past it a push gets 503 unclaimed, and the platform redelivers it.
 """
@@ -32,7 +34,7 @@ LAG_LIMIT_SECONDS = 0.5  # a loop this late makes every handler late too
 
 @dataclass(frozen=True)
 class AdmissionSettings:
-    max_turns: int = 16
+    max_turns: int = 8
     queue: int = 500
     lag_limit: float = LAG_LIMIT_SECONDS
 
@@ -48,7 +50,7 @@ def _bounded(env: Mapping[str, str], name: str, default: int) -> int:
 
 def admission_settings(env: Mapping[str, str] | None = None) -> AdmissionSettings:
     env = current_settings().env if env is None else env
-    return AdmissionSettings(_bounded(env, "CHANNEL_MAX_TURNS", 16), _bounded(env, "CHANNEL_TURN_QUEUE", 500))
+    return AdmissionSettings(_bounded(env, "CHANNEL_MAX_TURNS", 8), _bounded(env, "CHANNEL_TURN_QUEUE", 500))
 
 
 class Admission:

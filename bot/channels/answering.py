@@ -155,7 +155,7 @@ class Answering:
         refusing answer, or its turn."""
         key = message_id(push.fields)
         store = await self.store()
-        self.in_background(self.keep_claimed(store, claim_key, asyncio.current_task()))
+        self.claim_keeper.hold(store, claim_key, asyncio.current_task())  # renewed while queued or running
         try:
             async with self.admission.slot():
                 # Length and pace before any NLU: a pasted novel or a flood gets the polite answer at once.
@@ -207,19 +207,6 @@ class Answering:
         if len(outcome.texts) > 1:  # a passive reply carries one message; the rest follow through the API
             self.in_background(self.send(user, outcome.texts[1:], outcome.claim_key))
         return await self.answer_passively(push, user, account, outcome.claim_key, outcome.texts[0])
-
-    async def keep_claimed(self, store: ChannelStore, claim_key: str, work: asyncio.Future) -> None:
-        """Renew the claim while its work runs (queued or in its turn), so only a dead worker's claim runs out."""
-        interval = self.lease_seconds / 3
-        while True:
-            done, _ = await asyncio.wait({work}, timeout=interval)
-            if done:
-                return
-            try:
-                if not await store.renew(claim_key, self.lease_seconds):
-                    return  # finished or released meanwhile
-            except Exception:  # the store hiccupped: try again next round, the lease has margin
-                logger.exception("could not renew the claim of %s", claim_key)
 
     async def answer_passively(self, push: Push, user: str, account: str, claim_key: str, text: str) -> HTTPResponse:
         """The passive reply, kept for a minute so a redelivery gets it again; the claim is done."""

@@ -24,6 +24,7 @@ from bot.channels import crypto
 from bot.channels.admission import Admission
 from bot.channels.answering import SUCCESS, Answering, refusal
 from bot.channels.callback_checks import Push, PushChecks, Rejected, capped_body, query_of
+from bot.channels.claim_keeper import ClaimKeeper
 from bot.channels.delivery import Delivery, PlatformTextOutput
 from bot.channels.kept_turns import KeptTurns
 from bot.channels.platform_api import PlatformApi
@@ -80,6 +81,7 @@ class CallbackChannel(PushChecks, Answering, KeptTurns, Delivery, InputChannel):
         self.store_url = store_url or channel_store_url()
         self.passive_seconds = passive_reply_seconds() if passive_seconds is None else passive_seconds
         self.lease_seconds = claim_lease_seconds() if lease_seconds is None else lease_seconds
+        self.claim_keeper = ClaimKeeper(self.lease_seconds)
         self.clock = clock
         self.cipher = crypto.MessageCipher(settings.aes_key, settings.receive_id) if settings and settings.aes_key else None
         self._store: ChannelStore | None = None
@@ -143,6 +145,7 @@ class CallbackChannel(PushChecks, Answering, KeptTurns, Delivery, InputChannel):
             await asyncio.gather(self._resumer, return_exceptions=True)
             self._resumer = None
         await self.drain(timeout=30)
+        self.claim_keeper.close()
         self.admission.close()
         if self._store is not None:
             await self._store.close()

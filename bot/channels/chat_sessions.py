@@ -11,17 +11,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import re
 import secrets
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.settings import settings as current_settings
+from bot.local_secrets import SecretError, local_secret
 
 SECRET_VARIABLE = "WEBCHAT_SESSION_SECRET"
-SECRET_FILE = Path("secrets") / "webchat_session_secret"  # under var/
+SECRET_FILE = Path("secrets") / "webchat_session_secret"  # under var/ (bot.local_secrets.secret_path)
 MIN_SECRET_CHARS = 16
 CHANNEL = "webchat"
 SESSION_HEADER = "X-Chat-Session"  # how GET requests carry the session: a header, as URLs end up in logs
@@ -34,41 +32,12 @@ class InvalidSession(ValueError):
     """A session that is missing, malformed or not signed by this server (the reason says which)."""
 
 
-class SessionSecretError(RuntimeError):
-    """WEBCHAT_SESSION_SECRET is set but unusable."""
+SessionSecretError = SecretError  # WEBCHAT_SESSION_SECRET, or its file, is set but unusable
 
 
 def session_secret(env: Mapping[str, str] | None = None, var_dir: Path | None = None) -> bytes:
     """WEBCHAT_SESSION_SECRET, else the secret kept under var/ (created once, 0600, then reused)."""
-    env = current_settings().env if env is None else env
-    given = (env.get(SECRET_VARIABLE) or "").strip()
-    if given:
-        if len(given) < MIN_SECRET_CHARS:
-            raise SessionSecretError(f"{SECRET_VARIABLE} must be at least {MIN_SECRET_CHARS} characters")
-        return given.encode("utf-8")
-    path = (var_dir or current_settings().var_dir) / SECRET_FILE
-    if not path.exists():
-        _create_secret_file(path)
-    secret = path.read_text(encoding="ascii").strip()
-    if len(secret) < MIN_SECRET_CHARS:
-        raise SessionSecretError(f"{path} holds no usable secret: delete it to have a new one generated")
-    return secret.encode("ascii")
-
-
-def _create_secret_file(path: Path) -> None:
-    # Written aside, then linked into place: a process starting at the same moment (the console
-    # beside the Rasa server) reads either nothing yet or the whole secret, and one secret wins.
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".draft-")  # mkstemp makes it 0600
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            file.write(secrets.token_urlsafe(32) + "\n")
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another process won the race: its secret is the one
-    finally:
-        os.unlink(draft)
+    return local_secret(SECRET_VARIABLE, env, var_dir, min_chars=MIN_SECRET_CHARS).encode("utf-8")
 
 
 class ChatSessions:

@@ -151,7 +151,8 @@ class Delivery:
         if outcome.texts:
             # Sent before the claim is done: a worker dying in between leaves the claim to run out and
             # the kept turn to be answered by another (kept_turns.py), rather than a done message
-            # that never reached its user. The claim gets a fresh lease for the send.
+            # that never reached its user. The claim gets a fresh lease, and is held during the send.
+            self.claim_keeper.hold(store, outcome.claim_key, asyncio.current_task())
             await store.renew(outcome.claim_key, self.lease_seconds)
             await self.send(user, outcome.texts, outcome.claim_key)
         if not outcome.failed:

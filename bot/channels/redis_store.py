@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 import time
 
 from bot.channels.store import (
@@ -30,6 +31,16 @@ return 0
 """
 
 
+# KEYS[1] the window; ARGV: now, window seconds, limit, this event's member, the key's lifetime in ms.
+_ADMIT_IN_WINDOW = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
 class RedisChannelStore(ChannelStore):
     """An in-flight claim is a key that expires with its lease, so a dead worker's claim frees itself."""
 
@@ -49,6 +60,13 @@ class RedisChannelStore(ChannelStore):
     async def renew(self, message_key: str, lease_seconds: float) -> bool:
         lease_ms = max(1, int(lease_seconds * 1000))
         return bool(await self.redis.eval(_RENEW_IN_FLIGHT, 1, self._claim_key(message_key), IN_FLIGHT, lease_ms))
+
+    async def renew_many(self, message_keys: list[str], lease_seconds: float) -> None:
+        lease_ms = max(1, int(lease_seconds * 1000))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for message_key in message_keys:
+                pipe.eval(_RENEW_IN_FLIGHT, 1, self._claim_key(message_key), IN_FLIGHT, lease_ms)
+            await pipe.execute()
 
     async def finish(self, message_key: str) -> None:
         await self.redis.set(self._claim_key(message_key), DONE, ex=SEEN_MESSAGE_TTL_SECONDS)
@@ -107,14 +125,16 @@ class RedisChannelStore(ChannelStore):
     async def drop_reply(self, message_key: str) -> None:
         await self.redis.delete(f"{self.prefix}:reply:{message_key}")
 
-    async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
-        window_start = int(time.time()) // window_seconds * window_seconds
-        key = f"{self.prefix}:count:{counter_key}:{window_start}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, window_seconds * 2)
-            count, _ = await pipe.execute()
-        return int(count)
+    async def admit(self, counter_key: str, limit: int, window_seconds: float) -> bool:
+        # A sorted set of the admitted events' times; the script runs atomically, so racing
+        # workers cannot both take the last place. The member is unique per event.
+        now = time.time()
+        admitted = await self.redis.eval(
+            _ADMIT_IN_WINDOW, 1, f"{self.prefix}:rate:{counter_key}",
+            repr(now), repr(float(window_seconds)), str(limit), f"{now!r}:{secrets.token_hex(4)}",
+            str(math.ceil(window_seconds * 1000)),
+        )
+        return admitted == 1
 
     # -- kept turns: a hash of message key -> JSON, and a sorted set by the time kept ------------
 

@@ -7,7 +7,7 @@
 
 A turn's messages are merged into as few as fit (text_chunks.merge_messages) before they are
 counted; what the allowance cannot carry is dropped by the caller, with a WARNING. Counting
-is shared by every worker (ChannelStore.count_in_window); when the store fails, the message
+is shared by every worker (ChannelStore.admit, a sliding window); when the store fails, the message
 goes out and the platform's own limit (45047) is the backstop.
 """
 from __future__ import annotations
@@ -33,10 +33,10 @@ class SendAllowance:
         try:
             for _ in range(wanted):
                 if self.per_user_message is not None and message_key is not None:
-                    if await store.count_in_window(f"send-after:{message_key}", REPLY_WINDOW_SECONDS) > self.per_user_message:
+                    if not await store.admit(f"send-after:{message_key}", self.per_user_message, REPLY_WINDOW_SECONDS):
                         break
                 if self.per_minute is not None:
-                    if await store.count_in_window(f"send-minute:{user_key}", 60) > self.per_minute:
+                    if not await store.admit(f"send-minute:{user_key}", self.per_minute, 60):
                         break
                 granted += 1
         except Exception:  # the store failed: let them go, the platform refuses what is over its limit

@@ -39,10 +39,10 @@ from bot.channels.text_chunks import Option
 from bot.storage.engines import make_engine
 
 IN_FLIGHT, DONE = "in_flight", "done"
-# Forget expired claims and signatures every so many writes; the tables stay small.
+# Forget expired claims, signatures and rate windows every so many writes; the tables stay small.
 _SWEEP_EVERY = 200
-# Seven tables and three indexes: each lost race leaves one object fewer to create.
-_CREATE_ATTEMPTS = 11
+# Eight tables and five indexes: each lost race leaves one object fewer to create.
+_CREATE_ATTEMPTS = 14
 
 
 def _create_tables_racing_other_workers(metadata: MetaData, engine: Engine) -> None:
@@ -137,12 +137,15 @@ class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, ChannelStore
             Column("text", Text, nullable=False),
             Column("saved_at", Float, nullable=False, index=True),
         )
-        self.counters = Table(
-            f"{table_prefix}_rate_counters",
+        # A sliding window per key (sql_counters.py); the fixed-window `_rate_counters` table of
+        # earlier versions is no longer read.
+        self.rate_windows = Table(
+            f"{table_prefix}_rate_windows",
             metadata,
             Column("counter_key", String(255), primary_key=True),
-            Column("window_start", Float, nullable=False),
-            Column("count", Integer, nullable=False),
+            Column("times", Text, nullable=False),  # JSON: the admitted events' epoch seconds, oldest first
+            Column("version", Integer, nullable=False),
+            Column("expires_at", Float, nullable=False, index=True),  # the last admitted event + its window
         )
         self.kept = kept_turns_table(metadata, table_prefix)
         _create_tables_racing_other_workers(metadata, engine)
@@ -155,6 +158,7 @@ class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, ChannelStore
         with self.engine.begin() as connection:
             connection.execute(delete(self.claims).where(self.claims.c.until < now))
             connection.execute(delete(self.signatures).where(self.signatures.c.expires_at < now))
+            connection.execute(delete(self.rate_windows).where(self.rate_windows.c.expires_at < now))
 
     # -- message claims -----------------------------------------------------------------------
 
@@ -193,6 +197,20 @@ class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, ChannelStore
 
     async def renew(self, message_key: str, lease_seconds: float) -> bool:
         return await asyncio.to_thread(self._renew, message_key, lease_seconds)
+
+    def _renew_many(self, message_keys: list[str], lease_seconds: float) -> None:
+        claims = self.claims
+        with self.engine.begin() as connection:
+            for start in range(0, len(message_keys), 500):  # SQLite's bound-parameter limit
+                connection.execute(
+                    update(claims)
+                    .where(claims.c.message_key.in_(message_keys[start:start + 500]), claims.c.state == IN_FLIGHT)
+                    .values(until=time.time() + lease_seconds)
+                )
+
+    async def renew_many(self, message_keys: list[str], lease_seconds: float) -> None:
+        if message_keys:
+            await asyncio.to_thread(self._renew_many, message_keys, lease_seconds)
 
     def _mark_done(self, connection, message_key: str, now: float) -> None:
         claims = self.claims

@@ -9,7 +9,7 @@
 - the numbered options last shown to each user, so a typed "1" means what was shown;
 - the passive reply given to each message for a short while, so a redelivery whose first
   answer was lost on the way gets the same answer again, not silence and not a second turn;
-- per-sender counters for rate limits;
+- per-sender sliding windows for rate limits;
 - the turns a worker answered `success` for and still has to run (kept turns): when that
   worker dies, another finds them once their claim's lease runs out and runs them.
 
@@ -54,6 +54,11 @@ class ChannelStore(ABC):
     @abstractmethod
     async def renew(self, message_key: str, lease_seconds: float) -> bool:
         """Extend an in-flight claim whose turn is still running; False when it is no longer in flight."""
+
+    async def renew_many(self, message_keys: list[str], lease_seconds: float) -> None:
+        """Extend several in-flight claims at once (a worker's whole queue); the stores do it in one round trip."""
+        for message_key in message_keys:
+            await self.renew(message_key, lease_seconds)
 
     @abstractmethod
     async def finish(self, message_key: str) -> None:
@@ -109,8 +114,10 @@ class ChannelStore(ABC):
         one must not send it again."""
 
     @abstractmethod
-    async def count_in_window(self, counter_key: str, window_seconds: int) -> int:
-        """Count one more event for `counter_key` in the current fixed window; returns the window's count."""
+    async def admit(self, counter_key: str, limit: int, window_seconds: float) -> bool:
+        """Count an event for `counter_key` if fewer than `limit` were counted in the last
+        `window_seconds` (a sliding window: no burst at a window's edge); whether it was.
+        A refused event is not counted."""
 
     @abstractmethod
     async def keep_turn(self, message_key: str, turn: dict) -> None:

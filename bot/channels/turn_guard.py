@@ -75,8 +75,10 @@ class TurnGuard:
         never slows another's answers.
         """
         kb = load_knowledge(str(current_settings().knowledge_dir))
-        count = await (await self._store()).count_in_window(f"rate:{sender_key}", RATE_WINDOW_SECONDS)
-        if count > self.settings.messages_per_minute:
+        # A sliding minute: a burst at the edge of a clock minute does not get twice the limit.
+        admitted = await (await self._store()).admit(f"rate:{sender_key}", self.settings.messages_per_minute,
+                                                     RATE_WINDOW_SECONDS)
+        if not admitted:
             ANSWERED_BEFORE_TURN.labels(channel_of_sender(sender_key), "rate_limited").inc()
             return kb.message("channel_rate_limited")
         if len((text or "").strip()) > self.settings.max_chars:

@@ -7,8 +7,9 @@
 
 A sender is a channel-qualified tracker id (`wechat:<openid>`, `webchat:<session>`, `rest:<sender>`).
 Codes are stored only as their sha256 (a leaked table binds nothing), expire after 15 minutes
-and bind once. Guessing is bounded twice: 31^8 (about 8.5e11) codes against the few live at
-a time, and the chat command's per-sender limit of MAX_REDEEM_ATTEMPTS per window.
+and bind once; `make purge` deletes them a day after they expired (purge_codes). Guessing is
+bounded twice: 31^8 (about 8.5e11) codes against the few live at a time, and the chat command's
+per-sender limit of MAX_REDEEM_ATTEMPTS per window.
 """
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ from bot.storage.schema import create_schema
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 CODE_TTL = timedelta(minutes=15)
+# A code stays this long after it expires, so a late try still hears "expired" rather than
+# "unknown"; then `make purge` deletes it (nothing else reads a dead code).
+CODE_KEPT_AFTER_EXPIRY = timedelta(days=1)
 MAX_REDEEM_ATTEMPTS = 5  # per sender and window, counted by the chat command
 ATTEMPT_WINDOW_SECONDS = 15 * 60
 _SEPARATORS = re.compile(r"[\s\-_－—]+")
@@ -97,6 +101,17 @@ def create_code(uow: UnitOfWork, account_id: str, now: datetime, ttl: timedelta 
         )
         uow.commit()
     return code, expires_at
+
+
+def purge_codes(uow: UnitOfWork, now: datetime, *, dry_run: bool = False) -> int:
+    """Delete (or count, with `dry_run`) the codes expired over CODE_KEPT_AFTER_EXPIRY before `now`."""
+    before = now - CODE_KEPT_AFTER_EXPIRY
+    with uow:
+        if dry_run:
+            return uow.binding_codes.count_expired(before)
+        deleted = uow.binding_codes.delete_expired(before)
+        uow.commit()
+        return deleted
 
 
 def redeem_code(uow: UnitOfWork, sender_id: str, text: str, now: datetime) -> Redemption:

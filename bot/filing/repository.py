@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot.filing.models import Account, BindingCode, Environment, FilingIp, FilingOrder, SenderBinding, WebsiteFiling
@@ -145,3 +145,14 @@ class BindingCodeRepository:
             .execution_options(synchronize_session=False)
         )
         return self.session.execute(statement).rowcount == 1
+
+    def count_expired(self, before: datetime) -> int:
+        """How many codes (used or not) expired before `before`."""
+        return self.session.execute(
+            select(func.count()).select_from(BindingCode).where(BindingCode.expires_at < before)
+        ).scalar_one()
+
+    def delete_expired(self, before: datetime) -> int:
+        """Delete the codes (used or not) that expired before `before`; how many went."""
+        statement = delete(BindingCode).where(BindingCode.expires_at < before).execution_options(synchronize_session=False)
+        return self.session.execute(statement).rowcount

@@ -24,7 +24,7 @@ Embed = Callable[[list[str]], np.ndarray]
 RETRIEVAL_SEPARATOR = "/"
 
 # Ids and numbers say what kind of thing the user names, not which one: one stand-in word
-# per kind lets every example teach the kind (the spellings follow data/nlu/regexes.yml).
+# per kind lets every example teach the kind (the spellings follow bot/nlu/entity_rules.py).
 _PROVINCES = "京津沪渝冀晋蒙辽吉黑苏浙皖闽赣鲁豫鄂湘粤桂琼川蜀黔贵滇云藏陕甘陇青宁新"
 _STAND_INS = [
     (re.compile(rf"[{_PROVINCES}]\s*icp\s*[备证]\s*\d*\s*号?(?:\s*-\s*\d+)?"), " 备案号码 "),

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.ticketing import delivery
 from bot.ticketing.clock import as_utc, utcnow
 from bot.ticketing.domain import actor_of, clean_text
-from bot.ticketing.errors import NotYourTicket
-from bot.ticketing.lifecycle import TicketStatus
+from bot.ticketing.errors import NotYourTicket, TicketConflict
+from bot.ticketing.lifecycle import OPEN_STATUSES, TicketStatus
 from bot.ticketing.masking import mask_text
 from bot.ticketing.models import MessageAuthor, Ticket, TicketMessage
 from bot.ticketing.repository import TicketRepository
@@ -121,12 +121,20 @@ def change_status(
     """Move the ticket as the transition table allows (domain.TicketRules.change_status).
 
     已完成 / 已关闭 / back to 待响应 end the handoff (handoff_since cleared): the caller resumes the bot.
+    Reopening is refused (TicketConflict) while the user has another open ticket: one at a time.
     """
     now = now or utcnow()
     with uow:
         ticket = uow.tickets.get(ticket_id, lock=True)
+        reopening = not ticket.is_open and status in OPEN_STATUSES
+        other = uow.tickets.open_for_user(ticket.channel, ticket.sender_id) if reopening else None
+        if other is not None:
+            raise TicketConflict(f"the user's ticket {other.id} is open; finish it before reopening {ticket_id}")
         ticket.change_status(uow.tickets.agent(agent_id), status, now)
-        uow.commit()
+        try:
+            uow.commit()
+        except IntegrityError:  # uq_tickets_open_per_user: the user's other ticket opened meanwhile
+            raise TicketConflict(f"the user has another open ticket; finish it before reopening {ticket_id}") from None
         return ticket_view(uow.tickets.full(ticket_id), full=True)
 
 

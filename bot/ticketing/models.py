@@ -16,11 +16,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.ticketing.domain import TicketRules
-from bot.ticketing.lifecycle import Severity, TicketStatus
+from bot.ticketing.lifecycle import OPEN_STATUSES, Severity, TicketStatus
 
 # Apart from the filing core's Base so either side can change alone; the migrations cover both.
 Base = declarative_base()
@@ -30,6 +31,10 @@ class MessageAuthor(str, enum.Enum):
     USER = "user"
     BOT = "bot"
     AGENT = "agent"
+
+
+# The WHERE of the one-open-ticket-per-user index (migration 0011 writes the same words).
+OPEN_TICKET_CONDITION = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(OPEN_STATUSES)))
 
 
 def _enum(kind: type[enum.Enum]) -> Enum:
@@ -96,6 +101,10 @@ class Ticket(TicketRules, Base):
         UniqueConstraint("channel", "source_message_id", name="uq_tickets_channel_source_message"),
         Index("ix_tickets_channel_sender", "channel", "sender_id"),
         Index("ix_tickets_status", "status"),
+        # One case, one ticket: two escalations racing for a user with no open ticket cannot both
+        # open one (no row exists yet to lock); the loser's insert fails and it joins the winner's.
+        Index("uq_tickets_open_per_user", "channel", "sender_id", unique=True,
+              postgresql_where=text(OPEN_TICKET_CONDITION), sqlite_where=text(OPEN_TICKET_CONDITION)),
     )
 
     id = Column(String(24), primary_key=True)  # TK-YYYYMMDD-NNNN

@@ -11,12 +11,11 @@ from bot.metrics.actions import ticket_opened
 from bot.ticketing.clock import as_utc, utcnow
 from bot.ticketing.commands import add_message
 from bot.ticketing.domain import clean_text
-from bot.ticketing.errors import InvalidInput, TicketError
+from bot.ticketing.errors import InvalidInput, TicketConflict, TicketError
 from bot.ticketing.lifecycle import Severity, TicketStatus
 from bot.ticketing.masking import mask_json, mask_text
 from bot.ticketing.models import MessageAuthor, Ticket, TicketMessage
 from bot.ticketing.numbering import ticket_day
-from bot.ticketing.queries import USER_TICKETS_SHOWN
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from bot.ticketing.views import OpenedTicket, TicketView, ticket_view
 from bot.ticketing.working_hours import WorkingHours, service_hours
@@ -60,7 +59,8 @@ def _retrying(source_message_id: str, attempt: Callable[[], Escalation]) -> Esca
         try:
             return attempt()
         except IntegrityError:
-            # Another creator won: the same message (found on the next pass) or the day's first number.
+            # Another creator won: the same message or the user's open ticket (both found on the
+            # next pass), or the day's first number.
             continue
     raise TicketError(f"could not open a ticket for message {source_message_id} after {_CREATE_ATTEMPTS} attempts")
 
@@ -84,7 +84,8 @@ def open_ticket(
 
     `transcript` items are {"who": "user"|"bot"|"agent", "text": ..., "at": epoch/ISO/datetime}.
     Idempotent on (channel, source_message_id) across retries, processes and restarts: the
-    unique constraint decides a race and the loser returns the winner's ticket.
+    unique constraint decides a race and the loser returns the winner's ticket. A user has at
+    most one open ticket: TicketConflict when another message opened it (escalate joins it instead).
     """
     done = _open(uow, channel=channel, sender_id=sender_id, source_message_id=source_message_id, title=title,
                  category=category, description=description, transcript=transcript, facts=facts,
@@ -129,8 +130,15 @@ def _open(
             existing = tickets.by_source(channel, source_message_id)
             if existing is not None:
                 return Escalation(ALREADY_OPENED, ticket_view(tickets.full(existing.id), full=True), expected)
-            # One case, one ticket: what the bot found later goes to the user's open ticket.
-            open_one = tickets.open_for_user(channel, sender_id, USER_TICKETS_SHOWN) if extend_open else None
+            # One case, one ticket: what the bot found later goes to the user's open ticket. When
+            # none exists yet, a concurrent escalation may open one first: our insert then breaks
+            # uq_tickets_open_per_user and the next attempt lands here, on the winner's ticket.
+            open_one = tickets.open_for_user(channel, sender_id)
+            if open_one is not None and open_one.source_message_id == source_message_id:
+                # This message's ticket, committed by a concurrent redelivery after by_source looked.
+                return Escalation(ALREADY_OPENED, ticket_view(tickets.full(open_one.id), full=True), expected)
+            if open_one is not None and not extend_open:
+                raise TicketConflict(f"the user already has the open ticket {open_one.id}")
             if open_one is not None:
                 extended = ticket_view(open_one)  # as the user knew it, before the follow-up moves it
                 add_message(tickets, tickets.get(open_one.id, lock=True), MessageAuthor.BOT, description,

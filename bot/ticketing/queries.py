@@ -86,9 +86,9 @@ def tickets_for_user(
 
 
 def open_ticket_for_user(uow: TicketingUnitOfWork, channel: str, sender_id: str) -> TicketView | None:
-    """The newest of the user's latest tickets still being worked on, if any."""
+    """The user's ticket still being worked on, if any."""
     with uow:
-        ticket = uow.tickets.open_for_user(channel, sender_id, USER_TICKETS_SHOWN)
+        ticket = uow.tickets.open_for_user(channel, sender_id)
         return ticket_view(ticket) if ticket is not None else None
 
 

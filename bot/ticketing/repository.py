@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.ticketing import delivery
 from bot.ticketing.errors import InvalidInput, TicketNotFound
-from bot.ticketing.lifecycle import Severity, TicketStatus
+from bot.ticketing.lifecycle import OPEN_STATUSES, Severity, TicketStatus
 from bot.ticketing.models import Agent, MessageAuthor, Ticket, TicketMessage
 from bot.ticketing.numbering import next_ticket_id
 
@@ -72,9 +72,14 @@ class TicketRepository:
             .limit(limit)
         ).scalars())
 
-    def open_for_user(self, channel: str, sender_id: str, among: int) -> Ticket | None:
-        """The newest open ticket among the user's latest `among`."""
-        return next((t for t in self.for_user(channel, sender_id, among) if t.is_open), None)
+    def open_for_user(self, channel: str, sender_id: str) -> Ticket | None:
+        """The user's open ticket (at most one: the index uq_tickets_open_per_user), however old."""
+        return self.session.execute(
+            select(Ticket)
+            .where(Ticket.channel == channel, Ticket.sender_id == sender_id, Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+            .limit(1)
+        ).scalars().first()
 
     def last_updated_for_user(self, channel: str, sender_id: str) -> Ticket | None:
         """The user's ticket changed last (the one an agent just closed, when one was)."""

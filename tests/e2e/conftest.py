@@ -93,6 +93,15 @@ def stranger_chat(rest_server: str):
 AGENT_NAME, AGENT_PASSWORD = "e2e-agent", "e2e-agent-password"
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for one test module (tests/e2e/browser_helpers.py)."""
+    from tests.e2e.browser_helpers import launched_browser
+
+    with launched_browser() as browser:
+        yield browser
+
+
 @pytest.fixture(scope="session")
 def console(servers: Servers) -> Iterator[str]:
     """Base URL of the agents' console over the running servers' core and Rasa server, with one

@@ -7,7 +7,6 @@ time and the WeChat 48-hour window counting on the page, new tickets announced w
 """
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,34 +24,16 @@ from bot.ticketing import opening, queries
 from bot.ticketing.agents import add_agent
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import bind_to_demo_account, rest_tracker_id, running_console
+from tests.e2e.browser_helpers import chromium, log_in, new_page
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.e2e.handoff_helpers import factory_for, new_sender, say, ticket_from_conversation, tracker
 from tests.integration.rasa_stub import RasaStub
-from tests.service_fixtures import service_unavailable
-
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="session", autouse=True)
-def chromium() -> Path:
-    """Debian's chromium; autouse at session scope so a missing browser skips before any server starts."""
-    if not CHROMIUM.exists():
-        service_unavailable(f"Chromium not found at {CHROMIUM} (make test and make test-e2e add Debian's chromium)")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: Path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        service_unavailable(f"playwright is not installed: {exc}")
-    # The sync API runs an event loop in this thread while it is open: close it with the module.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
+def chromium_first() -> Path:
+    """Autouse at session scope: a missing browser skips before any server starts."""
+    return chromium()
 
 
 def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console, api_params):
@@ -62,12 +43,8 @@ def test_agent_logs_in_opens_a_ticket_and_replies(browser, servers_work, console
     say(rasa_url, sender, "env-demo-noservice 选不了云托管")
     ticket_id = ticket_from_conversation(rasa_url, work, sender).ticket.id
 
-    page = browser.new_page()
-    page.set_default_timeout(20_000)
-    page.goto(console + "/")
-    page.fill("#login-name", AGENT_NAME)
-    page.fill("#login-password", "wrong password")
-    page.click("#login-button")
+    page = new_page(browser)
+    log_in(page, console, password="wrong password")
     page.wait_for_selector("#login-error:has-text('账号或密码错误')")
     page.fill("#login-password", AGENT_PASSWORD)
     page.click("#login-button")
@@ -113,12 +90,8 @@ def test_a_reply_the_platform_refuses_shows_as_not_delivered_with_why(browser, t
                                     description="用户留了手机 13812345678").ticket.id
     with RasaStub() as stub, running_console(tmp_path, url, stub.url) as base:
         stub.refuse_delivery(sender, 45015)
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        page.goto(base + "/")
-        page.fill("#login-name", AGENT_NAME)
-        page.fill("#login-password", AGENT_PASSWORD)
-        page.click("#login-button")
+        page = new_page(browser)
+        log_in(page, base)
         page.click(f"tr.ticket-row[data-id='{ticket_id}']")
         page.click("#claim-button")
         page.wait_for_selector("#ticket-status:has-text('处理中')")
@@ -164,22 +137,10 @@ def stub_desk(tmp_path: Path) -> Iterator[StubDesk]:
 def logged_in_page(browser, base: str, clock_at: datetime | None = None):
     """A page logged in to the console; CSP refusals and script errors collect in `page.problems`
     (not the browser's 404 for /favicon.ico)."""
-    page = browser.new_page()
-    page.set_default_timeout(20_000)
-    page.problems = []
-
-    def console_error(message) -> None:
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            page.problems.append(message.text)
-
-    page.on("console", console_error)
-    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    page = new_page(browser)
     if clock_at is not None:
         page.clock.install(time=clock_at)  # the browser's clock still runs; a test may jump it ahead
-    page.goto(base + "/")
-    page.fill("#login-name", AGENT_NAME)
-    page.fill("#login-password", AGENT_PASSWORD)
-    page.click("#login-button")
+    log_in(page, base)
     page.wait_for_selector("#console-view:not([hidden])")
     return page
 

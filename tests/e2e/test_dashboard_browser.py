@@ -10,29 +10,22 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.analytics.broker import sql_engine, sql_event_broker
-from bot.analytics.consume import catch_up_sql
-from bot.analytics.ingest import clarify_marker
-from bot.bootstrap import container
 from bot.console.dashboard import ECHARTS_FILE, ECHARTS_ROUTE
 from bot.http_headers import CONTENT_SECURITY_POLICY
-from bot.storage.engines import make_engine, session_factory
-from bot.storage.schema import create_schema
 from bot.ticketing import opening
 from bot.ticketing.agents import add_agent
 from bot.ticketing.unit_of_work import TicketingUnitOfWork
 from scripts.local_servers import running_console
-from tests.analytics_helpers import SHANGHAI, Script
+from tests.analytics_helpers import SHANGHAI, Script, ingested_database
+from tests.e2e.browser_helpers import log_in, new_page
 from tests.e2e.conftest import AGENT_NAME, AGENT_PASSWORD
 from tests.integration.rasa_stub import RasaStub
 from tests.service_fixtures import service_unavailable
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
 HEADLINE = ("conversations", "user_turns", "resolution_rate", "handoff_rate", "no_answer_rate", "tickets_opened")
 
 
@@ -60,38 +53,13 @@ def conversations() -> list[Script]:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        service_unavailable(f"Chromium not found at {CHROMIUM} (make test and make test-e2e add Debian's chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        service_unavailable(f"playwright is not installed: {exc}")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def dashboard(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     """The console over a database holding the scripted conversations; its base URL and an agent's auth header."""
     if not ECHARTS_FILE.is_file():
         service_unavailable(f"ECharts not installed at {ECHARTS_FILE} (make install runs npm ci; needs npm)")
     work = tmp_path_factory.mktemp("dashboard")
-    url = f"sqlite:///{work / 'filing.db'}"
-    engine = make_engine(url)
-    create_schema(engine)
-    factory = session_factory(engine)
+    url, engine, factory = ingested_database(work, conversations())
     add_agent(factory, AGENT_NAME, AGENT_PASSWORD)
-    broker_url = f"sqlite:///{work / 'events.db'}"
-    broker = sql_event_broker(broker_url)
-    for script in conversations():
-        for body in script.published():
-            broker.publish(body)
-    reader = sql_engine(broker_url)
-    catch_up_sql(reader, factory, clarify_marker(container().knowledge.messages))
     opening.open_ticket(TicketingUnitOfWork(factory), channel="webchat", sender_id="webchat:c", source_message_id="c-1",
                         title="转人工", category="request_human", description="用户要求人工",
                         now=day("11-20", 12).astimezone(timezone.utc).replace(tzinfo=None))  # c's ticket
@@ -100,8 +68,6 @@ def dashboard(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
             token = httpx.post(f"{base}/api/login", json={"name": AGENT_NAME, "password": AGENT_PASSWORD}).json()["token"]
             yield base, {"Authorization": f"Bearer {token}"}
     finally:
-        reader.dispose()
-        broker.engine.dispose()
         engine.dispose()
 
 
@@ -131,18 +97,10 @@ def expected_headline(figures: dict) -> dict[str, str]:
 
 def open_dashboard(browser, base: str, block_charts: bool = False):
     """The dashboard, logged in on its own form; script errors and CSP refusals collect in `page.problems`."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1600})
-    page.set_default_timeout(20_000)
-    page.problems = []
-    page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
-            and page.problems.append(m.text))
-    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    page = new_page(browser, viewport={"width": 1280, "height": 1600})
     if block_charts:  # as where npm was missing: the route answers 404
         page.route("**" + ECHARTS_ROUTE, lambda route: route.fulfill(status=404, body="not installed"))
-    page.goto(base + "/dashboard")
-    page.fill("#login-name", AGENT_NAME)
-    page.fill("#login-password", AGENT_PASSWORD)
-    page.click("#login-button")
+    log_in(page, base, "/dashboard")
     page.wait_for_selector("#dashboard-view:not([hidden])")
     page.wait_for_selector("#headline[data-drawn]", state="attached")
     return page

@@ -2,46 +2,20 @@
 not-understood messages in groups with counts, labels one with a select box and dismisses another."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
-
 from bot.learning.models import ReviewLabel
 from bot.ticketing.agents import add_agent
 from scripts.local_servers import running_console
+from tests.e2e.browser_helpers import log_in, new_page
 from tests.integration.rasa_stub import RasaStub
 from tests.learning_helpers import NEAR_DOMAIN, UNCLEAR, UNCLEAR_SHORT, scripted_database
-from tests.service_fixtures import service_unavailable
-
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        service_unavailable(f"Chromium not found at {CHROMIUM} (make test and make test-e2e add Debian's chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        service_unavailable(f"playwright is not installed: {exc}")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        yield browser
-        browser.close()
 
 
 def test_an_agent_labels_a_group_and_dismisses_another(browser, tmp_path):
     url, engine, factory = scripted_database(tmp_path)
     add_agent(factory, "dora", "review-password-1")
     with RasaStub() as stub, running_console(tmp_path, url, stub.url) as base:
-        page = browser.new_page()
-        page.set_default_timeout(20_000)
-        page.goto(base + "/")
-        page.fill("#login-name", "dora")
-        page.fill("#login-password", "review-password-1")
-        page.click("#login-button")
+        page = new_page(browser)
+        log_in(page, base, name="dora", password="review-password-1")
         page.wait_for_selector("#who:has-text('dora')")
         page.click("#review-link")  # the console's header leads to the review page, logged in
         page.wait_for_selector("#review-view:not([hidden])")

@@ -11,18 +11,12 @@ import pytest
 from rasa.shared.core.events import BotUttered, SlotSet
 from sqlalchemy import inspect, text
 
-from bot.analytics.broker import sql_engine, sql_event_broker
-from bot.analytics.consume import catch_up_sql
 from bot.analytics.figures import BadPeriod, parse_period, summary
-from bot.analytics.ingest import clarify_marker
-from bot.bootstrap import container
-from bot.storage.engines import make_engine, session_factory
-from bot.storage.schema import create_schema
 from bot.ticketing import agents
 from bot.ticketing.lifecycle import Severity, TicketStatus
 from bot.ticketing.models import MessageAuthor, Ticket, TicketEvent, TicketMessage
 from scripts.local_servers import running_console
-from tests.analytics_helpers import SHANGHAI, Script
+from tests.analytics_helpers import SHANGHAI, Script, ingested_database
 from tests.integration.rasa_stub import RasaStub
 
 DAY1, DAY2 = datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI), datetime(2026, 11, 21, 9, 30, tzinfo=SHANGHAI)
@@ -61,7 +55,7 @@ def utc(at: datetime) -> datetime:
 
 def add_tickets(factory) -> None:
     def ticket(tid: str, channel: str, created: datetime) -> Ticket:
-        return Ticket(id=tid, channel=channel, sender_id=f"{channel}:x", source_message_id=tid, title="t", category="c",
+        return Ticket(id=tid, channel=channel, sender_id=f"{channel}:{tid}", source_message_id=tid, title="t", category="c",
                       description="d", facts={}, severity=Severity.NORMAL, status=TicketStatus.PENDING,
                       created_at=utc(created), updated_at=utc(created))
 
@@ -95,21 +89,9 @@ def has_ticket_ratings(session) -> bool:
 def scripted(tmp_path_factory) -> Iterator[tuple[str, object]]:
     """A filing database holding the scripted conversations (through the SQL broker and the consumer)."""
     work = tmp_path_factory.mktemp("figures")
-    url = f"sqlite:///{work / 'filing.db'}"
-    engine = make_engine(url)
-    create_schema(engine)
-    factory = session_factory(engine)
-    broker_url = f"sqlite:///{work / 'events.db'}"
-    broker = sql_event_broker(broker_url)
-    for script in conversations():
-        for body in script.published():
-            broker.publish(body)
-    reader = sql_engine(broker_url)
-    catch_up_sql(reader, factory, clarify_marker(container().knowledge.messages))
+    url, engine, factory = ingested_database(work, conversations())
     add_tickets(factory)
     yield url, factory
-    reader.dispose()
-    broker.engine.dispose()
     engine.dispose()
 
 

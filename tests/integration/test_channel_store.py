@@ -100,6 +100,19 @@ async def exercise_claims(store) -> None:
     assert await store.claim(renewed, 30) is False
     await store.finish(renewed)
     assert await store.renew(renewed, 0.3) is False  # done: nothing left to renew
+    # A worker's queue renewed in one call: the in-flight claims outlive their first lease, a
+    # claim finished meanwhile stays done, and one nobody holds is not created.
+    queued = [f"msg:queued:{n}:{secrets.token_hex(4)}" for n in range(3)]
+    for key in queued:
+        assert await store.claim(key, 0.3) is True
+    await store.finish(queued[2])
+    for _ in range(3):
+        await asyncio.sleep(0.15)
+        await store.renew_many([*queued, f"msg:never-claimed:{secrets.token_hex(4)}"], 0.3)
+    assert [await store.claim(key, 30) for key in queued] == [False, False, False]
+    await store.release(queued[0])  # still in flight until now: released, it can be taken again
+    assert await store.claim(queued[0], 30) is True
+    await store.renew_many([], 0.3)  # nothing held: nothing to do
 
 
 async def exercise_signatures(store) -> None:
@@ -183,7 +196,7 @@ def test_workers_starting_together_on_postgres_all_open_the_store(postgres_url):
         assert sum(store._claim("msg:first", 30) for store in stores) == 1
         with stores[0].engine.begin() as connection:
             for table in ("message_claims", "used_signatures", "token_leases", "access_tokens", "offered_options",
-                          "passive_replies", "rate_counters"):
+                          "passive_replies", "rate_windows"):
                 connection.exec_driver_sql(f"DROP TABLE {prefix}_{table}")
         for store in stores:
             store.engine.dispose()

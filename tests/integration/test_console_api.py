@@ -361,13 +361,13 @@ def test_the_page_and_its_assets_are_served_locally(env: Env):
     page = httpx.get(env.base + "/")
     assert page.status_code == 200 and "客服工作台" in page.text
     assert "http://" not in page.text and "https://" not in page.text  # nothing from the internet
-    for asset in ("/static/console.js", "/static/console_tools.js", "/static/console.css"):
+    for asset in ("/static/common.js", "/static/console.js", "/static/console_tools.js", "/static/console.css"):
         response = httpx.get(env.base + asset)
         assert response.status_code == 200 and "http" not in response.text.replace("https", "")
 
 
 def test_every_response_forbids_framing_and_foreign_scripts(env: Env):
-    for path in ("/", "/static/console.js", "/api/me", "/health"):
+    for path in ("/", "/static/common.js", "/static/console.js", "/api/me", "/health"):
         headers = httpx.get(env.base + path).headers
         assert "script-src 'self'" in headers["content-security-policy"]
         assert "frame-ancestors 'none'" in headers["content-security-policy"]

@@ -15,6 +15,7 @@ from alembic.autogenerate import produce_migrations
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
 
 from bot.filing.models import Account, SubjectType
 from bot.filing.models import Base as FilingBase
@@ -22,7 +23,7 @@ from bot.migrations import BASELINE_REVISION, alembic_config, current_revision, 
 from bot.storage.engines import make_engine, session_factory
 from bot.storage.schema import create_schema
 
-HEAD = "0010_ticket_satisfaction"
+HEAD = "0011_one_open_ticket_per_user"
 
 
 def schema_differences(engine: Engine) -> list:
@@ -91,6 +92,33 @@ def test_a_database_made_before_migrations_is_adopted_with_its_data(sqlite_engin
     assert schema_differences(sqlite_engine) == []
     with session_factory(sqlite_engine)() as session:
         assert session.execute(select(Account.id)).scalars().all() == ["acct-demo"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite_engine", "postgres_engine"])
+def test_a_user_with_several_open_tickets_keeps_the_newest_open_and_the_index_holds(backend, request):
+    engine = request.getfixturevalue(backend)
+    upgrade(engine, "0010_ticket_satisfaction")
+    rows = [("TK-20261101-0001", "pending", "2026-11-01 02:00:00"), ("TK-20261101-0002", "in_progress", "2026-11-01 02:00:01"),
+            ("TK-20261101-0003", "closed", "2026-11-01 03:00:00"), ("TK-20261102-0001", "pending", "2026-11-02 02:00:00")]
+    with engine.begin() as connection:
+        for ticket_id, status, at in rows:
+            connection.execute(text(
+                "INSERT INTO tickets (id, channel, sender_id, source_message_id, title, category, description, facts, "
+                "severity, status, created_at, updated_at, handoff_since) VALUES (:id, 'wechat', 'wechat:u', :id, 't', "
+                "'c', 'd', '{}', 'normal', :status, :at, :at, :handoff)"
+            ), {"id": ticket_id, "status": status, "at": at, "handoff": at if status == "in_progress" else None})
+    upgrade(engine)
+    with engine.connect() as connection:
+        statuses = dict(connection.execute(text("SELECT id, status FROM tickets")).all())
+        history = connection.execute(text("SELECT ticket_id, actor, action FROM ticket_events ORDER BY id")).all()
+        handoffs = connection.execute(text("SELECT id FROM tickets WHERE handoff_since IS NOT NULL")).all()
+    assert statuses == {"TK-20261101-0001": "closed", "TK-20261101-0002": "closed",
+                        "TK-20261101-0003": "closed", "TK-20261102-0001": "pending"}
+    assert sorted(history) == [("TK-20261101-0001", "system", "status"), ("TK-20261101-0002", "system", "handoff_ended"),
+                               ("TK-20261101-0002", "system", "status")]
+    assert handoffs == []
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(text("UPDATE tickets SET status = 'in_progress' WHERE id = 'TK-20261101-0003'"))
 
 
 def test_create_schema_is_repeatable(sqlite_engine):

@@ -69,3 +69,45 @@ def test_a_tracker_round_trips_through_the_fast_lookup():
     tracker = DialogueStateTracker.from_dict("u", events, [])
     assert [e.as_dict()["event"] for e in tracker.events] == [e["event"] for e in events]
     assert Event.resolve_by_type("user") is UserUttered
+
+
+@pytest.mark.asyncio
+async def test_calls_to_an_endpoint_reuse_one_connection_and_get_the_same_answers():
+    # Rasa opened a session (a TCP connection) per call to the action server; the kept session
+    # sends every call over one kept connection and returns what Rasa's own would.
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    peers: list[tuple] = []
+
+    async def echo(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.json_response({"got": await request.json(), "auth": request.headers.get("Authorization")})
+
+    app = web.Application()
+    app.router.add_post("/webhook", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer s3cret"})
+    original = rasa_speedups._ORIGINAL_SESSION
+    try:
+        rasa_speedups.apply()
+        answers = [await endpoint.request(json={"n": n}) for n in range(5)]
+        await asyncio.gather(*(endpoint.request(json={"n": n}) for n in range(3)))
+        assert answers == [{"got": {"n": n}, "auth": "Bearer s3cret"} for n in range(5)]
+        assert len(set(peers[:5])) == 1  # one after another: one connection
+        from rasa.utils import endpoints
+
+        endpoints.EndpointConfig.session = original  # Rasa's own: a connection per call
+        await endpoint.request(json={"n": 9})
+        assert peers[-1] != peers[0]
+    finally:
+        rasa_speedups.apply()
+        for session in list(rasa_speedups._kept_sessions.values()):
+            await session.close()
+        await runner.cleanup()

@@ -197,3 +197,33 @@ def test_the_purge_command_deletes_idle_analytics_conversations_too(tmp_path):
         assert connection.exec_driver_sql("SELECT sender_id FROM analytics_conversations").scalars().all() == ["rest:active"]
         assert connection.exec_driver_sql("SELECT event_key FROM analytics_events").scalars().all() == ["rest:active"]
     engine.dispose()
+
+
+def test_the_purge_command_deletes_binding_codes_expired_over_a_day_ago(tmp_path):
+    from datetime import datetime, timedelta
+
+    from bot.filing import accounts
+    from bot.filing.seed import DEMO_ACCOUNT_ID, seed_demo_data
+    from bot.filing.unit_of_work import UnitOfWork
+    from bot.storage.engines import make_engine, session_factory
+    from bot.storage.schema import create_schema
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'filing.db'}")
+    create_schema(engine)
+    factory = session_factory(engine)
+    with factory() as session:
+        seed_demo_data(session)
+    now = datetime.utcnow()
+    dead, _ = accounts.create_code(UnitOfWork(factory), DEMO_ACCOUNT_ID, now - timedelta(days=2))
+    live, _ = accounts.create_code(UnitOfWork(factory), DEMO_ACCOUNT_ID, now)
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    UrlSQLTrackerStore(domain=DOMAIN, url=url).engine.dispose()
+    dry = run_command("purge", "--dry-run", TRACKER_STORE_URL=url)
+    assert "would delete 1 account binding codes" in dry.stdout, dry
+    done = run_command("purge", TRACKER_STORE_URL=url)
+    assert done.returncode == 0 and "deleted 1 account binding codes" in done.stdout, done
+    with engine.connect() as connection:
+        kept = connection.exec_driver_sql("SELECT code_hash FROM binding_codes").scalars().all()
+    assert kept == [accounts.code_hash(live)]
+    engine.dispose()
+

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from bot.storage.engines import make_engine, session_factory
 from bot.storage.schema import create_schema
@@ -21,13 +22,16 @@ from bot.ticketing.working_hours import WorkingHours
 
 HOURS = WorkingHours.parse("Mon-Fri 09:00-18:00", "Asia/Shanghai")
 WORKERS = 4
+# Spawned interpreters import the bot before they meet at the barrier: minutes on a loaded 2-core machine.
+START_TIMEOUT = 240
 
 
 def _open(url: str, message_id: str, now: datetime) -> tuple[str, bool]:
     engine = make_engine(url)
     try:
+        # One user per message: a user has at most one open ticket, and the numbering is under test.
         opened = opening.open_ticket(TicketingUnitOfWork(
-            session_factory(engine)), channel="rest", sender_id="racer", source_message_id=message_id,
+            session_factory(engine)), channel="rest", sender_id=f"racer-{message_id}", source_message_id=message_id,
             title="转人工", category="request_human", description="用户要求人工客服", hours=HOURS, now=now,
         )
         return opened.ticket.id, opened.created
@@ -36,7 +40,7 @@ def _open(url: str, message_id: str, now: datetime) -> tuple[str, bool]:
 
 
 def _process_worker(url: str, message_id: str, now: datetime, barrier, results) -> None:
-    barrier.wait(timeout=60)
+    barrier.wait(timeout=START_TIMEOUT)
     results.put(_open(url, message_id, now))
 
 
@@ -67,7 +71,7 @@ def _in_processes(url: str, message_ids: list[str], now: datetime) -> list[tuple
     processes = [context.Process(target=_process_worker, args=(url, m, now, barrier, results)) for m in message_ids]
     for process in processes:
         process.start()
-    collected = [results.get(timeout=120) for _ in processes]
+    collected = [results.get(timeout=START_TIMEOUT + 60) for _ in processes]
     for process in processes:
         process.join(60)
         assert process.exitcode == 0
@@ -129,3 +133,74 @@ def test_different_messages_get_distinct_numbers(backend, request):
 def test_different_messages_from_processes_get_distinct_numbers(sqlite_url):
     ids = [f"m-{uuid.uuid4().hex}" for _ in range(WORKERS)]
     _check_distinct_numbers(_in_processes(sqlite_url, ids, _unique_day(3)))
+
+
+def _escalate(url: str, sender: str, message_id: str, now: datetime) -> str:
+    engine = make_engine(url)
+    try:
+        return opening.escalate(TicketingUnitOfWork(
+            session_factory(engine)), channel="rest", sender_id=sender, source_message_id=message_id,
+            title="转人工", category="request_human", description=f"用户要求人工客服 {message_id}", hours=HOURS, now=now,
+        ).ticket.id
+    finally:
+        engine.dispose()
+
+
+def _escalate_worker(url: str, sender: str, message_id: str, now: datetime, barrier, results) -> None:
+    barrier.wait(timeout=START_TIMEOUT)
+    results.put(_escalate(url, sender, message_id, now))
+
+
+def _open_tickets_of(url: str, sender: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(
+                text("SELECT id FROM tickets WHERE sender_id = :sender AND status IN "
+                     "('pending', 'in_progress', 'awaiting_feedback')"), {"sender": sender}
+            ).scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_different_messages_of_one_user_escalated_from_threads_make_one_open_ticket(backend, request):
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    sender, day = f"both-{uuid.uuid4().hex}", _unique_day(4)
+    barrier, results, errors = threading.Barrier(WORKERS), [], []
+
+    def run(message_id: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results.append(_escalate(url, sender, message_id, day))
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(f"m-{uuid.uuid4().hex}",)) for _ in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    open_ids = _open_tickets_of(url, sender)
+    assert len(open_ids) == 1, open_ids
+    assert results == open_ids * WORKERS
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_different_messages_of_one_user_escalated_from_processes_make_one_open_ticket(backend, request):
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    sender, day = f"both-{uuid.uuid4().hex}", _unique_day(5)
+    context = multiprocessing.get_context("spawn")
+    barrier, queue = context.Barrier(WORKERS), context.Queue()
+    processes = [context.Process(target=_escalate_worker, args=(url, sender, f"m-{uuid.uuid4().hex}", day, barrier, queue))
+                 for _ in range(WORKERS)]
+    for process in processes:
+        process.start()
+    results = [queue.get(timeout=START_TIMEOUT + 60) for _ in processes]
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    open_ids = _open_tickets_of(url, sender)
+    assert len(open_ids) == 1, open_ids
+    assert results == open_ids * WORKERS

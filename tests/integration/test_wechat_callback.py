@@ -20,7 +20,6 @@ from bot.channels.platform_api import DELIVERY_FAILED_PATTERN, DeliveryFailed
 from bot.channels.sql_store import SqlChannelStore
 from bot.channels.store import PASSIVE_REPLY_TTL_SECONDS
 from bot.channels.turn_guard import GuardSettings, TurnGuard
-from bot.channels.wechat import WeChatInput
 from bot.channels.wecom import WeComInput
 from bot.content.knowledge import load_knowledge
 from bot.settings import settings as current_settings
@@ -33,35 +32,20 @@ from tests.channel_helpers import (
     TOKEN,
     ScriptedBot,
     live_app,
+    plain_user,
     post,
+    safe_user,
     start_of_a_rate_window,
     steady_admission,
-    wechat_settings,
+    wechat,
+    wecom,
     wecom_settings,
+    wecom_user,
 )
 from tests.metrics_helpers import in_process, key, moved
 
 pytestmark = pytest.mark.asyncio
 KB = load_knowledge(str(current_settings().knowledge_dir))
-
-
-def wechat(store_url: str, platform=None, passive: float = 2.0, safe: bool = False, **kwargs) -> WeChatInput:
-    """The Official Account in plain mode (no EncodingAESKey), or in safe mode (`safe=True`)."""
-    settings = wechat_settings(api_base=platform.base_url if platform else "http://127.0.0.1:9", safe=safe)
-    kwargs.setdefault("admission", steady_admission())
-    return WeChatInput(settings, store_url=store_url, passive_seconds=passive, **kwargs)
-
-
-def plain_user(base: str) -> SimulatedUser:
-    return SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
-
-
-def safe_user(base: str) -> SimulatedUser:
-    return SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID, ENCODING_AES_KEY)
-
-
-def wecom_user(base: str) -> SimulatedUser:
-    return SimulatedUser(f"{base}/webhooks/wecom/webhook", TOKEN, CORP_ID, ENCODING_AES_KEY, wecom=True)
 
 
 # -- URL verification ---------------------------------------------------------------------
@@ -146,7 +130,7 @@ async def test_text_push_gets_a_passive_reply(store_url, make_user):
 
 async def test_wecom_text_push_gets_an_encrypted_passive_reply(store_url):
     bot = ScriptedBot()
-    channel = WeComInput(wecom_settings(), store_url=store_url, admission=steady_admission(), passive_seconds=2.0)
+    channel = wecom(store_url, passive_seconds=2.0)
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
         user = wecom_user(base)
         response = await post(client, user.url, *user.push(user.text("你好")))
@@ -158,7 +142,7 @@ async def test_wecom_text_push_gets_an_encrypted_passive_reply(store_url):
 
 async def test_a_wecom_signature_replayed_with_another_ciphertext_is_403_and_an_exact_replay_one_turn(store_url):
     bot = ScriptedBot()
-    channel = WeComInput(wecom_settings(), store_url=store_url, admission=steady_admission(), passive_seconds=2.0)
+    channel = wecom(store_url, passive_seconds=2.0)
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
         attacker, victim = wecom_user(base), wecom_user(base)
         query, body = attacker.push(attacker.text("你好"))
@@ -323,7 +307,7 @@ async def test_ciphertext_for_another_app_id_is_refused(store_url):
 
 async def test_wecom_push_without_msg_signature_is_refused_before_parsing(store_url):
     bot = ScriptedBot()
-    async with live_app([WeComInput(wecom_settings(), store_url=store_url, admission=steady_admission())], bot) as base, httpx.AsyncClient() as client:
+    async with live_app([wecom(store_url)], bot) as base, httpx.AsyncClient() as client:
         user = wecom_user(base)
         query, body = user.push(user.text("你好"))
         del query["msg_signature"]
@@ -447,7 +431,7 @@ async def test_a_slow_turn_answers_success_then_sends_through_the_api(store_url,
 
 
 async def test_wecom_slow_turn_uses_message_send_with_the_agent_id(store_url, platform):
-    channel = WeComInput(wecom_settings(api_base=platform.base_url), store_url=store_url, admission=steady_admission(), passive_seconds=0.2)
+    channel = wecom(store_url, platform, passive_seconds=0.2)
     async with live_app([channel], ScriptedBot(delay=0.6)) as base, httpx.AsyncClient() as client:
         user = wecom_user(base)
         assert (await post(client, user.url, *user.push(user.text("你好")))).text == SUCCESS
@@ -622,6 +606,29 @@ async def test_a_message_whose_worker_died_after_claiming_is_answered_once_after
         await asyncio.sleep(1.0)  # two more rounds of the kept turns: nothing left to run
     assert len(bot.received) == 1
     assert [(s.body["touser"], s.body["text"]["content"]) for s in platform.sends()] == [(user.openid, "答：每个IP可以备案几次")]
+
+
+async def test_a_worker_whose_renewals_come_late_never_takes_its_own_turn_over(store_url, platform):
+    # Under load (300 users on one server) a renewal round could land after the lease ran out;
+    # the same worker's round of the kept turns then took its own turn "from a dead worker" and
+    # ran it a second time. A worker is alive to itself: the claims it holds are never orphans.
+    bot = ScriptedBot(delay=1.5)
+    channel = wechat(store_url, platform, passive=0.1, lease_seconds=0.6)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        store = await channel.store()
+        on_time = store.renew_many
+
+        async def late(keys, lease_seconds):  # the store's threads are all busy: this round is 2 s late
+            await asyncio.sleep(2.0)
+            await on_time(keys, lease_seconds)
+
+        store.renew_many = late
+        user = plain_user(base)
+        assert (await post(client, user.url, *user.push(user.text("每个IP可以备案几次", new_msg_id())))).text == SUCCESS
+        await asyncio.sleep(1.8)  # the lease ran out long ago, and rounds of the kept turns went by
+        await channel.drain(timeout=10)
+    assert len(bot.received) == 1
+    assert [s.body["text"]["content"] for s in platform.sends()] == ["答：每个IP可以备案几次"]
 
 
 async def test_a_turn_that_raised_is_run_again_by_the_next_redelivery(store_url):

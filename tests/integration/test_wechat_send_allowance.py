@@ -11,20 +11,8 @@ import pytest
 
 from bot.channels.callback import SUCCESS
 from bot.channels.wechat import WeChatInput
-from bot.channels.wecom import WeComInput
-from scripts.wechat_sim import SimulatedUser, new_msg_id
-from tests.channel_helpers import (
-    APP_ID,
-    CORP_ID,
-    ENCODING_AES_KEY,
-    TOKEN,
-    ScriptedBot,
-    live_app,
-    post,
-    steady_admission,
-    wechat_settings,
-    wecom_settings,
-)
+from scripts.wechat_sim import new_msg_id
+from tests.channel_helpers import ScriptedBot, live_app, plain_user, post, wechat, wecom, wecom_user
 from tests.metrics_helpers import in_process, key, moved
 
 pytestmark = pytest.mark.asyncio
@@ -33,7 +21,7 @@ LONG = "备案材料说明。" * 60  # 1260 bytes: two never fit in one 2048-byt
 
 def slow_wechat(store_url: str, platform) -> WeChatInput:
     """Every turn is slower than the passive deadline: all of its messages go through the send API."""
-    return WeChatInput(wechat_settings(api_base=platform.base_url, safe=False), store_url=store_url, admission=steady_admission(), passive_seconds=0.1)
+    return wechat(store_url, platform, passive=0.1)
 
 
 def contents(platform) -> list[str]:
@@ -46,7 +34,7 @@ async def test_a_late_turn_of_eight_long_messages_sends_five_and_warns_that_thre
     before = in_process()
     with caplog.at_level(logging.WARNING, logger="bot.channels.delivery"):
         async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
-            user = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
+            user = plain_user(base)
             assert (await post(client, user.url, *user.push(user.text("材料", new_msg_id())))).text == SUCCESS
             await channel.drain(timeout=10)
     assert contents(platform) == [f"{n}{LONG}" for n in range(5)]  # the first five, in order
@@ -63,7 +51,7 @@ async def test_short_messages_are_merged_so_that_a_turn_of_twelve_fits_in_one(st
     channel = slow_wechat(store_url, platform)
     bot = ScriptedBot(delay=0.3, answer=lambda text: [f"第{n}条" for n in range(12)])
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
-        user = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
+        user = plain_user(base)
         await post(client, user.url, *user.push(user.text("材料", new_msg_id())))
         await channel.drain(timeout=10)
     assert contents(platform) == ["\n\n".join(f"第{n}条" for n in range(12))]
@@ -74,7 +62,7 @@ async def test_each_user_message_opens_its_own_allowance_of_five(store_url, plat
     channel = slow_wechat(store_url, platform)
     bot = ScriptedBot(delay=0.3, answer=lambda text: [f"{text}{n}{LONG}" for n in range(6)])
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
-        user = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
+        user = plain_user(base)
         for text in ("甲", "乙"):
             await post(client, user.url, *user.push(user.text(text, new_msg_id())))
             await channel.drain(timeout=10)
@@ -83,10 +71,10 @@ async def test_each_user_message_opens_its_own_allowance_of_five(store_url, plat
 
 
 async def test_wecom_sends_at_most_thirty_messages_a_minute_to_one_member(store_url, platform):
-    channel = WeComInput(wecom_settings(api_base=platform.base_url), store_url=store_url, admission=steady_admission(), passive_seconds=0.1)
+    channel = wecom(store_url, platform, passive_seconds=0.1)
     bot = ScriptedBot(delay=0.3, answer=lambda text: [f"{n}{LONG}" for n in range(32)])
     async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
-        user = SimulatedUser(f"{base}/webhooks/wecom/webhook", TOKEN, CORP_ID, ENCODING_AES_KEY, wecom=True)
+        user = wecom_user(base)
         await post(client, user.url, *user.push(user.text("材料", new_msg_id())))
         await channel.drain(timeout=20)
     assert len(platform.sends()) == 30 and channel.undelivered["over the allowance"] == 2
@@ -95,7 +83,7 @@ async def test_wecom_sends_at_most_thirty_messages_a_minute_to_one_member(store_
 async def test_a_late_reply_the_platform_refuses_is_recorded_with_its_errcode(store_url, platform):
     channel = slow_wechat(store_url, platform)
     async with live_app([channel], ScriptedBot(delay=0.3)) as base, httpx.AsyncClient() as client:
-        user = SimulatedUser(f"{base}/webhooks/wechat/webhook", TOKEN, APP_ID)
+        user = plain_user(base)
         platform.refuse_user(user.openid, 45047)
         before = in_process()
         await post(client, user.url, *user.push(user.text("你好", new_msg_id())))

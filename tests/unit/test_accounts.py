@@ -166,3 +166,24 @@ def test_the_command_line_binds_and_unbinds_for_operators(seeded_factory: sessio
     assert accounts.account_of(UnitOfWork(seeded_factory), "wecom:zhangsan") == DEMO_ACCOUNT_ID
     assert "unbound" in run_cli(url, "unbind", "wecom:zhangsan").stdout
     assert accounts.account_of(UnitOfWork(seeded_factory), "wecom:zhangsan") is None
+
+
+def test_codes_expired_over_a_day_ago_are_purged_and_a_late_try_still_hears_expired(
+    uow: UnitOfWork, seeded_factory: sessionmaker
+) -> None:
+    old_unused, _ = accounts.create_code(uow, DEMO_ACCOUNT_ID, NOW - timedelta(days=3))
+    old_used, _ = accounts.create_code(uow, DEMO_ACCOUNT_ID, NOW - timedelta(days=2))
+    accounts.redeem_code(uow, "wechat:owner", old_used, NOW - timedelta(days=2))
+    late, _ = accounts.create_code(uow, DEMO_ACCOUNT_ID, NOW - timedelta(hours=2))
+    live, _ = accounts.create_code(uow, DEMO_ACCOUNT_ID, NOW)
+
+    assert accounts.purge_codes(uow, NOW, dry_run=True) == 2
+    assert accounts.purge_codes(uow, NOW) == 2
+    assert accounts.purge_codes(uow, NOW) == 0
+
+    with seeded_factory() as session:
+        kept = set(session.execute(select(BindingCode.code_hash)).scalars())
+    assert kept == {accounts.code_hash(late), accounts.code_hash(live)}
+    assert accounts.redeem_code(uow, "rest:slow", late, NOW).outcome == RedeemOutcome.EXPIRED
+    assert accounts.account_of(uow, "wechat:owner") == DEMO_ACCOUNT_ID  # the binding outlives its code
+    assert accounts.redeem_code(uow, "rest:fast", live, NOW).outcome == RedeemOutcome.BOUND

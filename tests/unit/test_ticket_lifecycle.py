@@ -51,8 +51,8 @@ def bob(empty_factory):
 
 def test_open_ticket_numbers_per_day_and_keeps_the_conversation(empty_factory):
     first = open_for(empty_factory, "m1")
-    second = open_for(empty_factory, "m2")
-    next_day = open_for(empty_factory, "m3", now=THURSDAY_MORNING + timedelta(days=1))
+    second = open_for(empty_factory, "m2", sender="user-2")  # a user has one open ticket at a time
+    next_day = open_for(empty_factory, "m3", sender="user-3", now=THURSDAY_MORNING + timedelta(days=1))
     assert (first.ticket.id, second.ticket.id, next_day.ticket.id) == (
         "TK-20261126-0001", "TK-20261126-0002", "TK-20261127-0001")
     full = queries.get_ticket(TicketingUnitOfWork(empty_factory), first.ticket.id)
@@ -102,7 +102,7 @@ def test_idempotent_across_a_restart(tmp_path: Path):
 def test_expected_answer_outside_working_hours(empty_factory):
     assert open_for(empty_factory, "a").expected_answer_from is None
     saturday = datetime(2026, 11, 28, 2, 0)
-    opened = open_for(empty_factory, "b", now=saturday)
+    opened = open_for(empty_factory, "b", sender="user-2", now=saturday)
     assert opened.expected_answer_from == datetime.fromisoformat("2026-11-30T09:00:00+08:00")
 
 

@@ -1,4 +1,4 @@
-// Agents' console: plain JS over the JSON API (/api). The token lives in sessionStorage.
+// Agents' console: plain JS over the JSON API (/api), after common.js (header, login, api()).
 "use strict";
 
 const POLL_MESSAGES_MS = 3000;
@@ -11,94 +11,21 @@ const ACTION_LABELS = {
   satisfaction_asked: "请用户评价", rated: "用户评价", rating_reason: "不满意的原因", rating_not_asked: "未能请用户评价",
 };
 
-const $ = (id) => document.getElementById(id);
-let token = sessionStorage.getItem("console-token");
 let current = null;       // the open ticket's id
 let lastMessageId = 0;    // the newest message shown
 let messageTimer = null;
 
-async function api(method, path, body) {
-  const options = { method, headers: { Authorization: "Bearer " + token } };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, options);
-  const data = await res.json().catch(() => ({}));
-  if (res.status === 401) { logout(false); throw new Error("登录已失效，请重新登录"); }
-  if (!res.ok) {
-    const error = new Error(data.error || ("请求失败（" + res.status + "）"));
-    error.data = data;  // e.g. a reply the platform refused: {error, message: {delivery_label, delivery_error}}
-    throw error;
-  }
-  return data;
-}
-
-function time(iso) {
-  return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "";
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  Object.entries(attrs || {}).forEach(([k, v]) => {
-    if (k === "class") node.className = v; else node.setAttribute(k, v);
-  });
-  children.forEach((c) => node.append(c));
-  return node;
-}
-
-function showLogin() {
-  $("login-view").hidden = false;
-  $("console-view").hidden = true;
-  $("logout-button").hidden = true;
-  $("who").textContent = "";
-}
-
-async function showConsole() {
-  const me = await api("GET", "/api/me");
-  $("who").textContent = "当前客服：" + me.agent;
-  $("login-view").hidden = true;
-  $("console-view").hidden = false;
-  $("logout-button").hidden = false;
+async function openConsole() {
   await startArrivals();  // before the queue: a ticket opened while it loads is announced, not missed
   await loadQueue();
   searchCanned();
 }
 
-function logout(callServer) {
-  if (callServer && token) api("POST", "/api/logout").catch(() => {});
-  token = null;
-  sessionStorage.removeItem("console-token");
+function closeConsole() {
   clearInterval(messageTimer);
   stopArrivals();
   current = null;
-  showLogin();
 }
-
-function loginError(res, data) {
-  if (res.status === 401) return "账号或密码错误";
-  if (res.status === 429) {
-    const minutes = Math.max(1, Math.ceil(Number(res.headers.get("Retry-After") || 60) / 60));
-    return "登录失败次数过多，请 " + minutes + " 分钟后再试";
-  }
-  return data.error || "登录失败";
-}
-
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("login-error").textContent = "";
-  const res = await fetch("/api/login", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ name: $("login-name").value, password: $("login-password").value }),
-  });
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) { $("login-error").textContent = loginError(res, data); return; }
-  token = data.token;
-  sessionStorage.setItem("console-token", token);
-  $("login-password").value = "";
-  await showConsole();
-});
-$("logout-button").addEventListener("click", () => logout(true));
 
 async function loadQueue() {
   const params = new URLSearchParams();
@@ -111,7 +38,7 @@ async function loadQueue() {
       el("td", {}, t.id), el("td", {}, t.title),
       el("td", { class: t.severity === "urgent" ? "urgent" : "" }, t.severity_label),
       el("td", {}, t.status_label), clockCell(t), el("td", {}, t.assignee || "—"), el("td", {}, time(t.created_at)));
-    row.addEventListener("click", () => openTicket(t.id));
+    row.addEventListener("click", () => openTicket(t.id).catch(showError));
     return row;
   }));
   $("queue-empty").hidden = data.tickets.length > 0;
@@ -127,10 +54,11 @@ function clockCell(t) {
 
 $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadQueue().catch(showError); });
 
+// A reply the platform refused is 502 {error, message: {delivery_label, delivery_error}}: say why.
 function showError(error) {
   const refused = error.data && error.data.message;
-  $("action-error").textContent = refused && refused.delivery_label
-    ? refused.delivery_label + "：" + (refused.delivery_error || "") : error.message;
+  if (refused && refused.delivery_label) $("action-error").textContent = refused.delivery_label + "：" + (refused.delivery_error || "");
+  else pageError(error);
 }
 
 function renderHead(t) {
@@ -222,11 +150,13 @@ async function act(path, body) {
   $("action-error").textContent = "";
   try {
     await api("POST", "/api/tickets/" + encodeURIComponent(current) + path, body);
-    await refreshTicket();
   } catch (error) {
     showError(error);
-    await refreshTicket().catch(() => {});
+    if (error.status !== 401) await refreshTicket().catch(() => {});
+    return false;
   }
+  await refreshTicket().catch(showError);
+  return true;
 }
 
 $("claim-button").addEventListener("click", () => act("/claim"));
@@ -239,8 +169,7 @@ $("reply-form").addEventListener("submit", async (event) => {
   const text = $("reply-text").value.trim();
   if (!text) return;
   $("reply-button").disabled = true;
-  await act("/reply", { text });
-  if (!$("action-error").textContent) $("reply-text").value = "";
+  if (await act("/reply", { text })) $("reply-text").value = "";  // kept when refused, to send another way
   $("reply-button").disabled = false;
 });
 
@@ -248,10 +177,9 @@ $("note-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const text = $("note-text").value.trim();
   if (!text) return;
-  await act("/notes", { text });
-  if (!$("action-error").textContent) $("note-text").value = "";
+  if (await act("/notes", { text })) $("note-text").value = "";
 });
 
 setInterval(() => { if (token && !$("console-view").hidden) loadQueue().catch(() => {}); }, POLL_QUEUE_MS);
 
-if (token) showConsole().catch(() => logout(false)); else showLogin();
+startPage({ view: "console-view", errorBox: "action-error", open: openConsole, close: closeConsole });

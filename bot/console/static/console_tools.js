@@ -1,6 +1,6 @@
 // Agents' console, the tools beside the tickets: waiting clocks and the 48-hour window, new-ticket
-// notices, canned replies. Loaded before console.js, whose api(), loadQueue() and openTicket()
-// these call once the page runs.
+// notices, canned replies. Loaded after common.js (api(), el()) and before console.js, whose
+// loadQueue() and openTicket() these call once the page runs.
 "use strict";
 
 const CLOCK_TICK_MS = 1000;
@@ -155,7 +155,7 @@ async function searchCanned() {
     const data = await api("GET", "/api/canned-replies?" + new URLSearchParams({ q, limit: "30" }));
     if (asked === cannedAsked) renderCanned(data.replies, data.q);
   } catch (error) {
-    if (asked === cannedAsked) document.getElementById("canned-error").textContent = error.message;
+    if (asked === cannedAsked) pageError(error, "canned-error");
   }
 }
 

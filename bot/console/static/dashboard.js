@@ -1,65 +1,15 @@
 // The figures' dashboard: GET /api/analytics/summary for a period and a channel, drawn by
-// dashboard_charts.js. Same login and token (sessionStorage) as the console.
+// dashboard_charts.js; header, login and api() from common.js, as on the console.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
-let token = sessionStorage.getItem("console-token");
 let figures = null;  // the last summary shown
 let asked = 0;       // the newest request: an older answer arriving late is dropped
 
-async function api(path) {
-  const res = await fetch(path, { headers: { Authorization: "Bearer " + token } });
-  const data = await res.json().catch(() => ({}));
-  if (res.status === 401) { logout(false); throw new Error("登录已失效，请重新登录"); }
-  if (!res.ok) throw new Error(data.error || ("请求失败（" + res.status + "）"));
-  return data;
-}
-
-function showLogin() {
-  $("login-view").hidden = false;
-  $("dashboard-view").hidden = true;
-  $("logout-button").hidden = true;
-  $("who").textContent = "";
-}
-
-async function showDashboard() {
-  const me = await api("/api/me");
-  $("who").textContent = "当前客服：" + me.agent;
-  $("login-view").hidden = true;
-  $("dashboard-view").hidden = false;
-  $("logout-button").hidden = false;
+async function openDashboard() {
   $("no-charts").hidden = DashboardCharts.available();
-  DashboardCharts.setLabels(await api("/api/dashboard/labels").catch(() => ({})));  // codes shown as they are without
+  DashboardCharts.setLabels(await api("GET", "/api/dashboard/labels").catch(() => ({})));  // codes shown as they are without
   await load(true);
 }
-
-function logout(callServer) {
-  if (callServer && token) fetch("/api/logout", { method: "POST", headers: { Authorization: "Bearer " + token } }).catch(() => {});
-  token = null;
-  sessionStorage.removeItem("console-token");
-  showLogin();
-}
-
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("login-error").textContent = "";
-  const res = await fetch("/api/login", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ name: $("login-name").value, password: $("login-password").value }),
-  });
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    $("login-error").textContent = res.status === 401 ? "账号或密码错误" : (res.status === 429 ? "登录失败次数过多，请稍后再试" : data.error || "登录失败");
-    return;
-  }
-  token = data.token;
-  sessionStorage.setItem("console-token", token);
-  $("login-password").value = "";
-  await showDashboard().catch(showError);
-});
-$("logout-button").addEventListener("click", () => logout(true));
-
-function showError(error) { $("dashboard-error").textContent = error.message; }
 
 // The first load asks for the API's default period (the last 7 days in the working time zone)
 // and fills the date inputs from its answer; later loads send what the inputs say.
@@ -67,14 +17,14 @@ async function load(first) {
   const params = new URLSearchParams();
   if (!first) {
     const from = $("range-from").value, to = $("range-to").value;
-    if (!from || !to) { showError(new Error("请选择开始和结束日期")); return; }
-    if (from > to) { showError(new Error("开始日期不能晚于结束日期")); return; }
+    if (!from || !to) { pageError(new Error("请选择开始和结束日期")); return; }
+    if (from > to) { pageError(new Error("开始日期不能晚于结束日期")); return; }
     params.set("from", from);
     params.set("to", to);
   }
   if ($("range-channel").value) params.set("channel", $("range-channel").value);
   const mine = ++asked;
-  const data = await api("/api/analytics/summary?" + params);
+  const data = await api("GET", "/api/analytics/summary?" + params);
   if (mine !== asked) return;
   $("dashboard-error").textContent = "";
   figures = data;
@@ -141,11 +91,10 @@ function drawFunnel(stamp) {
 }
 
 $("walk-select").addEventListener("change", () => { if (figures) drawFunnel(stampOf(figures)); });
-$("range").addEventListener("submit", (event) => { event.preventDefault(); load(false).catch(showError); });
+$("range").addEventListener("submit", (event) => { event.preventDefault(); load(false).catch(pageError); });
 ["range-from", "range-to", "range-channel"].forEach((id) => {
-  $(id).addEventListener("change", () => load(false).catch(showError));
+  $(id).addEventListener("change", () => load(false).catch(pageError));
 });
 window.addEventListener("resize", () => DashboardCharts.resize());
 
-if (token) showDashboard().catch((error) => { showLogin(); $("login-error").textContent = error.message; });
-else showLogin();
+startPage({ view: "dashboard-view", errorBox: "dashboard-error", open: openDashboard });

@@ -1,63 +1,18 @@
 // The learning loop's review page: the not-understood messages in groups (GET /api/review/groups),
-// labelled with an intent or a FAQ answer, or dismissed. Same login and token as the console.
+// labelled with an intent or a FAQ answer, or dismissed. Header, login and api() from common.js.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 const REASONS = { fallback: "未识别", out_of_scope_near_domain: "疑似业务相关的超范围问题", clarification_declined: "澄清后未选择" };
 const STATUS_WORDS = { labelled: "已标注", dismissed: "已忽略" };
-let token = sessionStorage.getItem("console-token");
 let labels = [];  // [{label, kind, title}]
 let shown = null; // the query of the list on the page: a verdict is given on that list's groups
-
-async function api(method, path, body) {
-  const options = { method, headers: { Authorization: "Bearer " + token } };
-  if (body !== undefined) {
-    options.headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, options);
-  const data = await res.json().catch(() => ({}));
-  if (res.status === 401) { logout(false); throw new Error("登录已失效，请重新登录"); }
-  if (!res.ok) throw new Error(data.error || ("请求失败（" + res.status + "）"));
-  return data;
-}
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  Object.entries(attrs || {}).forEach(([k, v]) => { if (k === "class") node.className = v; else node.setAttribute(k, v); });
-  children.forEach((c) => node.append(c));
-  return node;
-}
-
-function time(iso) {
-  return iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "";
-}
 
 function localDate(date) {
   const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
   return shifted.toISOString().slice(0, 10);
 }
 
-function showLogin() {
-  $("login-view").hidden = false;
-  $("review-view").hidden = true;
-  $("logout-button").hidden = true;
-  $("who").textContent = "";
-}
-
-function logout(callServer) {
-  if (callServer && token) fetch("/api/logout", { method: "POST", headers: { Authorization: "Bearer " + token } }).catch(() => {});
-  token = null;
-  sessionStorage.removeItem("console-token");
-  showLogin();
-}
-
-async function showReview() {
-  const me = await api("GET", "/api/me");
-  $("who").textContent = "当前客服：" + me.agent;
-  $("login-view").hidden = true;
-  $("review-view").hidden = false;
-  $("logout-button").hidden = false;
+async function openReview() {
   labels = (await api("GET", "/api/review/labels")).labels;
   if (!$("review-to").value) {
     const today = new Date();
@@ -126,31 +81,13 @@ async function decide(group, verdict, body, done) {
     await load();
     $("review-notice").textContent = done;
   } catch (error) {
-    $("review-error").textContent = error.message;
+    pageError(error);
   }
 }
 
-$("login-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  $("login-error").textContent = "";
-  const res = await fetch("/api/login", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ name: $("login-name").value, password: $("login-password").value }),
-  });
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    $("login-error").textContent = res.status === 401 ? "账号或密码错误" : (res.status === 429 ? "登录失败次数过多，请稍后再试" : data.error || "登录失败");
-    return;
-  }
-  token = data.token;
-  sessionStorage.setItem("console-token", token);
-  $("login-password").value = "";
-  await showReview().catch((e) => { $("review-error").textContent = e.message; });
-});
-$("logout-button").addEventListener("click", () => logout(true));
 $("review-filters").addEventListener("submit", (event) => {
   event.preventDefault();
-  load().catch((e) => { $("review-error").textContent = e.message; });
+  load().catch(pageError);
 });
 
-if (token) showReview().catch(() => showLogin()); else showLogin();
+startPage({ view: "review-view", errorBox: "review-error", open: openReview });
