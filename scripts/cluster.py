@@ -111,7 +111,10 @@ def render_nginx(layout: Layout, prefix: Path) -> str:
     """nginx.conf: the upstreams, the public entry and the three internal entries, files under `prefix`."""
     def upstream(name: str, ports: list[int]) -> str:
         servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=3s;" for port in ports)
-        return f"    upstream {name} {{\n{servers}\n        keepalive 32;\n    }}\n"
+        # Kept connections to Sanic, which closes them after 5 idle seconds: nginx must drop them
+        # first, or a request sent as Sanic closes one is reset, and a POST is not retried (a 502:
+        # the soak lost an action's answer that way).
+        return f"    upstream {name} {{\n{servers}\n        keepalive 32;\n        keepalive_timeout 4s;\n    }}\n"
 
     def internal(port: int, upstream_name: str) -> str:
         # Loopback only; what is behind checks its own token (Rasa's API, the action server's

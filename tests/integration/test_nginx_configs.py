@@ -1,6 +1,7 @@
 """The nginx configurations `make proxy` and `make cluster` write, checked by nginx itself (`nginx -t`)."""
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -52,5 +53,12 @@ def test_the_cluster_configuration_passes_nginx_own_check(nginx, tmp_path):
     assert "listen 127.0.0.1:18080;" in (tmp_path / "public.conf").read_text()
     assert "proxy_pass http://rasa_replicas;" in (tmp_path / "public.conf").read_text()
     assert "worker_connections 2048;" in text
+    # Sanic closes a kept connection after KEEP_ALIVE_TIMEOUT idle seconds; nginx must let go
+    # first, or a request it sends on a closing connection is reset (a 502 for a POST).
+    from sanic.config import DEFAULT_CONFIG
+
+    timeouts = re.findall(r"keepalive_timeout (\d+)s;", text)
+    assert len(timeouts) == text.count("upstream ") == 3
+    assert all(int(t) < DEFAULT_CONFIG["KEEP_ALIVE_TIMEOUT"] for t in timeouts)
     result = nginx_test(nginx, tmp_path, conf)
     assert result.returncode == 0, result.stderr
