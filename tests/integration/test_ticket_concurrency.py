@@ -65,10 +65,12 @@ def _in_threads(url: str, message_ids: list[str], now: datetime) -> list[tuple[s
     return results
 
 
-def _in_processes(url: str, message_ids: list[str], now: datetime) -> list[tuple[str, bool]]:
-    context = multiprocessing.get_context("spawn")  # fresh interpreters, as separate servers would be
-    barrier, results = context.Barrier(len(message_ids)), context.Queue()
-    processes = [context.Process(target=_process_worker, args=(url, m, now, barrier, results)) for m in message_ids]
+def _run_in_processes(target, arguments: list[tuple]) -> list:
+    """`target(*args, barrier, results)` in one fresh interpreter per args (as separate servers
+    would be), started together at the barrier; what each put on `results`."""
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(len(arguments)), context.Queue()
+    processes = [context.Process(target=target, args=(*args, barrier, results)) for args in arguments]
     for process in processes:
         process.start()
     collected = [results.get(timeout=START_TIMEOUT + 60) for _ in processes]
@@ -76,6 +78,10 @@ def _in_processes(url: str, message_ids: list[str], now: datetime) -> list[tuple
         process.join(60)
         assert process.exitcode == 0
     return collected
+
+
+def _in_processes(url: str, message_ids: list[str], now: datetime) -> list[tuple[str, bool]]:
+    return _run_in_processes(_process_worker, [(url, m, now) for m in message_ids])
 
 
 @pytest.fixture
@@ -191,16 +197,7 @@ def test_different_messages_of_one_user_escalated_from_threads_make_one_open_tic
 def test_different_messages_of_one_user_escalated_from_processes_make_one_open_ticket(backend, request):
     url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
     sender, day = f"both-{uuid.uuid4().hex}", _unique_day(5)
-    context = multiprocessing.get_context("spawn")
-    barrier, queue = context.Barrier(WORKERS), context.Queue()
-    processes = [context.Process(target=_escalate_worker, args=(url, sender, f"m-{uuid.uuid4().hex}", day, barrier, queue))
-                 for _ in range(WORKERS)]
-    for process in processes:
-        process.start()
-    results = [queue.get(timeout=START_TIMEOUT + 60) for _ in processes]
-    for process in processes:
-        process.join(60)
-        assert process.exitcode == 0
+    results = _run_in_processes(_escalate_worker, [(url, sender, f"m-{uuid.uuid4().hex}", day) for _ in range(WORKERS)])
     open_ids = _open_tickets_of(url, sender)
     assert len(open_ids) == 1, open_ids
     assert results == open_ids * WORKERS

@@ -31,14 +31,21 @@ def test_the_faq_probability_is_the_sum_of_its_answers_and_answers_are_condition
     assert prediction.answers("faq") == [("faq/duration", pytest.approx(0.6)), ("faq/subdomain", pytest.approx(0.4))]
 
 
-def test_only_unsure_messages_are_embedded():
-    texts = ["备案要多久", "备案审核几天", "个人能备案吗", "个人网站可以备案吗", "你好", "您好啊"]
-    labels = ["faq/duration", "faq/duration", "faq/personal_filing", "faq/personal_filing", "greet", "greet"]
+def recording_embedder():
+    """A constant embedding that records which texts it was asked to embed."""
     embedded: list[str] = []
 
     def embed(batch):
         embedded.extend(batch)
         return np.ones((len(batch), 4), dtype=np.float32) / 2
+
+    return embed, embedded
+
+
+def test_only_unsure_messages_are_embedded():
+    texts = ["备案要多久", "备案审核几天", "个人能备案吗", "个人网站可以备案吗", "你好", "您好啊"]
+    labels = ["faq/duration", "faq/duration", "faq/personal_filing", "faq/personal_filing", "greet", "greet"]
+    embed, embedded = recording_embedder()
 
     config = dict(min_ngram=1, max_ngram=3, lexical_c=100, combined_c=100, embedding_weight=1.0, cascade_threshold=0.7)
     model = IntentModel.train(texts, labels, embed, config)
@@ -74,11 +81,7 @@ def test_a_sure_faq_whose_answers_are_split_is_embedded_when_the_cascade_looks_a
     """`faq` summed over its answers can be sure while no answer is: the FAQ gate would fall back."""
     texts = ["备案要多久", "备案审核几天", "备案多久能好", "备案审核多长时间", "你好", "您好啊"]
     labels = ["faq/duration", "faq/review_schedule", "faq/duration", "faq/review_schedule", "greet", "greet"]
-    embedded: list[str] = []
-
-    def embed(batch):
-        embedded.extend(batch)
-        return np.ones((len(batch), 4), dtype=np.float32) / 2
+    embed, embedded = recording_embedder()
 
     config = dict(min_ngram=1, max_ngram=3, lexical_c=1, combined_c=1, embedding_weight=1.0, cascade_threshold=0.6)
     model = IntentModel.train(texts, labels, embed, config)
