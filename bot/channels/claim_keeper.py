@@ -33,8 +33,8 @@ class ClaimKeeper:
         if self._rounds is None or self._rounds.done():
             self._rounds = asyncio.ensure_future(self._renew_while_held())
 
-    def held(self) -> list[str]:
-        return list(self._held)
+    def holds(self, claim_key: str) -> bool:
+        return claim_key in self._held
 
     def _let_go(self, claim_key: str, work: asyncio.Future) -> None:
         if self._held.get(claim_key) is work:  # not a later hold of the same key

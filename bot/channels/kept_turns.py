@@ -68,7 +68,7 @@ class KeptTurns:
         for claim_key, turn in await store.kept_turns(RESUME_BATCH):
             if self.admission.full():  # no room here: another worker, or a later round, takes the rest
                 break
-            if claim_key in self.claim_keeper.held():  # ours, and we are alive: a renewal was only late
+            if self.claim_keeper.holds(claim_key):  # ours, and we are alive: a renewal was only late
                 continue
             if not await store.claim(claim_key, self.lease_seconds):
                 continue  # its worker is alive (it renews the claim), or it was answered
