@@ -97,6 +97,7 @@ def fitted(training, embed, config: dict) -> IntentModel:
         model = joblib.load(path)
     else:
         model = IntentModel.train([e.text for e in training], [e.response_key or e.intent for e in training], embed, config)
+        path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(model, path)
     model.config = config
     return model
@@ -109,6 +110,7 @@ def main() -> int:
     parser.add_argument("--sets", default="holdout,realistic")
     parser.add_argument("--misses", action="store_true")
     parser.add_argument("--explain", action="store_true", help="the top intents of every miss")
+    parser.add_argument("--text", action="append", default=[], help="also print the top intents of this message")
     args = parser.parse_args()
 
     stages = pipeline_config()
@@ -121,6 +123,7 @@ def main() -> int:
     embed = CachedEmbed()
     training = load_examples(TRAINING)
     model = fitted(training, embed, config)
+    embed.save()  # the training texts' embeddings are the slow part: kept even if a set below fails
     for name in args.sets.split(","):
         examples = load_examples(HOLDOUTS[name])
         predictions = model.predict([e.text for e in examples], embed)
@@ -134,6 +137,11 @@ def main() -> int:
                     top = ", ".join(f"{n} {c:.2f}" for n, c in p.intents()[:3])
                     answer = ", ".join(f"{n} {c:.2f}" for n, c in p.answers("faq")[:2])
                     print(f"  {e.intent} -> {final} [{'E' if p.embedded else 'L'}] {top} | {answer}: {e.text}")
+    for text, p in zip(args.text, model.predict(args.text, embed) if args.text else []):
+        final, answer = final_intent(p, fallback, gate, text)
+        top = ", ".join(f"{n} {c:.2f}" for n, c in p.intents()[:3])
+        answers = ", ".join(f"{n} {c:.2f}" for n, c in p.answers("faq")[:3])
+        print(f"{final} ({answer}) [{'E' if p.embedded else 'L'}] {top} | {answers}: {text}")
     embed.save()
     return 0
 
