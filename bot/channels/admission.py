@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ class Admission:
         self.running = 0
         self.waiting = 0
         self.lag = 0.0
-        self._slots: asyncio.Semaphore | None = None
+        self._waiters: deque[asyncio.Future] = deque()  # turns waiting for a place, first in line at the left
         self._probe: asyncio.Task | None = None
 
     def overloaded(self) -> bool:
@@ -72,21 +73,44 @@ class Admission:
         return self.waiting >= self.settings.queue
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        """One of the `max_turns` places to run a turn; waits (queued) while all are taken."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.settings.max_turns)
-        self.waiting += 1
-        try:
-            await self._slots.acquire()
-        finally:
-            self.waiting -= 1
-        self.running += 1
+    async def slot(self, first: bool = False) -> AsyncIterator[None]:
+        """One of the `max_turns` places to run a turn; waits (queued) while all are taken.
+
+        `first`: the turn goes to the head of the queue. A kept turn resumed from a dead worker
+        has waited out its claim's lease already; behind the live queue it would miss the
+        user's 30 s (`make soak`: those were the messages answered late)."""
+        if self.running >= self.settings.max_turns or self._waiters:
+            waiter = asyncio.get_running_loop().create_future()
+            if first:
+                self._waiters.appendleft(waiter)
+            else:
+                self._waiters.append(waiter)
+            self.waiting += 1
+            try:
+                await waiter  # resolved by the turn that hands its place over (running stays counted)
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._hand_over()  # the place was ours already: the next in line takes it
+                else:
+                    self._waiters.remove(waiter)
+                raise
+            finally:
+                self.waiting -= 1
+        else:
+            self.running += 1
         try:
             yield
         finally:
-            self.running -= 1
-            self._slots.release()
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """A place is free: to the first live waiter, else back to the pool."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.running -= 1
 
     def _start_probe(self) -> None:
         if self._probe is None or self._probe.done():

@@ -150,14 +150,15 @@ class Answering:
 
     async def run_claimed(
         self, push: Push, user: str, reaction, claim_key: str, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        first: bool = False,
     ) -> Outcome:
         """What answers a message this worker holds the claim of (renewed meanwhile): a canned or
-        refusing answer, or its turn."""
+        refusing answer, or its turn. `first`: ahead of the turns waiting (bot/channels/admission.py)."""
         key = message_id(push.fields)
         store = await self.store()
         self.claim_keeper.hold(store, claim_key, asyncio.current_task())  # renewed while queued or running
         try:
-            async with self.admission.slot():
+            async with self.admission.slot(first=first):
                 # Length and pace before any NLU: a pasted novel or a flood gets the polite answer at once.
                 before_turn = await self.guard.answer_before_turn(self.sender_id(user), reaction.text)
                 if before_turn is not None:

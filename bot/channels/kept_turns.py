@@ -95,7 +95,8 @@ class KeptTurns:
                 await collector.send_response(self.sender_id(user), message)
             return Outcome(await self.rendered_texts(user, collector), claim_key)
         reaction = reaction_to(self.parse_message(push.xml))
-        return await self.run_claimed(push, user, reaction, claim_key, on_new_message)
+        # Its lease has run out already: it goes ahead of the live turns waiting here.
+        return await self.run_claimed(push, user, reaction, claim_key, on_new_message, first=True)
 
     async def stored_answer(self, user: str, key: str) -> list[dict] | None:
         """The bot messages that followed the user message `key` in its tracker, None when the

@@ -108,6 +108,60 @@ async def test_a_blocked_event_loop_counts_as_behind():
     admission.close()
 
 
+async def test_turns_take_the_places_in_arrival_order_and_a_resumed_one_goes_first():
+    admission = Admission(AdmissionSettings(max_turns=1))
+    started: list[str] = []
+    release = asyncio.Event()
+
+    async def turn(name: str, first: bool = False) -> None:
+        async with admission.slot(first=first):
+            started.append(name)
+            await release.wait()
+
+    holder = asyncio.ensure_future(turn("running"))
+    await asyncio.sleep(0)
+    queued = [asyncio.ensure_future(turn(name)) for name in ("a", "b")]
+    await asyncio.sleep(0)
+    resumed = asyncio.ensure_future(turn("resumed", first=True))
+    await asyncio.sleep(0)
+    assert (admission.running, admission.waiting) == (1, 3)
+    release.set()
+    await asyncio.gather(holder, *queued, resumed)
+    assert started == ["running", "resumed", "a", "b"]
+    assert (admission.running, admission.waiting) == (0, 0)
+
+
+async def test_a_waiting_turn_cancelled_gives_up_its_place_and_loses_no_slot():
+    admission = Admission(AdmissionSettings(max_turns=1))
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def turn(name: str) -> None:
+        async with admission.slot():
+            started.append(name)
+            await release.wait()
+
+    holder = asyncio.ensure_future(turn("running"))
+    await asyncio.sleep(0)
+    cancelled, after = asyncio.ensure_future(turn("cancelled")), asyncio.ensure_future(turn("after"))
+    await asyncio.sleep(0)
+    cancelled.cancel()  # the platform hung up while it waited
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(holder, after)
+    assert cancelled.cancelled() and started == ["running", "after"]
+    # Cancelled just as the place was handed to it: the place goes on, not lost.
+    place = admission.slot()
+    await place.__aenter__()
+    unlucky, last = asyncio.ensure_future(turn("unlucky")), asyncio.ensure_future(turn("last"))
+    await asyncio.sleep(0)
+    await place.__aexit__(None, None, None)  # hands the place to `unlucky`, without a loop step
+    unlucky.cancel()  # before it ran
+    await asyncio.gather(last, return_exceptions=True)
+    assert unlucky.cancelled() and started[-1] == "last" and "unlucky" not in started
+    assert (admission.running, admission.waiting) == (0, 0)
+
+
 async def test_a_worker_behind_without_an_app_secret_waits_for_the_passive_reply(store_url, platform):
     # Nothing can follow through the send API without the secret: `success` at once would be silence.
     channel = WeChatInput(
