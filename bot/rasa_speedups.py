@@ -119,6 +119,15 @@ def kept_session(self: EndpointConfig) -> Any:
     return _KeptSession(session)
 
 
+async def close_kept_sessions() -> int:
+    """Close the kept sessions of the running loop (when its server stops); how many were open."""
+    loop = asyncio.get_running_loop()
+    mine = [key for key, session in _kept_sessions.items() if session._loop is loop]
+    for key in mine:
+        await _kept_sessions.pop(key).close()
+    return len(mine)
+
+
 # Every name the speedups replace or build on, with the Rasa the drop-ins were written against
 # (bot/server.py refuses to start when one is missing or the version differs).
 WRITTEN_FOR_RASA = "3.6.21"

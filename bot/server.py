@@ -65,6 +65,12 @@ def _mask_logs(app, loop) -> None:
     install_log_masking()
 
 
+async def _close_kept_sessions(app, loop) -> None:
+    from bot import rasa_speedups
+
+    await rasa_speedups.close_kept_sessions()  # else aiohttp warns of an unclosed session at exit
+
+
 def install_patches() -> None:
     """The speedups and the metrics' counting now; the log masking and /metrics on every app Rasa
     configures, before it serves (idempotent)."""
@@ -84,6 +90,7 @@ def install_patches() -> None:
     def configure_app_masking_logs(*args, **kwargs):
         app = configure_app(*args, **kwargs)
         app.register_listener(_mask_logs, "before_server_start")
+        app.register_listener(_close_kept_sessions, "after_server_stop")
         serve_metrics(app)
         return app
 
