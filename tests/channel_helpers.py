@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from rasa.core.channels.channel import InputChannel, UserMessage, register
@@ -102,6 +103,7 @@ class ScriptedBot:
     received: list[UserMessage] = field(default_factory=list)
     failures: int = 0  # the first this many turns raise, as a turn whose database went away does
     model_loaded: bool = True  # Agent.is_ready(): a Rasa agent whose model failed to load has none
+    tracker_store: Any = None  # a real Rasa tracker store, where a test puts the turns a dead worker ran
 
     def is_ready(self) -> bool:
         return self.model_loaded

@@ -5,8 +5,9 @@ A push is answered passively when the turn finishes within `passive_seconds`; ot
 (delivery.py). Each message is claimed before its turn: the claim is a lease, `in flight`
 for the lease, then `done` once the reply is kept or delivered. A redelivery meets the kept
 reply (done), `success` (in flight), or -- when the lease ran out without a reply, because the
-worker died -- takes the claim over and runs the turn again (tickets are idempotent on the
-message id). A turn that raised gives its claim up.
+worker died -- takes the claim over: it sends the answer of the turn the dead worker ran, when
+the tracker has it, else runs the turn (tickets are idempotent on the message id). A turn that
+raised gives its claim up.
 
 A push answered `success` before its turn finished is kept in the store until it is answered
 (kept_turns.py): if its worker dies, another worker takes the claim over once its lease ran out
@@ -41,6 +42,8 @@ from bot.metrics.conversation import delivered
 logger = logging.getLogger(__name__)
 
 SUCCESS = "success"  # what the platform takes as "no passive reply, all is well"
+# The platform retries 5 s after a delivery it got no answer to; a first delivery comes within a second or so.
+LATE_DELIVERY_SECONDS = 4.0
 
 
 class Answering:
@@ -151,7 +154,22 @@ class Answering:
             if not given:  # the platform stops delivering it now: kept, in case its holder is dead
                 await self.keep_turn_of(push, claim_key)
             return Outcome([given] if given else [], None, kept_reply_of=claim_key if given else None)
+        if self.late_delivery(push.fields):
+            # The platform's retry took a claim over whose lease ran out: the worker that held it
+            # may have run the turn before it died (`make soak`: one message, two turns). Its
+            # stored answer goes then, as for a kept turn, not a second turn (kept_turns.py).
+            return await self.resume(push, user, claim_key, on_new_message)
         return await self.run_claimed(push, user, reaction, claim_key, on_new_message)
+
+    def late_delivery(self, fields: dict) -> bool:
+        """Whether the push is older than a first delivery gets (CreateTime, the platform's clock):
+        a retry, whose message may have been claimed before. Wrong either way, it only costs or
+        saves one tracker lookup."""
+        try:
+            created = float(fields.get("CreateTime") or "")
+        except ValueError:
+            return False
+        return self.clock() - created > LATE_DELIVERY_SECONDS
 
     async def run_claimed(
         self, push: Push, user: str, reaction, claim_key: str, on_new_message: Callable[[UserMessage], Awaitable[Any]],

@@ -608,6 +608,42 @@ async def test_a_message_whose_worker_died_after_claiming_is_answered_once_after
     assert [(s.body["touser"], s.body["text"]["content"]) for s in platform.sends()] == [(user.openid, "答：每个IP可以备案几次")]
 
 
+async def test_a_retry_that_takes_a_dead_workers_claim_over_sends_the_turn_it_ran_rather_than_running_it_twice(store_url, platform):
+    # `make soak`: a replica ran a turn, was killed before its answer went out, and the platform's
+    # retry came after the claim's lease: it took the claim over and ran the turn a second time.
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    bot = ScriptedBot(tracker_store=InMemoryTrackerStore(Domain.empty()))
+    channel = wechat(store_url, platform, lease_seconds=0.5)
+    async with live_app([channel], bot) as base, httpx.AsyncClient() as client:
+        user = plain_user(base)
+        msg_id = new_msg_id()
+        dead_worker = SqlChannelStore(make_engine(store_url), table_prefix="wechat")
+        assert await dead_worker.claim(f"{APP_ID}:{msg_id}", 0.5)  # it ran the turn, and was killed
+        await dead_worker.close()
+        await bot.tracker_store.save(DialogueStateTracker.from_events(f"wechat:{user.openid}", [
+            UserUttered("每个IP可以备案几次", message_id=msg_id), BotUttered("答：每个IP可以备案几次")]))
+        await asyncio.sleep(0.6)  # the lease ran out
+        retry = user.message_xml("text", {"Content": "每个IP可以备案几次", "MsgId": msg_id}, create_time=int(time.time()) - 6)
+        answered = await post(client, user.url, *user.push(retry))
+        again = await post(client, user.url, *user.push(retry))
+    assert user.reply_content(answered.text) == "答：每个IP可以备案几次"
+    assert user.reply_content(again.text) == "答：每个IP可以备案几次"  # the kept passive reply
+    assert bot.received == []  # no second turn
+    assert platform.sends() == []
+
+
+async def test_only_a_push_older_than_a_first_delivery_gets_counts_as_a_retry(store_url):
+    channel = wechat(store_url)
+    now = time.time()
+    assert not channel.late_delivery({"CreateTime": str(int(now))})
+    assert channel.late_delivery({"CreateTime": str(int(now) - 6)})  # the platform's retry, 5 s on
+    assert not channel.late_delivery({"CreateTime": "soon"}) and not channel.late_delivery({})
+
+
 async def test_a_worker_whose_renewals_come_late_never_takes_its_own_turn_over(store_url, platform):
     # Under load (300 users on one server) a renewal round could land after the lease ran out;
     # the same worker's round of the kept turns then took its own turn "from a dead worker" and
