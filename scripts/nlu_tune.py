@@ -82,6 +82,14 @@ def final_intent(prediction, fallback_threshold: float, gate: FaqConfidenceGate,
     return name, answer
 
 
+def explained(prediction, answers: int) -> str:
+    """`[E|L] top intents | top FAQ answers`: embedded or lexical, and what the model weighed."""
+    def top(pairs):
+        return ", ".join(f"{name} {p:.2f}" for name, p in pairs)
+    kind = "E" if prediction.embedded else "L"
+    return f"[{kind}] {top(prediction.intents()[:3])} | {top(prediction.answers('faq')[:answers])}"
+
+
 # Options read only when predicting: changing them needs no new fit.
 PREDICT_ONLY = ("cascade_threshold", "cascade_on_label")
 
@@ -134,14 +142,10 @@ def main() -> int:
         if args.explain:
             for e, p, (final, _) in zip(examples, predictions, finals):
                 if final != (e.response_key and e.intent or e.intent) and not (e.intent == "out_of_scope" and final == "nlu_fallback"):
-                    top = ", ".join(f"{n} {c:.2f}" for n, c in p.intents()[:3])
-                    answer = ", ".join(f"{n} {c:.2f}" for n, c in p.answers("faq")[:2])
-                    print(f"  {e.intent} -> {final} [{'E' if p.embedded else 'L'}] {top} | {answer}: {e.text}")
+                    print(f"  {e.intent} -> {final} {explained(p, answers=2)}: {e.text}")
     for text, p in zip(args.text, model.predict(args.text, embed) if args.text else []):
         final, answer = final_intent(p, fallback, gate, text)
-        top = ", ".join(f"{n} {c:.2f}" for n, c in p.intents()[:3])
-        answers = ", ".join(f"{n} {c:.2f}" for n, c in p.answers("faq")[:3])
-        print(f"{final} ({answer}) [{'E' if p.embedded else 'L'}] {top} | {answers}: {text}")
+        print(f"{final} ({answer}) {explained(p, answers=3)}: {text}")
     embed.save()
     return 0
 
