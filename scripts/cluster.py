@@ -15,7 +15,9 @@ lock and channel store): TRACKER_STORE_URL, FILING_DB_URL, LOCK_STORE_URL, CHANN
 `make run` reads them, defaulting to the local servers (schema `assistant_cluster` of the
 database `test`, Redis database 2). The replicas stream their events to EVENT_BROKER_URL (default
 Rasa's SQL broker in the schema `assistant_cluster_events`; amqp://... for RabbitMQ), read by one
-analytics consumer. The secrets are the ones `make run` uses (environment, else
+analytics consumer. The answers that miss the passive reply leave through one courier
+(bot/channels/courier.py; CHANNEL_COURIER=1 by default here), so a replica killed mid-turn
+leaves no answer half-sent. The secrets are the ones `make run` uses (environment, else
 var/secrets/). A server that dies is started again on its port (nginx routes around it
 meanwhile); var/cluster/state.json names every process and port, var/cluster/*.log their logs.
 """
@@ -217,6 +219,7 @@ class Cluster:
         env.setdefault("LOCK_STORE_URL", DEFAULT_REDIS)
         env.setdefault("CHANNEL_STORE_URL", DEFAULT_REDIS)
         env.setdefault("EVENT_BROKER_URL", DEFAULT_EVENTS)
+        env.setdefault("CHANNEL_COURIER", "1")  # the late answers leave through the courier, not the replicas
         env["RASA_API_TOKEN"] = local_secret("RASA_API_TOKEN", env)
         env["ACTION_SERVER_TOKEN"] = local_secret("ACTION_SERVER_TOKEN", env)
         env["WEBCHAT_SESSION_SECRET"] = local_secret("WEBCHAT_SESSION_SECRET", env)
@@ -246,6 +249,8 @@ class Cluster:
         ]
         # One analytics consumer: the replicas' events into the filing database (no port).
         servers.append(Server("analytics", 0, [py, "-m", "bot.analytics.consume"], env, logs / "analytics.log"))
+        # One courier: the answers the replicas handed over, through the platforms' send API (no port).
+        servers.append(Server("courier", 0, [py, "-m", "bot.channels.courier"], env, logs / "courier.log"))
         return servers
 
     def start(self) -> None:
@@ -285,7 +290,7 @@ class Cluster:
 
         token = self.environment_token()
         for server in self.servers:
-            if server.name in ("nginx", "analytics"):
+            if server.name in ("nginx", "analytics", "courier"):
                 continue
             path = "/status" if server.name.startswith("rasa-") else "/health"
             try:

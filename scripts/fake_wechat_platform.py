@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,7 @@ class FakePlatform:
     on_send: object = None  # optional callable(Call), e.g. the simulator's printer
     refused_users: dict = field(default_factory=dict)  # openid / userid -> errcode for every send
     refused_calls: list[Call] = field(default_factory=list)  # the sends refused that way
+    send_delay: float = 0.0  # seconds each send call takes (`delay_sends`)
 
     def refuse_user(self, user_id: str, code: int = 45015) -> None:
         """Answer every send to `user_id` with `code` (until allow_user)."""
@@ -51,6 +53,10 @@ class FakePlatform:
         """Answer the next len(codes) send calls with these errcodes."""
         with self.lock:
             self.send_errors.extend(codes)
+
+    def delay_sends(self, seconds: float) -> None:
+        """Make each send call take `seconds` before it is answered, as a slow API does."""
+        self.send_delay = seconds
 
     def sends(self) -> list[Call]:
         with self.lock:
@@ -99,6 +105,8 @@ def _handler(platform: FakePlatform) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             body = json.loads(raw.decode("utf-8")) if raw else None
+            if parts.path in SEND_PATHS and platform.send_delay:
+                time.sleep(platform.send_delay)
             payload = json.dumps(platform.answer(Call(method, parts.path, query, body)), ensure_ascii=False).encode("utf-8")
             self.send_response(200)
             self.send_header("Content-Type", "application/json; charset=utf-8")

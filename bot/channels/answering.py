@@ -226,16 +226,26 @@ class Answering:
             return success()
         if outcome.claim_key is None or outcome.failed:  # a kept reply again, or the failure (not kept)
             return self.passive_reply(push, user, account, outcome.texts[0])
-        if len(outcome.texts) > 1:  # a passive reply carries one message; the rest follow through the API
-            self.in_background(self.send(user, outcome.texts[1:], outcome.claim_key))
-        return await self.answer_passively(push, user, account, outcome.claim_key, outcome.texts[0])
+        rest = outcome.texts[1:]  # a passive reply carries one message; the rest follow through the API
+        if rest and not self.courier:
+            self.in_background(self.send(user, rest, outcome.claim_key))
+            rest = []
+        return await self.answer_passively(push, user, account, outcome.claim_key, outcome.texts[0], rest)
 
-    async def answer_passively(self, push: Push, user: str, account: str, claim_key: str, text: str) -> HTTPResponse:
-        """The passive reply, kept for a minute so a redelivery gets it again; the claim is done."""
+    async def answer_passively(self, push: Push, user: str, account: str, claim_key: str, text: str,
+                               rest: list[str] | None = None) -> HTTPResponse:
+        """The passive reply, kept for a minute so a redelivery gets it again; the claim is done.
+        `rest` (the courier's, CHANNEL_COURIER=1): the turn's other messages, handed over with it."""
         try:
-            await (await self.store()).save_reply(claim_key, text)
+            store = await self.store()
+            if rest:
+                await store.hand_over(claim_key, await self.outbox_entry(user, rest, claim_key), reply=text)
+            else:
+                await store.save_reply(claim_key, text)
         except Exception:  # a redelivery then gets success or a second turn: the reply itself still goes out
             logger.exception("%s: could not keep the reply to %s", self.name(), masked_user(user))
+            if rest:  # not handed over: sent from here, as without the courier
+                self.in_background(self.send(user, rest, claim_key))
         return self.passive_reply(push, user, account, text)
 
     def passive_reply(self, push: Push, user: str, account: str, text: str) -> HTTPResponse:

@@ -28,7 +28,13 @@ from bot.channels.claim_keeper import ClaimKeeper
 from bot.channels.delivery import Delivery, PlatformTextOutput
 from bot.channels.kept_turns import KeptTurns
 from bot.channels.platform_api import PlatformApi
-from bot.channels.settings import CallbackSettings, ChannelConfigError, channel_store_url, passive_reply_seconds
+from bot.channels.settings import (
+    CallbackSettings,
+    ChannelConfigError,
+    channel_store_url,
+    courier_enabled,
+    passive_reply_seconds,
+)
 from bot.channels.store import ChannelStore, open_channel_store
 from bot.channels.turn_guard import TurnGuard, default_guard
 from bot.content.knowledge import load_knowledge
@@ -76,11 +82,13 @@ class CallbackChannel(PushChecks, Answering, KeptTurns, Delivery, InputChannel):
         lease_seconds: float | None = None,
         guard: TurnGuard | None = None,
         admission: Admission | None = None,
+        courier: bool | None = None,
     ) -> None:
         self.settings = settings
         self.store_url = store_url or channel_store_url()
         self.passive_seconds = passive_reply_seconds() if passive_seconds is None else passive_seconds
         self.lease_seconds = claim_lease_seconds() if lease_seconds is None else lease_seconds
+        self.courier = courier_enabled() if courier is None else courier
         self.claim_keeper = ClaimKeeper(self.lease_seconds)
         self.clock = clock
         self.cipher = crypto.MessageCipher(settings.aes_key, settings.receive_id) if settings and settings.aes_key else None

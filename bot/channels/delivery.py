@@ -4,6 +4,12 @@ An agent's reply (through Rasa's output channel), the rest of a long turn, and a
 than the passive deadline. A message the platform refuses raises DeliveryFailed out of
 PlatformTextOutput, so Rasa's event endpoint fails and the console learns it; the bot's own
 late replies that fail are logged as not delivered.
+
+With CHANNEL_COURIER=1 the bot's own messages are not sent by the worker: they are handed to
+the courier process through the store's outbox (courier.py), in the step that marks their
+message done. A worker killed mid-send could not tell whether its message had reached the
+platform (the send API has no idempotency key), so the worker that took its turn over sent it
+again; handed over, a killed worker has either sent nothing or handed everything on.
 """
 from __future__ import annotations
 
@@ -67,6 +73,7 @@ class Delivery:
     settings: Any
     allowance: SendAllowance = SendAllowance()  # the platform's limit (the subclasses name theirs)
     _background: set[asyncio.Task]
+    courier: bool = False  # the bot's own API messages go through the outbox to the courier (courier.py)
     # The bot's own messages that did not reach users, by reason ("over the allowance", "errcode 45015").
     undelivered: Counter
 
@@ -98,12 +105,9 @@ class Delivery:
         await self.remember_options(user, rendered)
         return rendered.texts
 
-    async def send(self, user: str, texts: list[str], message_key: str | None = None) -> bool:
-        """The bot's own messages (answering `message_key`) through the API, within the platform's allowance.
-
-        False when some did not arrive: over the allowance (dropped, never sent) or refused by
-        the platform; each case is a WARNING and counted in `undelivered`.
-        """
+    async def granted_chunks(self, user: str, texts: list[str], message_key: str | None) -> tuple[list[str], bool]:
+        """The texts merged into as few messages as fit, cut to the platform's allowance (counted
+        now); and whether all of them fit. What does not fit is a WARNING and counted as undelivered."""
         chunks = merge_messages(texts)
         wanted = len(chunks)
         granted = await self.allowance.grant(await self.store(), self.options_key(user), message_key, wanted)
@@ -112,12 +116,22 @@ class Delivery:
                            self.name(), wanted - granted, wanted, masked_user(user), self.allowance)
             self.undelivered["over the allowance"] += wanted - granted
             delivered(self.name(), "undelivered", wanted - granted)
-            chunks = chunks[:granted]
-        if not chunks:
-            return False
+        return chunks[:granted], granted == wanted
+
+    async def send(self, user: str, texts: list[str], message_key: str | None = None) -> bool:
+        """The bot's own messages (answering `message_key`) through the API, within the platform's allowance.
+
+        False when some did not arrive: over the allowance (dropped, never sent) or refused by
+        the platform; each case is a WARNING and counted in `undelivered`.
+        """
+        chunks, complete = await self.granted_chunks(user, texts, message_key)
+        return bool(chunks) and await self.send_chunks(user, chunks) and complete
+
+    async def send_chunks(self, user: str, chunks: list[str]) -> bool:
+        """Messages already merged and granted, through the API; False (logged, counted) when some did not arrive."""
         try:
             await self.api.send_texts(user, chunks)
-            return granted == wanted
+            return True
         except DeliveryFailed as exc:
             logger.warning("%s: reply to %s not delivered (errcode %s, %d of the messages sent): %s",
                            self.name(), masked_user(user), exc.code, exc.sent, exc.reason)
@@ -126,6 +140,11 @@ class Delivery:
             logger.exception("%s: could not deliver a reply to %s", self.name(), masked_user(user))
             self.undelivered["error"] += len(chunks)
         return False
+
+    async def outbox_entry(self, user: str, texts: list[str], message_key: str | None) -> dict | None:
+        """What the courier sends for these texts (granted now), None when nothing may go."""
+        chunks, _ = await self.granted_chunks(user, texts, message_key)
+        return {"user": user, "texts": chunks} if chunks else None
 
     async def deliver_later(self, job: asyncio.Future, user: str) -> None:
         """The end of a push answered `success` (late, hung up, or the worker behind): its messages go through the API."""
@@ -139,6 +158,11 @@ class Delivery:
             await self.send(user, [self.message_text("channel_turn_failed")])
             return
         if outcome.claim_key is None:  # another delivery holds it; a kept reply means the platform lost it
+            if outcome.texts and outcome.kept_reply_of is not None and self.courier:
+                entry = await self.outbox_entry(user, outcome.texts, None)
+                if entry is not None:  # sent by the courier; a later redelivery gets `success`, not a copy
+                    await (await self.store()).hand_over_again(outcome.kept_reply_of, entry)
+                return
             if outcome.texts:
                 await self.send(user, outcome.texts)
             if outcome.kept_reply_of is not None:  # sent now: a later redelivery gets `success`, not a copy
@@ -154,6 +178,12 @@ class Delivery:
             # that never reached its user. The claim gets a fresh lease, and is held during the send.
             self.claim_keeper.hold(store, outcome.claim_key, asyncio.current_task())
             await store.renew(outcome.claim_key, self.lease_seconds)
+            if self.courier and not outcome.failed:
+                # Done, handed to the courier and no longer kept, in one step: a worker killed before
+                # it sent nothing (another answers), after it nothing more is its to send.
+                entry = await self.outbox_entry(user, outcome.texts, outcome.claim_key)
+                await store.hand_over(outcome.claim_key, entry)
+                return
             await self.send(user, outcome.texts, outcome.claim_key)
         if not outcome.failed:
             # Done even when the platform refused the messages: the turn ran, a rerun would repeat it.

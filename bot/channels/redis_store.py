@@ -164,5 +164,41 @@ class RedisChannelStore(ChannelStore):
         stored = await self.redis.hmget(f"{self.prefix}:kept", keys) if keys else []
         return [(key, json.loads(value)) for key, value in zip(keys, stored) if value is not None]
 
+    # -- the outbox: a hash of key -> JSON and a sorted set by the time handed over ---------------
+
+    def _put_in_outbox(self, pipe, outbox_key: str, entry: dict) -> None:
+        pipe.hsetnx(f"{self.prefix}:outbox", outbox_key, json.dumps(entry, ensure_ascii=False))
+        pipe.zadd(f"{self.prefix}:outbox_at", {outbox_key: time.time()}, nx=True)
+
+    async def hand_over(self, message_key: str, entry: dict | None, reply: str | None = None) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:  # MULTI/EXEC: all of it or none
+            if entry is not None:
+                self._put_in_outbox(pipe, message_key, entry)
+            if reply is not None:
+                pipe.set(f"{self.prefix}:reply:{message_key}", reply, ex=PASSIVE_REPLY_TTL_SECONDS)
+            pipe.set(self._claim_key(message_key), DONE, ex=SEEN_MESSAGE_TTL_SECONDS)
+            pipe.hdel(f"{self.prefix}:kept", message_key)
+            pipe.zrem(f"{self.prefix}:kept_at", message_key)
+            await pipe.execute()
+
+    async def hand_over_again(self, message_key: str, entry: dict) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            self._put_in_outbox(pipe, f"{message_key}#again", entry)
+            pipe.delete(f"{self.prefix}:reply:{message_key}")
+            await pipe.execute()
+
+    async def outbox(self, limit: int) -> list[tuple[str, dict]]:
+        keys = await self.redis.zrange(f"{self.prefix}:outbox_at", 0, limit - 1)
+        if not keys:
+            return []
+        stored = await self.redis.hmget(f"{self.prefix}:outbox", keys)
+        return [(key.decode("utf-8"), json.loads(value)) for key, value in zip(keys, stored) if value is not None]
+
+    async def sent(self, outbox_key: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(f"{self.prefix}:outbox", outbox_key)
+            pipe.zrem(f"{self.prefix}:outbox_at", outbox_key)
+            await pipe.execute()
+
     async def close(self) -> None:
         await self.redis.close()

@@ -102,6 +102,16 @@ def channel_store_url(env: Mapping[str, str] | None = None) -> str:
     return _read(env, "CHANNEL_STORE_URL") or f"sqlite:///{current_settings().var_dir / 'channels.db'}"
 
 
+def courier_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the bot's own send-API messages are handed to the courier process (CHANNEL_COURIER=1,
+    `python -m bot.channels.courier`) rather than sent by the worker that ran the turn."""
+    env = current_settings().env if env is None else env
+    raw = (_read(env, "CHANNEL_COURIER") or "0").lower()
+    if raw not in ("0", "1", "true", "false", "on", "off"):
+        raise ChannelConfigError(f"CHANNEL_COURIER must be 1 or 0, got {raw!r}")
+    return raw in ("1", "true", "on")
+
+
 def passive_reply_seconds(env: Mapping[str, str] | None = None) -> float:
     """How long a callback waits for the turn before answering `success` (WeChat gives up at 5 s)."""
     env = current_settings().env if env is None else env

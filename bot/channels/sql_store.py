@@ -26,6 +26,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot.channels.sql_counters import SqlRateCounters
 from bot.channels.sql_kept_turns import SqlKeptTurns, kept_turns_table
+from bot.channels.sql_outbox import SqlOutbox, outbox_table
 from bot.channels.sql_tokens import SqlTokenCache
 from bot.channels.store import (
     OFFERED_OPTIONS_TTL_SECONDS,
@@ -41,8 +42,8 @@ from bot.storage.engines import make_engine
 IN_FLIGHT, DONE = "in_flight", "done"
 # Forget expired claims, signatures and rate windows every so many writes; the tables stay small.
 _SWEEP_EVERY = 200
-# Eight tables and five indexes: each lost race leaves one object fewer to create.
-_CREATE_ATTEMPTS = 14
+# Nine tables and six indexes: each lost race leaves one object fewer to create.
+_CREATE_ATTEMPTS = 16
 
 
 def _create_tables_racing_other_workers(metadata: MetaData, engine: Engine) -> None:
@@ -89,7 +90,7 @@ def _sqlite_write_ahead_log(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, ChannelStore):
+class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, SqlOutbox, ChannelStore):
     """Claims and signatures are rows with a primary key: the database decides who was first."""
 
     def __init__(self, engine: Engine, table_prefix: str = "channel") -> None:
@@ -148,6 +149,7 @@ class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, ChannelStore
             Column("expires_at", Float, nullable=False, index=True),  # the last admitted event + its window
         )
         self.kept = kept_turns_table(metadata, table_prefix)
+        self.outbox_rows = outbox_table(metadata, table_prefix)
         _create_tables_racing_other_workers(metadata, engine)
         self._writes = 0
 

@@ -11,7 +11,9 @@
   answer was lost on the way gets the same answer again, not silence and not a second turn;
 - per-sender sliding windows for rate limits;
 - the turns a worker answered `success` for and still has to run (kept turns): when that
-  worker dies, another finds them once their claim's lease runs out and runs them.
+  worker dies, another finds them once their claim's lease runs out and runs them;
+- the outbox: the bot's own send-API messages a worker handed to the courier (courier.py),
+  in the same step as its message became done.
 
 SQL by default (SQLite under var/), PostgreSQL or Redis by URL (CHANNEL_STORE_URL); the two
 implementations are bot/channels/sql_store.py and bot/channels/redis_store.py.
@@ -133,6 +135,28 @@ class ChannelStore(ABC):
         """Up to `limit` kept turns, oldest first, younger than KEPT_TURN_TTL_SECONDS (older ones
         are dropped). A caller runs one only after claiming its message (`claim`): that succeeds
         only when its worker's lease ran out."""
+
+    # -- the outbox (courier.py): handed over in one step with the message's `done` -------------
+
+    @abstractmethod
+    async def hand_over(self, message_key: str, entry: dict | None, reply: str | None = None) -> None:
+        """In one step: mark `message_key` done (keeping `reply` as its passive reply when given),
+        put `entry` (what the courier sends, JSON-able) in the outbox under `message_key` unless
+        one is there, and forget its kept turn. A worker killed before this leaves the message to
+        another worker (its lease runs out); after it, the courier sends and nobody else does."""
+
+    @abstractmethod
+    async def hand_over_again(self, message_key: str, entry: dict) -> None:
+        """In one step: put `entry` (the kept passive reply of `message_key`, lost on its way) in the
+        outbox under `message_key#again` and forget the kept reply: a later redelivery gets `success`."""
+
+    @abstractmethod
+    async def outbox(self, limit: int) -> list[tuple[str, dict]]:
+        """Up to `limit` entries still to send, oldest first."""
+
+    @abstractmethod
+    async def sent(self, outbox_key: str) -> None:
+        """Remove an entry the courier sent (or that the platform refused: it is not sent again)."""
 
     async def close(self) -> None:
         """Release connections."""

@@ -42,6 +42,40 @@ async def exercise(store) -> None:
     await exercise_claims(store)
     await exercise_signatures(store)
     await exercise_kept_turns(store)
+    await exercise_outbox(store)
+
+
+async def exercise_outbox(store) -> None:
+    """Handed over in one step: done, in the outbox (once), no longer kept; sent entries leave it."""
+    first, second, passive = (f"msg:out:{name}:{secrets.token_hex(4)}" for name in ("first", "second", "passive"))
+    mine = lambda listed: [(key, entry) for key, entry in listed if key.split("#")[0] in (first, second, passive)]  # noqa: E731
+    assert await store.claim(first, 30) is True
+    await store.keep_turn(first, {"fields": {}, "xml": "<xml/>", "encrypted": False})
+    await store.hand_over(first, {"user": "o_a", "texts": ["答一", "答二"]})
+    assert await store.claim(first, 0.1) is False  # done: nobody runs it again
+    assert first not in dict(await store.kept_turns(100))
+    await asyncio.sleep(0.01)
+    await store.hand_over(first, {"user": "o_a", "texts": ["又一次"]})  # handed over again: the first entry stays
+    assert await store.claim(second, 30) is True
+    await store.hand_over(second, None)  # nothing to send: only done
+    assert await store.claim(second, 0.1) is False
+    assert await store.claim(passive, 30) is True
+    await store.hand_over(passive, {"user": "o_b", "texts": ["其余的"]}, reply="第一条")
+    assert await store.load_reply(passive) == "第一条" and await store.claim(passive, 0.1) is False
+    await asyncio.sleep(0.01)
+    await store.hand_over_again(passive, {"user": "o_b", "texts": ["第一条"]})  # its passive reply was lost
+    assert await store.load_reply(passive) is None  # a later redelivery gets `success`, not a copy
+    assert mine(await store.outbox(100)) == [
+        (first, {"user": "o_a", "texts": ["答一", "答二"]}),
+        (passive, {"user": "o_b", "texts": ["其余的"]}),
+        (f"{passive}#again", {"user": "o_b", "texts": ["第一条"]}),
+    ]
+    await store.sent(first)
+    await store.sent(first)  # twice is harmless
+    assert [key for key, _ in mine(await store.outbox(100))] == [passive, f"{passive}#again"]
+    await store.sent(passive)
+    await store.sent(f"{passive}#again")
+    assert mine(await store.outbox(100)) == []
 
 
 async def exercise_kept_turns(store) -> None:

@@ -193,7 +193,10 @@ def test_no_process_falls_back_to_a_sqlite_file_of_its_own_pod(overlay):
             names = [variable["name"] for variable in container.get("env", [])]
             assert len(names) == len(set(names)), f"{obj['metadata']['name']}: a variable given twice"
             given = set(names)
-            assert "FILING_DB_URL" in given, obj["metadata"]["name"]  # every process opens the filing database
+            if container["command"][2] == "bot.channels.courier":  # the one process without the filing database
+                assert "CHANNEL_STORE_URL" in given and "WECHAT_APP_SECRET" in given
+                continue
+            assert "FILING_DB_URL" in given, obj["metadata"]["name"]  # every other process opens the filing database
             if "ports" in container:  # every server serves /metrics behind the token
                 assert "METRICS_TOKEN" in given
             if container["name"] == "rasa":
@@ -304,10 +307,10 @@ def test_each_disruption_budget_covers_one_deployment_and_leaves_room_to_drain_a
         name = deployment["metadata"]["name"]
         assert budget["spec"]["minAvailable"] < least[name], f"{name}: a drain could never evict a pod"
         covered.add(name)
-    # Every Deployment of several pods has a budget; a single pod (the analytics consumer) has
-    # none, as a budget keeping it would block every node drain.
+    # Every Deployment of several pods has a budget; a single pod (the analytics consumer, the
+    # courier) has none, as a budget keeping it would block every node drain.
     assert covered == {name for name, count in least.items() if count > 1}
-    assert least["assistant-analytics"] == 1
+    assert least["assistant-analytics"] == 1 and least["assistant-courier"] == 1
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -317,7 +320,7 @@ def test_deployments_roll_with_no_unavailable_pod_and_probe_readiness(overlay):
         assert deployment["spec"]["strategy"]["type"] == "RollingUpdate" and rolling["maxUnavailable"] == 0
         assert rolling["maxSurge"] >= 1
         for container in containers(deployment):
-            if "ports" not in container:  # a worker that serves nothing (the analytics consumer)
+            if "ports" not in container:  # a worker that serves nothing (the analytics consumer, the courier)
                 assert "readinessProbe" not in container and deployment["spec"]["replicas"] == 1
                 continue
             probe = container["readinessProbe"]["httpGet"]

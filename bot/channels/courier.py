@@ -1,0 +1,173 @@
+"""The courier: the process that sends the bot's own messages through the platforms' send API.
+
+With CHANNEL_COURIER=1 a worker does not send the answers that miss the passive reply: it hands
+them over in the channel store's outbox, in the step that marks their message done
+(store.ChannelStore.hand_over, delivery.py). The courier lists the outbox, takes each entry with
+a lease (the store's claims, so two couriers never send one entry at the same time), sends it
+and removes it. One user's entries go in the order they were handed over, also with several
+couriers (an entry waits while an earlier one of its user is held elsewhere); different users'
+go side by side.
+
+Why a process of its own: the send API has no idempotency key, so a sender killed between the
+platform taking a message and its own record of it cannot know whether it went. When the Rasa
+worker that ran the turn also sent it, killing that worker (an OOM, a crashed node) made the
+worker that took its turn over send the answer again (`make soak`: 3 answers twice in 10,000
+messages). Handed over, a killed worker has sent nothing or handed everything on. The courier
+itself is small and does only this; if it is killed mid-send, the entry's lease runs out and it
+is sent again: at least once, never lost.
+
+    python -m bot.channels.courier     # the channels configured in the environment (WECHAT_*, WECOM_*)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from collections import Counter
+
+from bot.channels.platform_api import masked_user
+from bot.channels.store import ChannelStore
+
+logger = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1  # an empty outbox is looked at again after this
+BATCH = 100  # entries listed per look
+SEND_LEASE_SECONDS = 30.0  # an entry taken by a courier that died is sent again after this
+CONCURRENT_SENDS = 32
+
+
+class Courier:
+    """Sends the outbox of one callback channel (wechat.WeChatInput or wecom.WeComInput) through its API."""
+
+    def __init__(self, channel, poll_seconds: float = POLL_SECONDS, lease_seconds: float = SEND_LEASE_SECONDS) -> None:
+        self.channel = channel
+        self.poll_seconds = poll_seconds
+        self.lease_seconds = lease_seconds
+        self.outcomes: Counter = Counter()  # entries "sent", "not delivered" (logged by the channel), "store failed"
+        self._pending: set[str] = set()  # entries started here and not finished
+        self._queues: dict[str, list[asyncio.Future]] = {}  # per user: the entries started, in order
+        self._tasks: set[asyncio.Task] = set()
+        self._sends: asyncio.Semaphore | None = None
+
+    async def deliver_once(self) -> int:
+        """Start sending what the outbox holds now (oldest first); how many entries were started."""
+        store = await self.channel.store()
+        if self._sends is None:
+            self._sends = asyncio.Semaphore(CONCURRENT_SENDS)
+        started = 0
+        for key, entry in await store.outbox(BATCH):
+            if key in self._pending:
+                continue
+            self._pending.add(key)
+            user = str(entry.get("user") or "")
+            before = list(self._queues.get(user, []))  # this user's earlier entries go first
+            task = asyncio.ensure_future(self._deliver(store, key, user, entry, before))
+            self._queues.setdefault(user, []).append(task)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started += 1
+        return started
+
+    async def _deliver(self, store: ChannelStore, key: str, user: str, entry: dict, before: list[asyncio.Future]) -> bool:
+        """Send one entry once this user's earlier ones went; False when it was left for later
+        (another courier holds it or an earlier one, or the store failed): the next look lists it again."""
+        try:
+            if before:
+                await asyncio.wait(before)
+                if not all(task.done() and not task.cancelled() and task.result() for task in before):
+                    return False  # an earlier entry of this user is not sent yet: never overtake it
+            if not await store.claim(f"outbox:{key}", self.lease_seconds):
+                return False  # another courier is sending it
+            texts = [str(text) for text in entry.get("texts") or []]
+            async with self._sends:
+                arrived = await self.channel.send_chunks(user, texts) if texts else True
+            # Removed when refused too: the platform's refusals (45015, 45047) do not pass with a retry.
+            await store.sent(key)
+            self.outcomes["sent" if arrived else "not delivered"] += 1
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the store failed: the entry stays, and is sent once its lease runs out
+            self.outcomes["store failed"] += 1
+            logger.exception("%s courier: could not finish the outbox entry %s for %s", self.channel.name(), key, masked_user(user))
+            return False
+        finally:
+            self._pending.discard(key)
+            queue = self._queues.get(user, [])
+            current = asyncio.current_task()
+            if current in queue:
+                queue.remove(current)
+            if not queue:
+                self._queues.pop(user, None)
+
+    async def run(self) -> None:
+        """Deliver until cancelled: look at the outbox again at once while it is full, else after a pause."""
+        while True:
+            try:
+                started = await self.deliver_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store hiccupped: the next look tries again
+                logger.exception("%s courier: could not read the outbox", self.channel.name())
+                started = 0
+            await asyncio.sleep(0 if started >= BATCH else self.poll_seconds)
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for the sends under way (tests, shutdown)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+
+def configured_channels() -> list:
+    """The callback channels whose send API is configured (an app secret): the ones with an outbox to send."""
+    from bot.channels.wechat import WeChatInput
+    from bot.channels.wecom import WeComInput
+
+    channels = []
+    for kind in (WeChatInput, WeComInput):
+        settings = kind.settings_from_env()
+        if settings is not None:
+            channel = kind(settings)
+            if channel.api is not None and channel.api.secret:
+                channels.append(channel)
+    return channels
+
+
+async def serve(channels: list, stop: asyncio.Event) -> None:
+    couriers = [Courier(channel) for channel in channels]
+    tasks = [asyncio.ensure_future(courier.run()) for courier in couriers]
+    await stop.wait()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for courier, channel in zip(couriers, channels):
+        await courier.drain(timeout=10)  # what is under way goes out; the rest waits in the outbox
+        logger.info("%s courier: stopped (%s)", channel.name(), dict(courier.outcomes) or "nothing sent")
+        await channel.close()
+
+
+async def _main() -> None:
+    channels = configured_channels()
+    if channels:
+        logger.info("courier: sending the outbox of %s", ", ".join(channel.name() for channel in channels))
+    else:  # kept running, so that a supervisor does not restart it in a loop
+        logger.warning("courier: no channel with an app secret is configured (WECHAT_APP_SECRET / WECOM_SECRET): nothing to send")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await serve(channels, stop)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argparse.ArgumentParser(description="the courier: sends the channels' outbox through the platforms' send API").parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.privacy import install_log_masking
+
+    install_log_masking()
+    asyncio.run(_main())
+
+
+if __name__ == "__main__":
+    main()

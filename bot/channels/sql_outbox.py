@@ -1,0 +1,72 @@
+"""The SQL channel store's outbox (store.ChannelStore.hand_over): one row per entry, handed over
+in the transaction that marks its message done (mixed into sql_store.SqlChannelStore, which
+provides `engine`, `claims`, `replies`, `kept` and `_mark_done`)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy.engine import Connection, Engine
+
+
+def outbox_table(metadata: MetaData, prefix: str) -> Table:
+    return Table(
+        f"{prefix}_outbox",
+        metadata,
+        Column("outbox_key", String(255), primary_key=True),
+        Column("entry", Text, nullable=False),  # JSON: the user and the texts to send
+        Column("handed_at", Float, nullable=False, index=True),
+    )
+
+
+class SqlOutbox:
+    engine: Engine
+    outbox_rows: Table
+    claims: Table
+    replies: Table
+    kept: Table
+
+    def _put_in_outbox(self, connection: Connection, outbox_key: str, entry: dict, now: float) -> None:
+        rows = self.outbox_rows
+        if connection.execute(select(rows.c.outbox_key).where(rows.c.outbox_key == outbox_key)).first() is None:
+            connection.execute(insert(rows).values(outbox_key=outbox_key, entry=json.dumps(entry, ensure_ascii=False), handed_at=now))
+
+    def _hand_over(self, message_key: str, entry: dict | None, reply: str | None) -> None:
+        now = time.time()
+        with self.engine.begin() as connection:  # all of it or none
+            if entry is not None:
+                self._put_in_outbox(connection, message_key, entry, now)
+            if reply is not None:
+                connection.execute(delete(self.replies).where(self.replies.c.message_key == message_key))
+                connection.execute(insert(self.replies).values(message_key=message_key, text=reply, saved_at=now))
+            self._mark_done(connection, message_key, now)
+            connection.execute(delete(self.kept).where(self.kept.c.message_key == message_key))
+
+    async def hand_over(self, message_key: str, entry: dict | None, reply: str | None = None) -> None:
+        await asyncio.to_thread(self._hand_over, message_key, entry, reply)
+
+    def _hand_over_again(self, message_key: str, entry: dict) -> None:
+        with self.engine.begin() as connection:
+            self._put_in_outbox(connection, f"{message_key}#again", entry, time.time())
+            connection.execute(delete(self.replies).where(self.replies.c.message_key == message_key))
+
+    async def hand_over_again(self, message_key: str, entry: dict) -> None:
+        await asyncio.to_thread(self._hand_over_again, message_key, entry)
+
+    def _outbox(self, limit: int) -> list[tuple[str, dict]]:
+        rows = self.outbox_rows
+        with self.engine.connect() as connection:
+            found = connection.execute(select(rows.c.outbox_key, rows.c.entry).order_by(rows.c.handed_at).limit(limit)).all()
+        return [(row.outbox_key, json.loads(row.entry)) for row in found]
+
+    async def outbox(self, limit: int) -> list[tuple[str, dict]]:
+        return await asyncio.to_thread(self._outbox, limit)
+
+    def _sent(self, outbox_key: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(self.outbox_rows).where(self.outbox_rows.c.outbox_key == outbox_key))
+
+    async def sent(self, outbox_key: str) -> None:
+        await asyncio.to_thread(self._sent, outbox_key)

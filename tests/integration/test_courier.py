@@ -1,0 +1,241 @@
+"""The courier (CHANNEL_COURIER=1): the worker hands the answers that miss the passive reply over in
+the channel store's outbox, and the courier sends each once, one user's in order (issue 12).
+
+Real channels on a live Sanic app, the real SQLite and Redis stores, the fake platform as the send
+API. The courier is a second channel object on the same store, as `python -m bot.channels.courier`
+builds it; a "dead" worker is one that left its claim (and its kept turn) in the store.
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+import httpx
+import pytest
+
+from bot.channels.callback import SUCCESS
+from bot.channels.courier import Courier
+from bot.channels.reactions import message_id
+from bot.channels.settings import ChannelConfigError, courier_enabled
+from bot.channels.store import open_channel_store
+from bot.channels.wechat import WeChatInput
+from scripts.wechat_sim import new_msg_id
+from tests.channel_helpers import APP_ID, ScriptedBot, live_app, plain_user, post, steady_admission, wechat, wechat_settings
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def outbox_url(request, store_url) -> str:
+    if request.param == "sqlite":
+        return store_url
+    url = request.getfixturevalue("redis_url")
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:  # an access token another test's fake platform issued would be refused once (40001) and resent
+        client.delete(f"wechat:token:OfficialAccountApi:{APP_ID}")
+    finally:
+        client.close()
+    return url
+
+
+def courier_on(url: str, platform, lease_seconds: float = 30.0) -> Courier:
+    channel = WeChatInput(wechat_settings(api_base=platform.base_url, safe=False), store_url=url, courier=True)
+    return Courier(channel, poll_seconds=0.05, lease_seconds=lease_seconds)
+
+
+async def deliver(courier: Courier, rounds: int = 2) -> None:
+    for _ in range(rounds):  # the second round finds nothing left
+        await courier.deliver_once()
+        await courier.drain(timeout=10)
+
+
+def sends_to(platform, *openids: str) -> list[tuple[str, str]]:
+    return [(s.body["touser"], s.body["text"]["content"]) for s in platform.sends() if s.body["touser"] in openids]
+
+
+async def test_a_slow_answer_is_handed_over_not_sent_by_the_worker_and_the_courier_sends_it_once(outbox_url, platform):
+    channel = wechat(outbox_url, platform, passive=0.3, courier=True, admission=steady_admission())
+    bot = ScriptedBot(delay=0.8)
+    courier = courier_on(outbox_url, platform)
+    async with live_app([channel], bot) as base, httpx.AsyncClient(timeout=10) as client:
+        user = plain_user(base)
+        xml = user.text("备案一般要多久", new_msg_id())
+        first = await post(client, user.url, *user.push(xml))
+        await channel.drain(timeout=10)  # the turn ended: handed over
+        assert sends_to(platform, user.openid) == []  # the worker sent nothing itself
+        again = await post(client, user.url, *user.push(xml))  # done: no second turn
+        await deliver(courier)
+    await courier.channel.close()
+    assert first.text == SUCCESS and again.text == SUCCESS
+    assert sends_to(platform, user.openid) == [(user.openid, "答：备案一般要多久")]
+    assert len(bot.received) == 1 and courier.outcomes["sent"] == 1
+
+
+async def test_the_rest_of_a_long_passive_answer_is_handed_over_with_the_kept_reply(outbox_url, platform):
+    answer = ["甲" * 600, "乙" * 600]  # two messages (1,800 bytes each): the passive reply carries the first
+    channel = wechat(outbox_url, platform, passive=2.0, courier=True, admission=steady_admission())
+    courier = courier_on(outbox_url, platform)
+    async with live_app([channel], ScriptedBot(answer=lambda t: answer)) as base, httpx.AsyncClient(timeout=10) as client:
+        user = plain_user(base)
+        xml = user.text("长一点", new_msg_id())
+        passive = await post(client, user.url, *user.push(xml))
+        await channel.drain(timeout=10)
+        assert sends_to(platform, user.openid) == []
+        retried = await post(client, user.url, *user.push(xml))  # its passive reply was lost on the way
+        await deliver(courier)
+    await courier.channel.close()
+    assert user.reply_content(passive.text) == "甲" * 600
+    assert user.reply_content(retried.text) == "甲" * 600  # the kept reply, as without the courier
+    assert sends_to(platform, user.openid) == [(user.openid, "乙" * 600)]
+
+
+async def test_a_worker_gone_after_handing_over_leaves_nothing_for_another_to_send(outbox_url, platform):
+    # What `make soak` killed: the worker that ran the turn died while its answer was on the way,
+    # and the worker that took the kept turn over sent it again. Handed over, nothing is left to take.
+    channel = wechat(outbox_url, platform, passive=0.1, courier=True, lease_seconds=0.4, admission=steady_admission())
+    async with live_app([channel], ScriptedBot(delay=0.3)) as base, httpx.AsyncClient(timeout=10) as client:
+        user = plain_user(base)
+        answered = await post(client, user.url, *user.push(user.text("个人可以备案吗", new_msg_id())))
+        await channel.drain(timeout=10)
+    assert answered.text == SUCCESS
+    other = wechat(outbox_url, platform, courier=True, lease_seconds=0.4)
+    await asyncio.sleep(0.5)  # any lease of the first worker's has run out
+    assert await other.resume_kept_turns(ScriptedBot().handle_message) == 0
+    await other.close()
+    courier = courier_on(outbox_url, platform)
+    await deliver(courier)
+    await courier.channel.close()
+    assert sends_to(platform, user.openid) == [(user.openid, "答：个人可以备案吗")]
+
+
+async def test_a_worker_killed_before_handing_over_is_answered_once_by_another_from_its_tracker(store_url, platform):
+    # The dead worker ran the turn (the tracker has it) and kept the push, then died before the
+    # hand-over: the worker that takes the kept turn over hands its stored answer over, no second turn.
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    bot = ScriptedBot(tracker_store=InMemoryTrackerStore(Domain.empty()))
+    channel = wechat(store_url, platform, courier=True, lease_seconds=0.4)
+    user = plain_user("http://127.0.0.1:9")
+    push = channel.read_push(*user.push(user.text("每个IP可以备案几次", new_msg_id())))
+    claim_key = f"{APP_ID}:{message_id(push.fields)}"
+    dead_worker = open_channel_store(store_url, "wechat")
+    assert await dead_worker.claim(claim_key, 0.4)
+    await dead_worker.keep_turn(claim_key, {"fields": push.fields, "xml": push.xml, "encrypted": push.encrypted})
+    await dead_worker.close()
+    await bot.tracker_store.save(DialogueStateTracker.from_events(f"wechat:{user.openid}", [
+        UserUttered("每个IP可以备案几次", message_id=message_id(push.fields)), BotUttered("答：每个IP可以备案几次")]))
+    courier = courier_on(store_url, platform)
+    async with live_app([channel], bot):
+        for _ in range(60):  # the lease runs out; a round of the kept turns takes it over and hands it over
+            await deliver(courier, rounds=1)
+            if sends_to(platform, user.openid):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # more rounds of the kept turns: nothing left to take
+        await deliver(courier)
+    await courier.channel.close()
+    assert bot.received == []  # no second turn
+    assert sends_to(platform, user.openid) == [(user.openid, "答：每个IP可以备案几次")]
+
+
+async def test_one_users_entries_go_in_the_order_handed_over_and_two_couriers_send_each_once(outbox_url, platform):
+    store = open_channel_store(outbox_url, "wechat")
+    first_user, second_user = (f"o_courier_{name}_{secrets.token_hex(3)}" for name in ("a", "b"))
+    expected = {first_user: [], second_user: []}
+    for n in range(12):
+        user = (first_user, second_user)[n % 2]
+        key = f"{APP_ID}:{secrets.token_hex(6)}"
+        assert await store.claim(key, 30)
+        await store.hand_over(key, {"user": user, "texts": [f"第{n}条"]})
+        expected[user].append((user, f"第{n}条"))
+    await store.close()
+    platform.delay_sends(0.05)  # sends that take a while, so that the two couriers overlap
+    couriers = [courier_on(outbox_url, platform), courier_on(outbox_url, platform)]
+    await asyncio.gather(*(courier.deliver_once() for courier in couriers))
+    await asyncio.gather(*(courier.drain(timeout=20) for courier in couriers))
+    for courier in couriers:
+        await deliver(courier)
+        await courier.channel.close()
+    assert sends_to(platform, first_user) == expected[first_user]
+    assert sends_to(platform, second_user) == expected[second_user]
+    assert sum(courier.outcomes["sent"] for courier in couriers) == 12
+
+
+async def test_an_entry_whose_courier_died_mid_send_is_sent_once_its_lease_ran_out(outbox_url, platform):
+    # At least once for the courier itself: taken (leased) by a courier that then died, it waits for
+    # the lease, and goes then -- a duplicate if the dead one had reached the platform, never a loss.
+    store = open_channel_store(outbox_url, "wechat")
+    user, key = f"o_courier_dead_{secrets.token_hex(3)}", f"{APP_ID}:{secrets.token_hex(6)}"
+    assert await store.claim(key, 30)
+    await store.hand_over(key, {"user": user, "texts": ["答：备案免费吗"]})
+    assert await store.claim(f"outbox:{key}", 0.5)  # the dead courier's lease
+    await store.close()
+    courier = courier_on(outbox_url, platform)
+    await deliver(courier)
+    assert sends_to(platform, user) == []
+    await asyncio.sleep(0.6)
+    await deliver(courier)
+    await courier.channel.close()
+    assert sends_to(platform, user) == [(user, "答：备案免费吗")]
+
+
+async def test_a_refused_entry_is_recorded_as_not_delivered_and_not_sent_again(outbox_url, platform):
+    store = open_channel_store(outbox_url, "wechat")
+    user, key = f"o_courier_refused_{secrets.token_hex(3)}", f"{APP_ID}:{secrets.token_hex(6)}"
+    assert await store.claim(key, 30)
+    await store.hand_over(key, {"user": user, "texts": ["答：过了48小时"]})
+    await store.close()
+    platform.fail_next_sends(45015)  # the user's 48-hour window closed
+    courier = courier_on(outbox_url, platform)
+    await deliver(courier, rounds=3)
+    await courier.channel.close()
+    assert courier.outcomes["not delivered"] == 1 and courier.outcomes["sent"] == 0
+    assert courier.channel.undelivered["errcode 45015"] == 1
+    assert len([s for s in platform.sends() if s.body["touser"] == user]) == 1  # tried once, not again
+
+
+async def test_the_courier_setting_is_a_switch():
+    assert courier_enabled({}) is False and courier_enabled({"CHANNEL_COURIER": "1"}) is True
+    assert courier_enabled({"CHANNEL_COURIER": "off"}) is False
+    with pytest.raises(ChannelConfigError, match="CHANNEL_COURIER"):
+        courier_enabled({"CHANNEL_COURIER": "yes please"})
+
+
+async def test_the_courier_process_starts_sends_the_outbox_and_stops_on_sigterm(store_url, platform, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.channel_helpers import ENCODING_AES_KEY, TOKEN
+
+    store = open_channel_store(store_url, "wechat")
+    user, key = f"o_courier_process_{secrets.token_hex(3)}", f"{APP_ID}:{secrets.token_hex(6)}"
+    assert await store.claim(key, 30)
+    await store.hand_over(key, {"user": user, "texts": ["答：进程送达"]})
+    env = {**os.environ, "CHANNEL_STORE_URL": store_url, "WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID,
+           "WECHAT_ENCODING_AES_KEY": ENCODING_AES_KEY, "WECHAT_APP_SECRET": "app-secret", "WECHAT_API_BASE": platform.base_url}
+    log = tmp_path / "courier.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "-m", "bot.channels.courier"], env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not sends_to(platform, user) and time.monotonic() < deadline and process.poll() is None:
+            await asyncio.sleep(0.1)
+        assert sends_to(platform, user) == [(user, "答：进程送达")], log.read_text()
+        for _ in range(50):  # removed from the outbox once sent
+            if key not in dict(await store.outbox(100)):
+                break
+            await asyncio.sleep(0.1)
+        assert key not in dict(await store.outbox(100))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0, log.read_text()
+        await store.close()
+    assert "app-secret" not in log.read_text() and user not in log.read_text()
