@@ -1,4 +1,4 @@
-"""Three hot spots of the Rasa 3.6 server, made cheaper without changing results.
+"""Four hot spots of the Rasa 3.6 server, made cheaper without changing results.
 
 - Rasa checks every action-server response with `jsonschema.validate()`, which
   first re-validates the response *schema* against its meta-schema; in a py-spy
@@ -16,6 +16,12 @@
   endpoint configuration (headers and auth), whose idle connections are dropped
   before the action server's own keep-alive (Sanic: 5 s) would close them under a
   request.
+- Every prediction (two or three a turn) filters the RulePolicy's rule keys (455 and
+  91 here) against the conversation's states, newest first, through the whole
+  history: 12 % of the server's CPU under `make bench`'s load (py-spy). A key passes
+  every state further back than its own length (`_is_rule_applicable` returns True
+  there), so once the filter has gone back further than the longest key left, the
+  set can no longer change: it stops there.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ import rasa.utils.endpoints
 from jsonschema import exceptions
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.events import Event
 from rasa.utils.endpoints import EndpointConfig
 
@@ -128,6 +135,21 @@ async def close_kept_sessions() -> int:
     return len(mine)
 
 
+_ORIGINAL_POSSIBLE_KEYS = RulePolicy._get_possible_keys
+
+
+def possible_rule_keys(self: RulePolicy, lookup: dict[str, str], states: list[dict]) -> set[str]:
+    """Drop-in for RulePolicy._get_possible_keys that stops once no key left can be ruled out."""
+    possible_keys = set(lookup.keys())
+    longest = max((len(self._rule_key_to_state(key)) for key in possible_keys), default=0)
+    for turn_index, state in enumerate(reversed(states)):
+        if turn_index >= longest:  # every key left is shorter: Rasa's check passes them all from here
+            break
+        possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, turn_index, state)}
+        longest = max((len(self._rule_key_to_state(key)) for key in possible_keys), default=0)
+    return possible_keys
+
+
 # Every name the speedups replace or build on, with the Rasa the drop-ins were written against
 # (bot/server.py refuses to start when one is missing or the version differs).
 WRITTEN_FOR_RASA = "3.6.21"
@@ -138,6 +160,9 @@ TARGETS = (
     (Event, "type_name"),
     (rasa.shared.utils.common, "all_subclasses"),
     (EndpointConfig, "session"),
+    (RulePolicy, "_get_possible_keys"),
+    (RulePolicy, "_rule_key_to_state"),
+    (RulePolicy, "_is_rule_applicable"),
 )
 
 
@@ -151,8 +176,9 @@ def missing_targets() -> list[str]:
 
 
 def apply() -> None:
-    """Install all three (idempotent)."""
+    """Install all four (idempotent)."""
     RemoteAction._validate_action_result = validate_action_result
+    RulePolicy._get_possible_keys = possible_rule_keys
     Event.resolve_by_type = staticmethod(resolve_event_type)
     EndpointConfig.session = kept_session
 

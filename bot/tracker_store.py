@@ -8,6 +8,7 @@ from typing import Any
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -53,6 +54,16 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             self.engine = pooled_sqlite_engine(self.engine)
             self.sessionmaker = sessionmaker(bind=self.engine)
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool):
+        """Rasa's SQLTrackerStore._retrieve reading only the events' `data` column: the same rows,
+        the same tracker, without an ORM object per event (a third of the load's CPU, py-spy)."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+            events = [json.loads(data) for (data,) in query.with_entities(self.SQLEvent.data)]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
 
     async def save(self, tracker) -> None:
         """Rasa's SQLTrackerStore.save, with the new events counted once for the broker and the store.

@@ -115,3 +115,63 @@ async def test_calls_to_an_endpoint_reuse_one_connection_and_get_the_same_answer
         rasa_speedups.apply()
         await rasa_speedups.close_kept_sessions()
         await runner.cleanup()
+
+
+# -- the rule lookup's early stop ------------------------------------------------------------------
+
+def trained_rule_keys(model) -> list[str]:
+    """The rule keys of the trained model."""
+    import json
+    import tarfile
+
+    with tarfile.open(model) as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith("train_RulePolicy1/rule_policy.json"))
+        lookup = json.load(archive.extractfile(member))["lookup"]
+    return sorted(lookup["rules"]) + sorted(lookup["rules_for_loop_unhappy_path"])
+
+
+def bare_rule_policy():
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    return RulePolicy.__new__(RulePolicy)  # the lookup's checks read no instance state
+
+
+def test_the_early_stop_finds_exactly_rasas_keys_for_conversations_made_of_the_trained_rules(trained_model):
+    import json
+    import random
+
+    keys = trained_rule_keys(trained_model)
+    assert len(keys) > 400
+    policy, rng = bare_rule_policy(), random.Random(7)
+    lookup = {key: "action" for key in keys}
+    longest = [key for key in keys if len(json.loads(key)) == max(len(json.loads(k)) for k in keys)]
+    matched = 0
+    for _ in range(150):  # histories of 1-40 states, taken from the rules' own states, ending in a longest rule
+        states = [state for key in rng.sample(keys, rng.randint(1, 8)) for state in json.loads(key)][-rng.randint(1, 40):]
+        states = [{} if rng.random() < 0.05 else state for state in states]  # a conversation start now and then
+        newest = rng.choice(longest)
+        states += json.loads(newest)
+        expected = rasa_speedups._ORIGINAL_POSSIBLE_KEYS(policy, lookup, states)
+        assert rasa_speedups.possible_rule_keys(policy, lookup, states) == expected
+        matched += newest in expected
+    assert matched > 100  # the newest rule matched all the way back: the stop was tested at its edge
+
+
+def test_the_early_stop_finds_exactly_rasas_keys_for_any_states():
+    import json
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    sub_state = st.dictionaries(st.sampled_from(["action_name", "intent", "active_loop", "slot_a"]),
+                                st.sampled_from(["a", "b", "should_not_be_set", ("x", "y")]), max_size=2)
+    state = st.dictionaries(st.sampled_from(["prev_action", "user", "active_loop", "slots"]), sub_state, max_size=3)
+    policy = bare_rule_policy()
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.lists(state, min_size=1, max_size=5), max_size=12), st.lists(state, max_size=15))
+    def same(rules, states):
+        lookup = {json.dumps(rule): "action" for rule in rules}
+        assert rasa_speedups.possible_rule_keys(policy, lookup, states) == rasa_speedups._ORIGINAL_POSSIBLE_KEYS(policy, lookup, states)
+
+    same()

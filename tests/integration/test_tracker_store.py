@@ -79,3 +79,38 @@ def test_sqlite_store_is_safe_from_several_threads(tmp_path):
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(conversation, range(8))) == [6] * 8
+
+
+def two_sessions(store: UrlSQLTrackerStore) -> None:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted
+
+    first = [ActionExecuted("action_session_start", timestamp=1.0), SessionStarted(timestamp=1.1),
+             UserUttered("备案要多久", timestamp=2.0), BotUttered("一般 1-20 个工作日", timestamp=3.0)]
+    second = [ActionExecuted("action_session_start", timestamp=10.0), SessionStarted(timestamp=10.1),
+              SlotSet("cloudbase_env", "env-demo-ok", timestamp=11.0), UserUttered("env-demo-ok 还能备案吗", timestamp=12.0)]
+    asyncio.run(store.save(DialogueStateTracker.from_events("user-2", first)))
+    asyncio.run(store.save(DialogueStateTracker.from_events("user-2", first + second)))
+
+
+def check_reads_like_rasa(url: str) -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ours = UrlSQLTrackerStore(domain=DOMAIN, url=url)
+    two_sessions(ours)
+    lengths = {}
+    for fetch_all in (False, True):
+        mine = asyncio.run(ours._retrieve("user-2", fetch_events_from_all_sessions=fetch_all))
+        rasas = asyncio.run(SQLTrackerStore._retrieve(ours, "user-2", fetch_events_from_all_sessions=fetch_all))
+        assert mine.current_state() == rasas.current_state()
+        assert [e.as_dict() for e in mine.events] == [e.as_dict() for e in rasas.events]
+        lengths[fetch_all] = len(mine.events)
+    assert lengths == {False: 3, True: lengths[True]} and lengths[True] > 3  # the latest session, or all
+    assert asyncio.run(ours.retrieve("nobody")) is None
+
+
+def test_the_tracker_is_read_as_rasa_reads_it_on_sqlite(tmp_path):
+    check_reads_like_rasa(f"sqlite:///{tmp_path / 'tracker.db'}")
+
+
+def test_the_tracker_is_read_as_rasa_reads_it_on_postgres(postgres_url):
+    check_reads_like_rasa(postgres_url)
