@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from bot.channels.callback import CallbackChannel
 
 logger = logging.getLogger(__name__)
+
+# An answer handed to the courier waits longer than this only when no courier is sending.
+OUTBOX_LATE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class Delivery:
     allowance: SendAllowance = SendAllowance()  # the platform's limit (the subclasses name theirs)
     _background: set[asyncio.Task]
     courier: bool = False  # the bot's own API messages go through the outbox to the courier (courier.py)
+    _outbox_warned_at: float = 0.0
     # The bot's own messages that did not reach users, by reason ("over the allowance", "errcode 45015").
     undelivered: Counter
 
@@ -189,6 +194,21 @@ class Delivery:
             # Done even when the platform refused the messages: the turn ran, a rerun would repeat it.
             await store.finish(outcome.claim_key)
         await self.forget_kept(store, outcome.claim_key)  # answered (or told it failed): nobody runs it again
+
+    async def outbox_waits(self) -> bool:
+        """With the courier: warn when handed-over answers wait past OUTBOX_LATE_SECONDS (no courier
+        is running, or it cannot reach the platform); whether they do."""
+        if not self.courier:
+            return False
+        count, oldest = await (await self.store()).outbox_backlog()
+        if not count or oldest is None or time.time() - oldest < OUTBOX_LATE_SECONDS:
+            return False
+        if time.time() - self._outbox_warned_at < 60:  # once a minute per worker is enough to be seen
+            return True
+        self._outbox_warned_at = time.time()
+        logger.warning("%s: %d answer(s) handed to the courier wait to be sent, the oldest for %.0f s: is "
+                       "`python -m bot.channels.courier` running (CHANNEL_COURIER=1)?", self.name(), count, time.time() - oldest)
+        return True
 
     def in_background(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)

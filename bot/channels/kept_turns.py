@@ -123,6 +123,7 @@ class KeptTurns:
             await asyncio.sleep(self.lease_seconds / 2)
             try:
                 await self.resume_kept_turns(on_new_message)
+                await self.outbox_waits()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the store hiccupped: the next round tries again

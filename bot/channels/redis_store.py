@@ -194,6 +194,14 @@ class RedisChannelStore(ChannelStore):
         stored = await self.redis.hmget(f"{self.prefix}:outbox", keys)
         return [(key.decode("utf-8"), json.loads(value)) for key, value in zip(keys, stored) if value is not None]
 
+    async def outbox_backlog(self) -> tuple[int, float | None]:
+        order = f"{self.prefix}:outbox_at"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(order)
+            pipe.zrange(order, 0, 0, withscores=True)
+            count, oldest = await pipe.execute()
+        return int(count), (float(oldest[0][1]) if oldest else None)
+
     async def sent(self, outbox_key: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hdel(f"{self.prefix}:outbox", outbox_key)

@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 
@@ -63,6 +63,15 @@ class SqlOutbox:
 
     async def outbox(self, limit: int) -> list[tuple[str, dict]]:
         return await asyncio.to_thread(self._outbox, limit)
+
+    def _outbox_backlog(self) -> tuple[int, float | None]:
+        rows = self.outbox_rows
+        with self.engine.connect() as connection:
+            count, oldest = connection.execute(select(func.count(), func.min(rows.c.handed_at))).one()
+        return int(count), oldest
+
+    async def outbox_backlog(self) -> tuple[int, float | None]:
+        return await asyncio.to_thread(self._outbox_backlog)
 
     def _sent(self, outbox_key: str) -> None:
         with self.engine.begin() as connection:

@@ -155,6 +155,10 @@ class ChannelStore(ABC):
         """Up to `limit` entries still to send, oldest first."""
 
     @abstractmethod
+    async def outbox_backlog(self) -> tuple[int, float | None]:
+        """How many entries wait in the outbox, and when the oldest was handed over (epoch seconds)."""
+
+    @abstractmethod
     async def sent(self, outbox_key: str) -> None:
         """Remove an entry the courier sent (or that the platform refused: it is not sent again)."""
 

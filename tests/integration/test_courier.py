@@ -239,3 +239,32 @@ async def test_the_courier_process_starts_sends_the_outbox_and_stops_on_sigterm(
         assert process.wait(timeout=20) == 0, log.read_text()
         await store.close()
     assert "app-secret" not in log.read_text() and user not in log.read_text()
+
+
+async def test_a_worker_warns_when_handed_over_answers_wait_because_no_courier_sends(outbox_url, caplog, monkeypatch):
+    import logging
+
+    from bot.channels import delivery
+
+    store = open_channel_store(outbox_url, "wechat")
+    for entry in await store.outbox(1000):  # what other tests left behind
+        await store.sent(entry[0])
+    channel = wechat(outbox_url, courier=True)
+    assert await channel.outbox_waits() is False  # nothing waits
+    key = f"{APP_ID}:{secrets.token_hex(6)}"
+    assert await store.claim(key, 30)
+    await store.hand_over(key, {"user": "o_courier_waits", "texts": ["答"]})
+    assert await store.outbox_backlog() == (1, pytest.approx(time.time(), abs=5))
+    assert await channel.outbox_waits() is False  # just handed over: the courier has its time
+    monkeypatch.setattr(delivery, "OUTBOX_LATE_SECONDS", 0.0)
+    with caplog.at_level(logging.WARNING, logger="bot.channels.delivery"):
+        assert await channel.outbox_waits() is True
+        assert await channel.outbox_waits() is True  # still waiting, warned once a minute
+    assert [r.getMessage() for r in caplog.records if "courier" in r.getMessage()][0].startswith(
+        "wechat: 1 answer(s) handed to the courier wait to be sent")
+    assert len([r for r in caplog.records if "courier" in r.getMessage()]) == 1
+    assert await wechat(outbox_url, courier=False).outbox_waits() is False  # without the courier nobody waits for it
+    await store.sent(key)
+    assert await store.outbox_backlog() == (0, None)
+    await store.close()
+    await channel.close()
