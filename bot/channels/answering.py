@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 SUCCESS = "success"  # what the platform takes as "no passive reply, all is well"
 # The platform retries 5 s after a delivery it got no answer to; a first delivery comes within a second or so.
 LATE_DELIVERY_SECONDS = 4.0
+# The rest of a long answer goes through the courier this long after its passive first part.
+REST_AFTER_PASSIVE_SECONDS = 1.0
 
 
 class Answering:
@@ -239,7 +241,10 @@ class Answering:
         try:
             store = await self.store()
             if rest:
-                await store.hand_over(claim_key, await self.outbox_entry(user, rest, claim_key), reply=text)
+                entry = await self.outbox_entry(user, rest, claim_key)
+                if entry is not None:  # after the passive reply has had its time to arrive first
+                    entry["after"] = self.clock() + REST_AFTER_PASSIVE_SECONDS
+                await store.hand_over(claim_key, entry, reply=text)
             else:
                 await store.save_reply(claim_key, text)
         except Exception:  # a redelivery then gets success or a second turn: the reply itself still goes out

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import time
 from collections import Counter
 
 from bot.channels.platform_api import masked_user
@@ -56,11 +57,16 @@ class Courier:
         if self._sends is None:
             self._sends = asyncio.Semaphore(CONCURRENT_SENDS)
         started = 0
+        held: set[str] = set()  # users with an entry not due yet: their later entries wait behind it
+        now = time.time()
         for key, entry in await store.outbox(BATCH):
+            user = str(entry.get("user") or "")
+            if user in held or float(entry.get("after") or 0) > now:
+                held.add(user)
+                continue
             if key in self._pending:
                 continue
             self._pending.add(key)
-            user = str(entry.get("user") or "")
             before = list(self._queues.get(user, []))  # this user's earlier entries go first
             task = asyncio.ensure_future(self._deliver(store, key, user, entry, before))
             self._queues.setdefault(user, []).append(task)

@@ -86,6 +86,9 @@ async def test_the_rest_of_a_long_passive_answer_is_handed_over_with_the_kept_re
         assert sends_to(platform, user.openid) == []
         retried = await post(client, user.url, *user.push(xml))  # its passive reply was lost on the way
         await deliver(courier)
+        assert sends_to(platform, user.openid) == []  # the passive part has a second to arrive first
+        await asyncio.sleep(1.1)
+        await deliver(courier)
     await courier.channel.close()
     assert user.reply_content(passive.text) == "甲" * 600
     assert user.reply_content(retried.text) == "甲" * 600  # the kept reply, as without the courier
@@ -165,6 +168,24 @@ async def test_one_users_entries_go_in_the_order_handed_over_and_two_couriers_se
     assert sends_to(platform, first_user) == expected[first_user]
     assert sends_to(platform, second_user) == expected[second_user]
     assert sum(courier.outcomes["sent"] for courier in couriers) == 12
+
+
+async def test_an_entry_not_due_yet_holds_back_its_users_later_entries_only(outbox_url, platform):
+    store = open_channel_store(outbox_url, "wechat")
+    waiting, other = (f"o_courier_{name}_{secrets.token_hex(3)}" for name in ("held", "free"))
+    for user, text, after in ((waiting, "第二部分", time.time() + 0.8), (waiting, "下一条", None), (other, "别人的", None)):
+        key = f"{APP_ID}:{secrets.token_hex(6)}"
+        assert await store.claim(key, 30)
+        await store.hand_over(key, {"user": user, "texts": [text], **({"after": after} if after else {})})
+        await asyncio.sleep(0.01)
+    await store.close()
+    courier = courier_on(outbox_url, platform)
+    await deliver(courier)
+    assert sends_to(platform, waiting, other) == [(other, "别人的")]
+    await asyncio.sleep(0.9)
+    await deliver(courier)
+    await courier.channel.close()
+    assert sends_to(platform, waiting) == [(waiting, "第二部分"), (waiting, "下一条")]
 
 
 async def test_an_entry_whose_courier_died_mid_send_is_sent_once_its_lease_ran_out(outbox_url, platform):
