@@ -238,6 +238,7 @@ class Answering:
                                rest: list[str] | None = None) -> HTTPResponse:
         """The passive reply, kept for a minute so a redelivery gets it again; the claim is done.
         `rest` (the courier's, CHANNEL_COURIER=1): the turn's other messages, handed over with it."""
+        entry = None
         try:
             store = await self.store()
             if rest:
@@ -249,8 +250,8 @@ class Answering:
                 await store.save_reply(claim_key, text)
         except Exception:  # a redelivery then gets success or a second turn: the reply itself still goes out
             logger.exception("%s: could not keep the reply to %s", self.name(), masked_user(user))
-            if rest:  # not handed over: sent from here, as without the courier
-                self.in_background(self.send(user, rest, claim_key))
+            if entry is not None:  # granted but not handed over: sent from here, as without the courier
+                self.in_background(self.send_chunks(user, entry["texts"]))
         return self.passive_reply(push, user, account, text)
 
     def passive_reply(self, push: Push, user: str, account: str, text: str) -> HTTPResponse:

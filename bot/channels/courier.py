@@ -3,8 +3,9 @@
 With CHANNEL_COURIER=1 a worker does not send the answers that miss the passive reply: it hands
 them over in the channel store's outbox, in the step that marks their message done
 (store.ChannelStore.hand_over, delivery.py). The courier lists the outbox, takes each entry with
-a lease (the store's claims, so two couriers never send one entry at the same time), sends it
-and removes it. One user's entries go in the order they were handed over, also with several
+a lease (the store's claims, renewed while it sends, so two couriers never send one entry at the
+same time), sends it and removes it. An entry the platform could not be reached for stays and is
+tried again after its lease, for up to ten minutes; one it refused is recorded as not delivered. One user's entries go in the order they were handed over, also with several
 couriers (an entry waits while an earlier one of its user is held elsewhere); different users'
 go side by side.
 
@@ -27,15 +28,19 @@ import signal
 import time
 from collections import Counter
 
-from bot.channels.platform_api import masked_user
+from bot.channels.platform_api import DeliveryFailed, masked_user
 from bot.channels.store import ChannelStore
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1  # an empty outbox is looked at again after this
 BATCH = 100  # entries listed per look
-SEND_LEASE_SECONDS = 30.0  # an entry taken by a courier that died is sent again after this
+SEND_LEASE_SECONDS = 30.0  # an entry taken by a courier that died is sent again after this (renewed while sending)
 CONCURRENT_SENDS = 32
+# Our network or the platform's "system busy" (WeChat errcode -1): the entry is tried again after
+# its lease, for up to GIVE_UP_SECONDS; then, like a refusal, it is recorded as not delivered.
+TRANSIENT_ERRCODE = -1
+GIVE_UP_SECONDS = 600.0
 
 
 class Courier:
@@ -45,7 +50,7 @@ class Courier:
         self.channel = channel
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
-        self.outcomes: Counter = Counter()  # entries "sent", "not delivered" (logged by the channel), "store failed"
+        self.outcomes: Counter = Counter()  # entries "sent", "not delivered", "tried again later", "store failed"
         self._pending: set[str] = set()  # entries started here and not finished
         self._queues: dict[str, list[asyncio.Future]] = {}  # per user: the entries started, in order
         self._tasks: set[asyncio.Task] = set()
@@ -77,20 +82,27 @@ class Courier:
 
     async def _deliver(self, store: ChannelStore, key: str, user: str, entry: dict, before: list[asyncio.Future]) -> bool:
         """Send one entry once this user's earlier ones went; False when it was left for later
-        (another courier holds it or an earlier one, or the store failed): the next look lists it again."""
+        (another courier holds it or an earlier one, the platform could not be reached, or the
+        store failed): it stays in the outbox and a later look lists it again."""
         try:
             if before:
                 await asyncio.wait(before)
                 if not all(task.done() and not task.cancelled() and task.result() for task in before):
                     return False  # an earlier entry of this user is not sent yet: never overtake it
-            if not await store.claim(f"outbox:{key}", self.lease_seconds):
-                return False  # another courier is sending it
-            texts = [str(text) for text in entry.get("texts") or []]
             async with self._sends:
-                arrived = await self.channel.send_chunks(user, texts) if texts else True
-            # Removed when refused too: the platform's refusals (45015, 45047) do not pass with a retry.
+                if not await store.claim(f"outbox:{key}", self.lease_seconds):
+                    return False  # another courier is sending it, or sent it
+                renewing = asyncio.ensure_future(self._keep_leased(store, key))  # a slow send keeps its lease
+                try:
+                    outcome = await self._send(user, key, entry)
+                finally:
+                    renewing.cancel()
+            if outcome == "try again":  # the lease runs out meanwhile: the next try comes after it
+                self.outcomes["tried again later"] += 1
+                return False
             await store.sent(key)
-            self.outcomes["sent" if arrived else "not delivered"] += 1
+            await store.finish(f"outbox:{key}")  # a listing read before the removal cannot take it again
+            self.outcomes[outcome] += 1
             return True
         except asyncio.CancelledError:
             raise
@@ -106,6 +118,40 @@ class Courier:
                 queue.remove(current)
             if not queue:
                 self._queues.pop(user, None)
+
+    async def _send(self, user: str, key: str, entry: dict) -> str:
+        """"sent", "not delivered" (refused by the platform, or given up), or "try again" (not reached)."""
+        texts = [str(text) for text in entry.get("texts") or []]
+        if not texts:
+            return "sent"
+        try:
+            await self.channel.api.send_texts(user, texts)
+            return "sent"
+        except DeliveryFailed as exc:
+            failure, sent = exc, exc.sent
+        except Exception as exc:  # the store failed while fetching the token, etc.
+            failure, sent = exc, 0
+        transient = not isinstance(failure, DeliveryFailed) or failure.code == TRANSIENT_ERRCODE
+        waited = time.time() - float(entry.get("at") or time.time())
+        if transient and not sent and waited < GIVE_UP_SECONDS:
+            logger.warning("%s courier: the platform could not be reached for %s (%s): trying again in %.0f s",
+                           self.channel.name(), masked_user(user), failure, self.lease_seconds)
+            return "try again"
+        # Refused (45015, 45047: a retry does not pass), part of it out already (a retry would repeat
+        # that part), or tried for too long: recorded as not delivered.
+        code = failure.code if isinstance(failure, DeliveryFailed) else "error"
+        logger.warning("%s courier: reply to %s not delivered (errcode %s, %d of %d messages sent): %s",
+                       self.channel.name(), masked_user(user), code, sent, len(texts), failure)
+        self.channel.undelivered[f"errcode {code}"] += len(texts) - sent
+        return "not delivered"
+
+    async def _keep_leased(self, store: ChannelStore, key: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            try:
+                await store.renew(f"outbox:{key}", self.lease_seconds)
+            except Exception:  # the store hiccupped: the next renewal tries again
+                logger.exception("%s courier: could not renew the lease of %s", self.channel.name(), key)
 
     async def run(self) -> None:
         """Deliver until cancelled: look at the outbox again at once while it is full, else after a pause."""
@@ -123,6 +169,14 @@ class Courier:
         """Wait for the sends under way (tests, shutdown)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def stop(self, timeout: float) -> None:
+        """Let the sends under way finish for up to `timeout`, then cancel the rest: what was cancelled
+        stays in the outbox (sent again by the next courier if it had reached the platform)."""
+        await self.drain(timeout=timeout)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 def configured_channels() -> list:
@@ -148,7 +202,7 @@ async def serve(channels: list, stop: asyncio.Event) -> None:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     for courier, channel in zip(couriers, channels):
-        await courier.drain(timeout=10)  # what is under way goes out; the rest waits in the outbox
+        await courier.stop(timeout=10)
         logger.info("%s courier: stopped (%s)", channel.name(), dict(courier.outcomes) or "nothing sent")
         await channel.close()
 

@@ -149,7 +149,7 @@ class Delivery:
     async def outbox_entry(self, user: str, texts: list[str], message_key: str | None) -> dict | None:
         """What the courier sends for these texts (granted now), None when nothing may go."""
         chunks, _ = await self.granted_chunks(user, texts, message_key)
-        return {"user": user, "texts": chunks} if chunks else None
+        return {"user": user, "texts": chunks, "at": time.time()} if chunks else None
 
     async def deliver_later(self, job: asyncio.Future, user: str) -> None:
         """The end of a push answered `success` (late, hung up, or the worker behind): its messages go through the API."""
@@ -166,7 +166,11 @@ class Delivery:
             if outcome.texts and outcome.kept_reply_of is not None and self.courier:
                 entry = await self.outbox_entry(user, outcome.texts, None)
                 if entry is not None:  # sent by the courier; a later redelivery gets `success`, not a copy
-                    await (await self.store()).hand_over_again(outcome.kept_reply_of, entry)
+                    try:
+                        await (await self.store()).hand_over_again(outcome.kept_reply_of, entry)
+                    except Exception:  # not handed over: sent from here, or nobody would
+                        logger.exception("%s: could not hand the kept reply of %s over", self.name(), outcome.kept_reply_of)
+                        await self.send_chunks(user, entry["texts"])
                 return
             if outcome.texts:
                 await self.send(user, outcome.texts)
@@ -187,9 +191,15 @@ class Delivery:
                 # Done, handed to the courier and no longer kept, in one step: a worker killed before
                 # it sent nothing (another answers), after it nothing more is its to send.
                 entry = await self.outbox_entry(user, outcome.texts, outcome.claim_key)
-                await store.hand_over(outcome.claim_key, entry)
-                return
-            await self.send(user, outcome.texts, outcome.claim_key)
+                try:
+                    await store.hand_over(outcome.claim_key, entry)
+                    return
+                except Exception:  # the store failed: sent from here, as without the courier
+                    logger.exception("%s: could not hand the answer to %s over to the courier", self.name(), masked_user(user))
+                    if entry is not None:
+                        await self.send_chunks(user, entry["texts"])
+            else:
+                await self.send(user, outcome.texts, outcome.claim_key)
         if not outcome.failed:
             # Done even when the platform refused the messages: the turn ran, a rerun would repeat it.
             await store.finish(outcome.claim_key)

@@ -8,6 +8,7 @@ import json
 import time
 
 from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 
@@ -29,9 +30,17 @@ class SqlOutbox:
     kept: Table
 
     def _put_in_outbox(self, connection: Connection, outbox_key: str, entry: dict, now: float) -> None:
+        """Insert unless the key is there: on PostgreSQL and SQLite with ON CONFLICT DO NOTHING, so that
+        two workers handing one message over at once (a stalled one and its successor) cannot make
+        the later transaction fail and roll its `done` back."""
         rows = self.outbox_rows
-        if connection.execute(select(rows.c.outbox_key).where(rows.c.outbox_key == outbox_key)).first() is None:
-            connection.execute(insert(rows).values(outbox_key=outbox_key, entry=json.dumps(entry, ensure_ascii=False), handed_at=now))
+        values = {"outbox_key": outbox_key, "entry": json.dumps(entry, ensure_ascii=False), "handed_at": now}
+        dialect = connection.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            connection.execute(upsert(rows).values(**values).on_conflict_do_nothing(index_elements=["outbox_key"]))
+        elif connection.execute(select(rows.c.outbox_key).where(rows.c.outbox_key == outbox_key)).first() is None:
+            connection.execute(insert(rows).values(**values))
 
     def _hand_over(self, message_key: str, entry: dict | None, reply: str | None) -> None:
         now = time.time()

@@ -114,7 +114,7 @@ async def test_a_worker_gone_after_handing_over_leaves_nothing_for_another_to_se
     assert sends_to(platform, user.openid) == [(user.openid, "答：个人可以备案吗")]
 
 
-async def test_a_worker_killed_before_handing_over_is_answered_once_by_another_from_its_tracker(store_url, platform):
+async def test_a_worker_killed_before_handing_over_is_answered_once_by_another_from_its_tracker(outbox_url, platform):
     # The dead worker ran the turn (the tracker has it) and kept the push, then died before the
     # hand-over: the worker that takes the kept turn over hands its stored answer over, no second turn.
     from rasa.core.tracker_store import InMemoryTrackerStore
@@ -123,17 +123,17 @@ async def test_a_worker_killed_before_handing_over_is_answered_once_by_another_f
     from rasa.shared.core.trackers import DialogueStateTracker
 
     bot = ScriptedBot(tracker_store=InMemoryTrackerStore(Domain.empty()))
-    channel = wechat(store_url, platform, courier=True, lease_seconds=0.4)
+    channel = wechat(outbox_url, platform, courier=True, lease_seconds=0.4)
     user = plain_user("http://127.0.0.1:9")
     push = channel.read_push(*user.push(user.text("每个IP可以备案几次", new_msg_id())))
     claim_key = f"{APP_ID}:{message_id(push.fields)}"
-    dead_worker = open_channel_store(store_url, "wechat")
+    dead_worker = open_channel_store(outbox_url, "wechat")
     assert await dead_worker.claim(claim_key, 0.4)
     await dead_worker.keep_turn(claim_key, {"fields": push.fields, "xml": push.xml, "encrypted": push.encrypted})
     await dead_worker.close()
     await bot.tracker_store.save(DialogueStateTracker.from_events(f"wechat:{user.openid}", [
         UserUttered("每个IP可以备案几次", message_id=message_id(push.fields)), BotUttered("答：每个IP可以备案几次")]))
-    courier = courier_on(store_url, platform)
+    courier = courier_on(outbox_url, platform)
     async with live_app([channel], bot):
         for _ in range(60):  # the lease runs out; a round of the kept turns takes it over and hands it over
             await deliver(courier, rounds=1)
@@ -289,3 +289,114 @@ async def test_a_worker_warns_when_handed_over_answers_wait_because_no_courier_s
     assert await store.outbox_backlog() == (0, None)
     await store.close()
     await channel.close()
+
+
+async def test_an_entry_the_platform_could_not_be_reached_for_stays_and_goes_later(outbox_url, platform):
+    store = open_channel_store(outbox_url, "wechat")
+    user, key = f"o_courier_down_{secrets.token_hex(3)}", f"{APP_ID}:{secrets.token_hex(6)}"
+    assert await store.claim(key, 30)
+    await store.hand_over(key, {"user": user, "texts": ["答：稍后送达"], "at": time.time()})
+    unreachable = Courier(WeChatInput(wechat_settings(api_base="http://127.0.0.1:9", safe=False), store_url=outbox_url,
+                                      courier=True), lease_seconds=0.3)  # nothing listens on port 9
+    await deliver(unreachable, rounds=1)
+    await unreachable.channel.close()
+    assert unreachable.outcomes == {"tried again later": 1} and key in dict(await store.outbox(1000))
+    courier = courier_on(outbox_url, platform, lease_seconds=0.3)
+    await deliver(courier)
+    assert sends_to(platform, user) == []  # the unreachable try's lease still runs
+    await asyncio.sleep(0.35)
+    await deliver(courier)
+    await courier.channel.close()
+    assert sends_to(platform, user) == [(user, "答：稍后送达")]
+    assert key not in dict(await store.outbox(1000))
+    # Tried for longer than GIVE_UP_SECONDS: recorded as not delivered, not kept for ever.
+    stale = f"{APP_ID}:{secrets.token_hex(6)}"
+    assert await store.claim(stale, 30)
+    await store.hand_over(stale, {"user": user, "texts": ["太迟了"], "at": time.time() - 601})
+    await store.close()
+    unreachable = Courier(WeChatInput(wechat_settings(api_base="http://127.0.0.1:9", safe=False), store_url=outbox_url,
+                                      courier=True), lease_seconds=0.3)
+    await deliver(unreachable, rounds=1)
+    await unreachable.channel.close()
+    assert unreachable.outcomes == {"not delivered": 1} and unreachable.channel.undelivered["errcode -1"] == 1
+
+
+async def test_a_slow_send_keeps_its_lease_so_a_second_courier_does_not_send_it_again(outbox_url, platform):
+    store = open_channel_store(outbox_url, "wechat")
+    user, key = f"o_courier_slow_{secrets.token_hex(3)}", f"{APP_ID}:{secrets.token_hex(6)}"
+    assert await store.claim(key, 30)
+    await store.hand_over(key, {"user": user, "texts": ["答：慢慢送"]})
+    await store.close()
+    platform.delay_sends(1.0)  # three times the lease
+    first, second = courier_on(outbox_url, platform, lease_seconds=0.3), courier_on(outbox_url, platform, lease_seconds=0.3)
+    await first.deliver_once()
+    for _ in range(8):  # the second courier looks again and again while the first one sends
+        await asyncio.sleep(0.15)
+        await second.deliver_once()
+    await first.drain(timeout=10)
+    await second.drain(timeout=10)
+    await deliver(second)
+    for courier in (first, second):
+        await courier.channel.close()
+    assert sends_to(platform, user) == [(user, "答：慢慢送")]
+    assert first.outcomes["sent"] == 1 and second.outcomes["sent"] == 0
+
+
+async def test_a_courier_stopped_mid_send_leaves_the_entry_in_the_outbox(outbox_url, platform):
+    store = open_channel_store(outbox_url, "wechat")
+    user, key = f"o_courier_stop_{secrets.token_hex(3)}", f"{APP_ID}:{secrets.token_hex(6)}"
+    assert await store.claim(key, 30)
+    await store.hand_over(key, {"user": user, "texts": ["答：停机"]})
+    platform.delay_sends(1.0)
+    courier = courier_on(outbox_url, platform)
+    await courier.deliver_once()
+    await asyncio.sleep(0.3)  # the send is under way
+    await courier.stop(timeout=0.1)
+    await courier.channel.close()
+    assert not courier._tasks and key in dict(await store.outbox(1000))  # cancelled: kept for the next courier
+    await store.sent(key)
+    await store.close()
+
+
+async def test_when_the_hand_over_fails_the_worker_sends_the_answer_itself(store_url, platform, monkeypatch):
+    channel = wechat(store_url, platform, passive=0.2, courier=True, admission=steady_admission())
+    store = await channel.store()
+
+    async def store_down(*_args, **_kwargs):
+        raise ConnectionError("the store went away")
+
+    monkeypatch.setattr(store, "hand_over", store_down)  # fault injection: the real store otherwise
+    async with live_app([channel], ScriptedBot(delay=0.5)) as base, httpx.AsyncClient(timeout=10) as client:
+        user = plain_user(base)
+        answered = await post(client, user.url, *user.push(user.text("备案要多久", new_msg_id())))
+        await channel.drain(timeout=10)
+    assert answered.text == SUCCESS
+    assert sends_to(platform, user.openid) == [(user.openid, "答：备案要多久")]
+
+
+async def test_a_kept_reply_lost_on_its_way_goes_once_through_the_courier(outbox_url, platform):
+    # The passive answer was lost; the redeliveries reach a worker that is behind: the first hands
+    # the kept reply to the courier, a further one gets `success` and hands over nothing more.
+    from bot.channels.admission import Admission, AdmissionSettings
+    from tests.integration.test_wechat_overload import fill
+
+    channel = WeChatInput(wechat_settings(api_base=platform.base_url, safe=False), store_url=outbox_url, passive_seconds=4.0,
+                          admission=Admission(AdmissionSettings(max_turns=1, queue=10)), courier=True)
+    bot = ScriptedBot(delay=0.8)
+    courier = courier_on(outbox_url, platform)
+    async with live_app([channel], bot) as base, httpx.AsyncClient(timeout=10) as client:
+        user = plain_user(base)
+        xml = user.text("个人可以备案吗", new_msg_id())
+        first = await post(client, user.url, *user.push(xml))
+        answers = []
+        for _ in range(2):
+            slow = await fill(channel, client, base, 1)
+            answers.append(await post(client, user.url, *user.push(xml)))
+            await asyncio.gather(*slow)
+            await channel.drain(timeout=10)
+        await deliver(courier)
+    await courier.channel.close()
+    assert user.reply_content(first.text) == "答：个人可以备案吗"
+    assert [a.text for a in answers] == [SUCCESS, SUCCESS]
+    assert sends_to(platform, user.openid) == [(user.openid, "答：个人可以备案吗")]
+    assert [m.text for m in bot.received].count("个人可以备案吗") == 1
