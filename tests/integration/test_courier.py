@@ -95,9 +95,10 @@ async def test_the_rest_of_a_long_passive_answer_is_handed_over_with_the_kept_re
     assert sends_to(platform, user.openid) == [(user.openid, "乙" * 600)]
 
 
-async def test_a_worker_gone_after_handing_over_leaves_nothing_for_another_to_send(outbox_url, platform):
-    # What `make soak` killed: the worker that ran the turn died while its answer was on the way,
-    # and the worker that took the kept turn over sent it again. Handed over, nothing is left to take.
+async def test_once_handed_over_nothing_is_left_for_another_worker_and_the_courier_sends_it_once(outbox_url, platform):
+    # Without the courier, `make soak` killed a worker while its answer was on the way, and the worker
+    # that took the kept turn over sent it again. The hand-over is the worker's last step: after it
+    # there is no kept turn for another worker to take, and only the courier sends.
     channel = wechat(outbox_url, platform, passive=0.1, courier=True, lease_seconds=0.4, admission=steady_admission())
     async with live_app([channel], ScriptedBot(delay=0.3)) as base, httpx.AsyncClient(timeout=10) as client:
         user = plain_user(base)
