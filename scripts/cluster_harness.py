@@ -1,7 +1,14 @@
 """A throwaway cluster (scripts/cluster.py) for the soak and the benchmark: its own PostgreSQL schema,
-its own Redis database, free ports; stopped and dropped afterwards."""
+its own Redis database, free ports; stopped and dropped afterwards.
+
+The Redis database is flushed at the start, so two of these on one machine at once (a soak by hand
+and `make test`'s soak tests in another clone) would wipe each other's claims and locks: the second
+waits for the first, on a lock file named after the database.
+"""
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -40,7 +47,28 @@ class RunningCluster:
 
 
 @contextmanager
+def redis_database_to_ourselves(url: str) -> Iterator[None]:
+    """Hold this machine's lock on the Redis database `url` (other clusters of this harness wait)."""
+    name = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+    with open(Path(tempfile.gettempdir()) / f"icp-assistant-cluster-redis-{name}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another cluster run on {url} to end (a soak or a benchmark)", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
 def running_cluster(replicas: int, extra_env: dict[str, str] | None = None, keep: bool = False) -> Iterator[RunningCluster]:
+    with redis_database_to_ourselves(REDIS):
+        yield from _running_cluster(replicas, extra_env, keep)
+
+
+def _running_cluster(replicas: int, extra_env: dict[str, str] | None, keep: bool) -> Iterator[RunningCluster]:
     schema = f"cluster_{secrets.token_hex(4)}"
     database = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}"
     events = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}options=-csearch_path%3D{schema}_events"
