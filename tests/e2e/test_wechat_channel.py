@@ -89,7 +89,9 @@ def test_four_deliveries_of_one_message_make_one_turn(rest_server, fake_platform
         responses = list(pool.map(lambda _: user.send(client, xml), range(4)))
     assert all(r.status_code == 200 for r in responses)
     replies = [user.reply_content(r.text) for r in responses]
-    assert sum(reply is not None for reply in replies) <= 1 and replies.count(None) >= 3
+    # A delivery that meets the turn in flight gets `success`; one that comes after the turn ended
+    # (the pool's threads do not start together) gets the kept reply again: never a second answer.
+    assert len({reply for reply in replies if reply is not None}) <= 1
     time.sleep(1)  # let a turn that missed the deadline finish
     events = user_events(rest_server, user, api_params)
     assert [e["text"] for e in events] == ["每个IP可以备案几次"]
