@@ -13,12 +13,12 @@ function localDate(date) {
 }
 
 async function openReview() {
+  // The last 7 days by default, set before anything is awaited and each only when empty: a date the
+  // agent typed while the labels were loading is kept (setting both later overwrote a typed start).
+  const today = new Date();
+  if (!$("review-to").value) $("review-to").value = localDate(today);
+  if (!$("review-from").value) $("review-from").value = localDate(new Date(today.getTime() - 6 * 86400000));
   labels = (await api("GET", "/api/review/labels")).labels;
-  if (!$("review-to").value) {
-    const today = new Date();
-    $("review-to").value = localDate(today);
-    $("review-from").value = localDate(new Date(today.getTime() - 6 * 86400000));
-  }
   await load();
 }
 
