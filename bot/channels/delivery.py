@@ -151,6 +151,18 @@ class Delivery:
         chunks, _ = await self.granted_chunks(user, texts, message_key)
         return {"user": user, "texts": chunks, "at": time.time()} if chunks else None
 
+    async def hand_over_or_send(self, user: str, entry: dict | None, handing: Awaitable[None]) -> bool:
+        """Await the hand-over to the courier; when the store fails, send the granted texts from here
+        (as without the courier: nobody else would). Whether it was handed over."""
+        try:
+            await handing
+            return True
+        except Exception:
+            logger.exception("%s: could not hand the answer to %s over to the courier", self.name(), masked_user(user))
+            if entry is not None:
+                await self.send_chunks(user, entry["texts"])
+            return False
+
     async def deliver_later(self, job: asyncio.Future, user: str) -> None:
         """The end of a push answered `success` (late, hung up, or the worker behind): its messages go through the API."""
         try:
@@ -166,11 +178,8 @@ class Delivery:
             if outcome.texts and outcome.kept_reply_of is not None and self.courier:
                 entry = await self.outbox_entry(user, outcome.texts, None)
                 if entry is not None:  # sent by the courier; a later redelivery gets `success`, not a copy
-                    try:
-                        await (await self.store()).hand_over_again(outcome.kept_reply_of, entry)
-                    except Exception:  # not handed over: sent from here, or nobody would
-                        logger.exception("%s: could not hand the kept reply of %s over", self.name(), outcome.kept_reply_of)
-                        await self.send_chunks(user, entry["texts"])
+                    store = await self.store()
+                    await self.hand_over_or_send(user, entry, store.hand_over_again(outcome.kept_reply_of, entry))
                 return
             if outcome.texts:
                 await self.send(user, outcome.texts)
@@ -191,13 +200,8 @@ class Delivery:
                 # Done, handed to the courier and no longer kept, in one step: a worker killed before
                 # it sent nothing (another answers), after it nothing more is its to send.
                 entry = await self.outbox_entry(user, outcome.texts, outcome.claim_key)
-                try:
-                    await store.hand_over(outcome.claim_key, entry)
+                if await self.hand_over_or_send(user, entry, store.hand_over(outcome.claim_key, entry)):
                     return
-                except Exception:  # the store failed: sent from here, as without the courier
-                    logger.exception("%s: could not hand the answer to %s over to the courier", self.name(), masked_user(user))
-                    if entry is not None:
-                        await self.send_chunks(user, entry["texts"])
             else:
                 await self.send(user, outcome.texts, outcome.claim_key)
         if not outcome.failed:

@@ -378,11 +378,9 @@ async def test_when_the_hand_over_fails_the_worker_sends_the_answer_itself(store
 async def test_a_kept_reply_lost_on_its_way_goes_once_through_the_courier(outbox_url, platform):
     # The passive answer was lost; the redeliveries reach a worker that is behind: the first hands
     # the kept reply to the courier, a further one gets `success` and hands over nothing more.
-    from bot.channels.admission import Admission, AdmissionSettings
-    from tests.integration.test_wechat_overload import fill
+    from tests.integration.test_wechat_overload import busy_wechat, fill
 
-    channel = WeChatInput(wechat_settings(api_base=platform.base_url, safe=False), store_url=outbox_url, passive_seconds=4.0,
-                          admission=Admission(AdmissionSettings(max_turns=1, queue=10)), courier=True)
+    channel = busy_wechat(outbox_url, platform, max_turns=1, courier=True)
     bot = ScriptedBot(delay=0.8)
     courier = courier_on(outbox_url, platform)
     async with live_app([channel], bot) as base, httpx.AsyncClient(timeout=10) as client:

@@ -20,10 +20,10 @@ from tests.channel_helpers import APP_ID, TOKEN, ScriptedBot, live_app, post, we
 pytestmark = pytest.mark.asyncio
 
 
-def busy_wechat(store_url: str, platform, max_turns: int = 2, queue: int = 10) -> WeChatInput:
+def busy_wechat(store_url: str, platform, max_turns: int = 2, queue: int = 10, courier: bool = False) -> WeChatInput:
     return WeChatInput(
         wechat_settings(api_base=platform.base_url, safe=False), store_url=store_url, passive_seconds=4.0,
-        admission=Admission(AdmissionSettings(max_turns=max_turns, queue=queue)),
+        admission=Admission(AdmissionSettings(max_turns=max_turns, queue=queue)), courier=courier,
     )
 
 
