@@ -5,9 +5,10 @@ them over in the channel store's outbox, in the step that marks their message do
 (store.ChannelStore.hand_over, delivery.py). The courier lists the outbox, takes each entry with
 a lease (the store's claims, renewed while it sends, so two couriers never send one entry at the
 same time), sends it and removes it. An entry the platform could not be reached for stays and is
-tried again after its lease, for up to ten minutes; one it refused is recorded as not delivered. One user's entries go in the order they were handed over, also with several
-couriers (an entry waits while an earlier one of its user is held elsewhere); different users'
-go side by side.
+tried again after 2, 4, 8 ... s, for up to ten minutes; one it refused is recorded as not
+delivered. One user's entries go in the order they were handed over, also with several couriers
+(an entry waits while an earlier one of its user is held elsewhere); different users' go side by
+side.
 
 Why a process of its own: the send API has no idempotency key, so a sender killed between the
 platform taking a message and its own record of it cannot know whether it went. When the Rasa
@@ -37,19 +38,25 @@ POLL_SECONDS = 0.1  # an empty outbox is looked at again after this
 BATCH = 100  # entries listed per look
 SEND_LEASE_SECONDS = 30.0  # an entry taken by a courier that died is sent again after this (renewed while sending)
 CONCURRENT_SENDS = 32
-# Our network or the platform's "system busy" (WeChat errcode -1): the entry is tried again after
-# its lease, for up to GIVE_UP_SECONDS; then, like a refusal, it is recorded as not delivered.
+# Our network or the platform's "system busy" (WeChat errcode -1): the entry is tried again soon,
+# then less and less often (2, 4, 8 ... s, at most the lease), for up to GIVE_UP_SECONDS; then, like
+# a refusal, it is recorded as not delivered. The wait is the entry's lease, shortened: no other
+# courier takes it meanwhile, and if this one dies it goes after the same wait.
 TRANSIENT_ERRCODE = -1
+FIRST_RETRY_SECONDS = 2.0
 GIVE_UP_SECONDS = 600.0
 
 
 class Courier:
     """Sends the outbox of one callback channel (wechat.WeChatInput or wecom.WeComInput) through its API."""
 
-    def __init__(self, channel, poll_seconds: float = POLL_SECONDS, lease_seconds: float = SEND_LEASE_SECONDS) -> None:
+    def __init__(self, channel, poll_seconds: float = POLL_SECONDS, lease_seconds: float = SEND_LEASE_SECONDS,
+                 first_retry_seconds: float = FIRST_RETRY_SECONDS) -> None:
         self.channel = channel
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
+        self.first_retry_seconds = first_retry_seconds
+        self._tries: dict[str, int] = {}  # per entry: the tries here that could not reach the platform
         self.outcomes: Counter = Counter()  # entries "sent", "not delivered", "tried again later", "store failed"
         self._pending: set[str] = set()  # entries started here and not finished
         self._queues: dict[str, list[asyncio.Future]] = {}  # per user: the entries started, in order
@@ -97,9 +104,11 @@ class Courier:
                     outcome = await self._send(user, key, entry)
                 finally:
                     renewing.cancel()
-            if outcome == "try again":  # the lease runs out meanwhile: the next try comes after it
+            if outcome == "try again":  # held for the retry's wait, then listed and taken again
                 self.outcomes["tried again later"] += 1
+                await store.renew(f"outbox:{key}", self.retry_wait(key))
                 return False
+            self._tries.pop(key, None)
             await store.sent(key)
             await store.finish(f"outbox:{key}")  # a listing read before the removal cannot take it again
             self.outcomes[outcome] += 1
@@ -119,6 +128,12 @@ class Courier:
             if not queue:
                 self._queues.pop(user, None)
 
+    def retry_wait(self, key: str) -> float:
+        """Seconds until an entry that could not reach the platform is tried again: doubling from
+        first_retry_seconds with each try, at most the lease."""
+        tries = self._tries[key] = self._tries.get(key, 0) + 1
+        return min(self.lease_seconds, self.first_retry_seconds * 2 ** (tries - 1))
+
     async def _send(self, user: str, key: str, entry: dict) -> str:
         """"sent", "not delivered" (refused by the platform, or given up), or "try again" (not reached)."""
         texts = [str(text) for text in entry.get("texts") or []]
@@ -134,11 +149,12 @@ class Courier:
         transient = not isinstance(failure, DeliveryFailed) or failure.code == TRANSIENT_ERRCODE
         waited = time.time() - float(entry.get("at") or time.time())
         if transient and not sent and waited < GIVE_UP_SECONDS:
-            logger.warning("%s courier: the platform could not be reached for %s (%s): trying again in %.0f s",
-                           self.channel.name(), masked_user(user), failure, self.lease_seconds)
+            logger.warning("%s courier: the platform could not be reached for %s (%s): trying again soon",
+                           self.channel.name(), masked_user(user), failure)
             return "try again"
         # Refused (45015, 45047: a retry does not pass), part of it out already (a retry would repeat
         # that part), or tried for too long: recorded as not delivered.
+        self._tries.pop(key, None)
         code = failure.code if isinstance(failure, DeliveryFailed) else "error"
         logger.warning("%s courier: reply to %s not delivered (errcode %s, %d of %d messages sent): %s",
                        self.channel.name(), masked_user(user), code, sent, len(texts), failure)

@@ -298,14 +298,14 @@ async def test_an_entry_the_platform_could_not_be_reached_for_stays_and_goes_lat
     assert await store.claim(key, 30)
     await store.hand_over(key, {"user": user, "texts": ["答：稍后送达"], "at": time.time()})
     unreachable = Courier(WeChatInput(wechat_settings(api_base="http://127.0.0.1:9", safe=False), store_url=outbox_url,
-                                      courier=True), lease_seconds=0.3)  # nothing listens on port 9
+                                      courier=True), lease_seconds=30, first_retry_seconds=0.5)  # nothing listens on port 9
     await deliver(unreachable, rounds=1)
     await unreachable.channel.close()
     assert unreachable.outcomes == {"tried again later": 1} and key in dict(await store.outbox(1000))
-    courier = courier_on(outbox_url, platform, lease_seconds=0.3)
+    courier = courier_on(outbox_url, platform, lease_seconds=30)
     await deliver(courier)
-    assert sends_to(platform, user) == []  # the unreachable try's lease still runs
-    await asyncio.sleep(0.35)
+    assert sends_to(platform, user) == []  # held for the retry's wait: nobody sends it meanwhile
+    await asyncio.sleep(0.6)  # the retry's wait, not the 30 s lease
     await deliver(courier)
     await courier.channel.close()
     assert sends_to(platform, user) == [(user, "答：稍后送达")]
@@ -320,6 +320,12 @@ async def test_an_entry_the_platform_could_not_be_reached_for_stays_and_goes_lat
     await deliver(unreachable, rounds=1)
     await unreachable.channel.close()
     assert unreachable.outcomes == {"not delivered": 1} and unreachable.channel.undelivered["errcode -1"] == 1
+
+
+async def test_the_wait_before_a_retry_doubles_up_to_the_lease_and_starts_over_per_entry():
+    courier = Courier(channel=None, lease_seconds=30, first_retry_seconds=2)
+    assert [courier.retry_wait("a") for _ in range(6)] == [2, 4, 8, 16, 30, 30]
+    assert courier.retry_wait("b") == 2
 
 
 async def test_a_slow_send_keeps_its_lease_so_a_second_courier_does_not_send_it_again(outbox_url, platform):
