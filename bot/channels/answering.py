@@ -245,7 +245,12 @@ class Answering:
                 entry = await self.outbox_entry(user, rest, claim_key)
                 if entry is not None:  # after the passive reply has had its time to arrive first
                     entry["after"] = self.clock() + REST_AFTER_PASSIVE_SECONDS
-                await store.hand_over(claim_key, entry, reply=text)
+                if await store.hand_over(claim_key, entry, reply=text) is False:
+                    # Another worker answered it meanwhile (this one stalled past its lease): its
+                    # answer stands, and this one would be a second.
+                    logger.warning("%s: the message from %s was answered by another worker meanwhile: this "
+                                   "answer is dropped, not sent twice", self.name(), masked_user(user))
+                    return success()
             else:
                 await store.save_reply(claim_key, text)
         except Exception:  # a redelivery then gets success or a second turn: the reply itself still goes out

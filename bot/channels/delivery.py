@@ -151,11 +151,14 @@ class Delivery:
         chunks, _ = await self.granted_chunks(user, texts, message_key)
         return {"user": user, "texts": chunks, "at": time.time()} if chunks else None
 
-    async def hand_over_or_send(self, user: str, entry: dict | None, handing: Awaitable[None]) -> bool:
+    async def hand_over_or_send(self, user: str, entry: dict | None, handing: Awaitable[bool | None]) -> bool:
         """Await the hand-over to the courier; when the store fails, send the granted texts from here
-        (as without the courier: nobody else would). Whether it was handed over."""
+        (as without the courier: nobody else would). Whether it was handed over (or needs nothing
+        more: another worker answered the message already)."""
         try:
-            await handing
+            if await handing is False:
+                logger.warning("%s: the message from %s was answered by another worker meanwhile: this answer "
+                               "is dropped, not sent twice", self.name(), masked_user(user))
             return True
         except Exception:
             logger.exception("%s: could not hand the answer to %s over to the courier", self.name(), masked_user(user))

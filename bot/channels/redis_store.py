@@ -30,6 +30,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 """
 
+# One step, and only once: of two workers handing one message over (a stalled one and its
+# successor) the second finds it done and adds nothing (its answer would go twice).
+# KEYS: the claim, outbox, outbox_at, reply, kept, kept_at. ARGV: done, its lifetime (s), the
+# message key, the entry (JSON), now, the reply, its lifetime (s), whether an entry, whether a reply.
+_HAND_OVER_ONCE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end
+if ARGV[8] == '1' then
+  redis.call('HSETNX', KEYS[2], ARGV[3], ARGV[4])
+  redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[3])
+end
+if ARGV[9] == '1' then redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[7]) end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('HDEL', KEYS[5], ARGV[3])
+redis.call('ZREM', KEYS[6], ARGV[3])
+return 1
+"""
 
 # KEYS[1] the window; ARGV: now, window seconds, limit, this event's member, the key's lifetime in ms.
 _ADMIT_IN_WINDOW = """
@@ -170,16 +186,15 @@ class RedisChannelStore(ChannelStore):
         pipe.hsetnx(f"{self.prefix}:outbox", outbox_key, json.dumps(entry, ensure_ascii=False))
         pipe.zadd(f"{self.prefix}:outbox_at", {outbox_key: time.time()}, nx=True)
 
-    async def hand_over(self, message_key: str, entry: dict | None, reply: str | None = None) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:  # MULTI/EXEC: all of it or none
-            if entry is not None:
-                self._put_in_outbox(pipe, message_key, entry)
-            if reply is not None:
-                pipe.set(f"{self.prefix}:reply:{message_key}", reply, ex=PASSIVE_REPLY_TTL_SECONDS)
-            pipe.set(self._claim_key(message_key), DONE, ex=SEEN_MESSAGE_TTL_SECONDS)
-            pipe.hdel(f"{self.prefix}:kept", message_key)
-            pipe.zrem(f"{self.prefix}:kept_at", message_key)
-            await pipe.execute()
+    async def hand_over(self, message_key: str, entry: dict | None, reply: str | None = None) -> bool:
+        p = self.prefix
+        return bool(await self.redis.eval(
+            _HAND_OVER_ONCE, 6,
+            self._claim_key(message_key), f"{p}:outbox", f"{p}:outbox_at", f"{p}:reply:{message_key}", f"{p}:kept", f"{p}:kept_at",
+            DONE, SEEN_MESSAGE_TTL_SECONDS, message_key,
+            "" if entry is None else json.dumps(entry, ensure_ascii=False), repr(time.time()),
+            "" if reply is None else reply, PASSIVE_REPLY_TTL_SECONDS, int(entry is not None), int(reply is not None),
+        ))
 
     async def hand_over_again(self, message_key: str, entry: dict) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -1,6 +1,6 @@
 """The SQL channel store's outbox (store.ChannelStore.hand_over): one row per entry, handed over
 in the transaction that marks its message done (mixed into sql_store.SqlChannelStore, which
-provides `engine`, `claims`, `replies`, `kept` and `_mark_done`)."""
+provides `engine`, `claims`, `replies`, `kept` and `_mark_done_once`)."""
 from __future__ import annotations
 
 import asyncio
@@ -42,19 +42,23 @@ class SqlOutbox:
         elif connection.execute(select(rows.c.outbox_key).where(rows.c.outbox_key == outbox_key)).first() is None:
             connection.execute(insert(rows).values(**values))
 
-    def _hand_over(self, message_key: str, entry: dict | None, reply: str | None) -> None:
+    def _hand_over(self, message_key: str, entry: dict | None, reply: str | None) -> bool:
         now = time.time()
         with self.engine.begin() as connection:  # all of it or none
+            # Done first, and only once: of two workers handing one message over (a stalled one and
+            # its successor) the second finds it done and adds nothing (its answer would go twice).
+            if not self._mark_done_once(connection, message_key, now):
+                return False
             if entry is not None:
                 self._put_in_outbox(connection, message_key, entry, now)
             if reply is not None:
                 connection.execute(delete(self.replies).where(self.replies.c.message_key == message_key))
                 connection.execute(insert(self.replies).values(message_key=message_key, text=reply, saved_at=now))
-            self._mark_done(connection, message_key, now)
             connection.execute(delete(self.kept).where(self.kept.c.message_key == message_key))
+        return True
 
-    async def hand_over(self, message_key: str, entry: dict | None, reply: str | None = None) -> None:
-        await asyncio.to_thread(self._hand_over, message_key, entry, reply)
+    async def hand_over(self, message_key: str, entry: dict | None, reply: str | None = None) -> bool:
+        return await asyncio.to_thread(self._hand_over, message_key, entry, reply)
 
     def _hand_over_again(self, message_key: str, entry: dict) -> None:
         with self.engine.begin() as connection:

@@ -220,6 +220,18 @@ class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, SqlOutbox, C
         if not connection.execute(update(claims).where(claims.c.message_key == message_key).values(**values)).rowcount:
             connection.execute(insert(claims).values(message_key=message_key, **values))
 
+    def _mark_done_once(self, connection, message_key: str, now: float) -> bool:
+        """Mark done unless it is done already; whether this did. The UPDATE locks the claim's row:
+        a second transaction doing the same waits for the first, then finds it done."""
+        claims = self.claims
+        values = {"state": DONE, "until": now + SEEN_MESSAGE_TTL_SECONDS}
+        if connection.execute(update(claims).where(claims.c.message_key == message_key, claims.c.state != DONE).values(**values)).rowcount:
+            return True
+        if connection.execute(select(claims.c.message_key).where(claims.c.message_key == message_key)).first() is not None:
+            return False
+        connection.execute(insert(claims).values(message_key=message_key, **values))
+        return True
+
     def _finish(self, message_key: str) -> None:
         with self.engine.begin() as connection:
             self._mark_done(connection, message_key, time.time())

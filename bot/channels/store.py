@@ -139,11 +139,13 @@ class ChannelStore(ABC):
     # -- the outbox (courier.py): handed over in one step with the message's `done` -------------
 
     @abstractmethod
-    async def hand_over(self, message_key: str, entry: dict | None, reply: str | None = None) -> None:
+    async def hand_over(self, message_key: str, entry: dict | None, reply: str | None = None) -> bool:
         """In one step: mark `message_key` done (keeping `reply` as its passive reply when given),
         put `entry` (what the courier sends, JSON-able) in the outbox under `message_key` unless
         one is there, and forget its kept turn. A worker killed before this leaves the message to
-        another worker (its lease runs out); after it, the courier sends and nobody else does."""
+        another worker (its lease runs out); after it, the courier sends and nobody else does.
+        False, and nothing changed, when the message is done already: a worker that stalled past
+        its lease, whose successor answered (and the courier may have sent and removed it)."""
 
     @abstractmethod
     async def hand_over_again(self, message_key: str, entry: dict) -> None:

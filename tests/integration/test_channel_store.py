@@ -51,11 +51,13 @@ async def exercise_outbox(store) -> None:
     mine = lambda listed: [(key, entry) for key, entry in listed if key.split("#")[0] in (first, second, passive)]  # noqa: E731
     assert await store.claim(first, 30) is True
     await store.keep_turn(first, {"fields": {}, "xml": "<xml/>", "encrypted": False})
-    await store.hand_over(first, {"user": "o_a", "texts": ["答一", "答二"]})
+    assert await store.hand_over(first, {"user": "o_a", "texts": ["答一", "答二"]}) is True
     assert await store.claim(first, 0.1) is False  # done: nobody runs it again
     assert first not in dict(await store.kept_turns(100))
     await asyncio.sleep(0.01)
-    await store.hand_over(first, {"user": "o_a", "texts": ["又一次"]})  # handed over again: the first entry stays
+    # Handed over again (a worker that stalled past its lease): refused, the first entry stays.
+    assert await store.hand_over(first, {"user": "o_a", "texts": ["又一次"]}, reply="又一次") is False
+    assert await store.load_reply(first) is None
     assert await store.claim(second, 30) is True
     await store.hand_over(second, None)  # nothing to send: only done
     assert await store.claim(second, 0.1) is False
@@ -73,9 +75,20 @@ async def exercise_outbox(store) -> None:
     await store.sent(first)
     await store.sent(first)  # twice is harmless
     assert [key for key, _ in mine(await store.outbox(100))] == [passive, f"{passive}#again"]
+    # Sent and gone from the outbox: the stalled worker's late hand-over must not put it back.
+    assert await store.hand_over(first, {"user": "o_a", "texts": ["答一", "答二"]}) is False
+    assert [key for key, _ in mine(await store.outbox(100))] == [passive, f"{passive}#again"]
     await store.sent(passive)
     await store.sent(f"{passive}#again")
     assert mine(await store.outbox(100)) == []
+    # Several workers handing one message over at once: one of them does, once.
+    race = f"msg:out:race:{secrets.token_hex(4)}"
+    assert await store.claim(race, 30) is True
+    handed = await asyncio.gather(*(store.hand_over(race, {"user": "o_c", "texts": [f"答{n}"]}, reply=f"答{n}") for n in range(6)))
+    assert sorted(handed) == [False] * 5 + [True]
+    [(key, entry)] = [(key, entry) for key, entry in await store.outbox(100) if key == race]
+    assert await store.load_reply(race) == entry["texts"][0]  # the reply and the entry of the same worker
+    await store.sent(race)
 
 
 async def exercise_kept_turns(store) -> None:

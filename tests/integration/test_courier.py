@@ -16,6 +16,7 @@ import pytest
 
 from bot.channels.callback import SUCCESS
 from bot.channels.courier import Courier
+from bot.channels.delivery import Outcome
 from bot.channels.reactions import message_id
 from bot.channels.settings import ChannelConfigError, courier_enabled
 from bot.channels.store import open_channel_store
@@ -146,6 +147,31 @@ async def test_a_worker_killed_before_handing_over_is_answered_once_by_another_f
     await courier.channel.close()
     assert bot.received == []  # no second turn
     assert sends_to(platform, user.openid) == [(user.openid, "答：每个IP可以备案几次")]
+
+
+async def test_a_worker_that_stalled_past_its_lease_adds_nothing_once_its_successor_answered(outbox_url, platform, caplog):
+    # Claims carry no owner: a worker frozen past its lease (a long GC pause, a stopped VM) wakes up
+    # after its successor answered and the courier sent and removed the answer. Its hand-over then
+    # finds the message done and puts nothing back in the outbox.
+    user = f"o_courier_stalled_{secrets.token_hex(3)}"
+    claim_key = f"{APP_ID}:{secrets.token_hex(6)}"
+    stalled, successor = wechat(outbox_url, platform, courier=True), wechat(outbox_url, platform, courier=True)
+    store = open_channel_store(outbox_url, "wechat")
+    assert await store.claim(claim_key, 0.05)  # the stalled worker's, running out
+    await asyncio.sleep(0.1)
+    assert await store.claim(claim_key, 30)  # the successor's
+    await store.close()
+    for worker in (successor, stalled):
+        job = asyncio.get_running_loop().create_future()
+        job.set_result(Outcome(["答：备案要多久"], claim_key))
+        await worker.deliver_later(job, user)
+        courier = courier_on(outbox_url, platform)
+        await deliver(courier)
+        await courier.channel.close()
+    for worker in (successor, stalled):
+        await worker.close()
+    assert sends_to(platform, user) == [(user, "答：备案要多久")]
+    assert "answered by another worker meanwhile" in caplog.text
 
 
 async def test_one_users_entries_go_in_the_order_handed_over_and_two_couriers_send_each_once(outbox_url, platform):
