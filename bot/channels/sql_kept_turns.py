@@ -6,22 +6,12 @@ import asyncio
 import json
 import time
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Engine
 
 from bot.channels.store import KEPT_TURN_TTL_SECONDS
 
 DONE = "done"  # sql_store's state of an answered message (a circular import otherwise)
-
-
-def kept_turns_table(metadata: MetaData, prefix: str) -> Table:
-    return Table(
-        f"{prefix}_kept_turns",
-        metadata,
-        Column("message_key", String(255), primary_key=True),
-        Column("turn", Text, nullable=False),  # JSON: what the turn needs (the push)
-        Column("kept_at", Float, nullable=False, index=True),
-    )
 
 
 class SqlKeptTurns:

@@ -7,19 +7,9 @@ import asyncio
 import json
 import time
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-
-
-def outbox_table(metadata: MetaData, prefix: str) -> Table:
-    return Table(
-        f"{prefix}_outbox",
-        metadata,
-        Column("outbox_key", String(255), primary_key=True),
-        Column("entry", Text, nullable=False),  # JSON: the user and the texts to send
-        Column("handed_at", Float, nullable=False, index=True),
-    )
 
 
 class SqlOutbox:

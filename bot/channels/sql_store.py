@@ -5,28 +5,16 @@ import asyncio
 import time
 from pathlib import Path
 
-from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    delete,
-    event,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import create_engine, delete, event, insert, select, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import QueuePool
 
+from bot.channels.migrations import upgrade as migrate_channel_store
 from bot.channels.sql_counters import SqlRateCounters
-from bot.channels.sql_kept_turns import SqlKeptTurns, kept_turns_table
-from bot.channels.sql_outbox import SqlOutbox, outbox_table
+from bot.channels.sql_kept_turns import SqlKeptTurns
+from bot.channels.sql_outbox import SqlOutbox
+from bot.channels.sql_tables import channel_metadata
 from bot.channels.sql_tokens import SqlTokenCache
 from bot.channels.store import (
     OFFERED_OPTIONS_TTL_SECONDS,
@@ -42,25 +30,6 @@ from bot.storage.engines import make_engine
 IN_FLIGHT, DONE = "in_flight", "done"
 # Forget expired claims, signatures and rate windows every so many writes; the tables stay small.
 _SWEEP_EVERY = 200
-# Nine tables and six indexes: each lost race leaves one object fewer to create.
-_CREATE_ATTEMPTS = 16
-
-
-def _create_tables_racing_other_workers(metadata: MetaData, engine: Engine) -> None:
-    """create_all that tolerates workers starting together on a fresh database.
-
-    create_all checks, then creates: another worker can create a table or index in between,
-    and our CREATE then fails with "already exists". Checking again skips what now exists.
-    """
-    for attempt in range(_CREATE_ATTEMPTS):
-        try:
-            metadata.create_all(engine)
-            return
-        except (OperationalError, ProgrammingError, IntegrityError):
-            # PostgreSQL reports a concurrent CREATE TABLE as a unique violation in pg_type.
-            if attempt == _CREATE_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
 
 
 def channel_engine(url: str) -> Engine:
@@ -95,62 +64,14 @@ class SqlChannelStore(SqlTokenCache, SqlRateCounters, SqlKeptTurns, SqlOutbox, C
 
     def __init__(self, engine: Engine, table_prefix: str = "channel") -> None:
         self.engine = engine
-        metadata = MetaData()
-        # A new table rather than the old `seen_messages` (key, seen_at): claims now have a state.
-        self.claims = Table(
-            f"{table_prefix}_message_claims",
-            metadata,
-            Column("message_key", String(255), primary_key=True),
-            Column("state", String(16), nullable=False),  # IN_FLIGHT or DONE
-            Column("until", Float, nullable=False, index=True),  # the lease's end, or when a done claim is forgotten
-        )
-        self.signatures = Table(
-            f"{table_prefix}_used_signatures",
-            metadata,
-            Column("signature_key", String(64), primary_key=True),
-            Column("body_digest", String(64), nullable=False),
-            Column("expires_at", Float, nullable=False, index=True),
-        )
-        self.leases = Table(
-            f"{table_prefix}_token_leases",
-            metadata,
-            Column("app_key", String(255), primary_key=True),
-            Column("expires_at", Float, nullable=False),
-        )
-        self.tokens = Table(
-            f"{table_prefix}_access_tokens",
-            metadata,
-            Column("app_key", String(255), primary_key=True),
-            Column("token", String(1024), nullable=False),
-            Column("expires_at", Float, nullable=False),
-        )
-        self.offered = Table(
-            f"{table_prefix}_offered_options",
-            metadata,
-            Column("user_key", String(255), primary_key=True),
-            Column("options", Text, nullable=False),  # JSON: [[title, payload], ...]
-            Column("offered_at", Float, nullable=False),
-        )
-        self.replies = Table(
-            f"{table_prefix}_passive_replies",
-            metadata,
-            Column("message_key", String(255), primary_key=True),
-            Column("text", Text, nullable=False),
-            Column("saved_at", Float, nullable=False, index=True),
-        )
-        # A sliding window per key (sql_counters.py); the fixed-window `_rate_counters` table of
-        # earlier versions is no longer read.
-        self.rate_windows = Table(
-            f"{table_prefix}_rate_windows",
-            metadata,
-            Column("counter_key", String(255), primary_key=True),
-            Column("times", Text, nullable=False),  # JSON: the admitted events' epoch seconds, oldest first
-            Column("version", Integer, nullable=False),
-            Column("expires_at", Float, nullable=False, index=True),  # the last admitted event + its window
-        )
-        self.kept = kept_turns_table(metadata, table_prefix)
-        self.outbox_rows = outbox_table(metadata, table_prefix)
-        _create_tables_racing_other_workers(metadata, engine)
+        # Created and changed only by the migrations: workers starting together take turns.
+        migrate_channel_store(engine, table_prefix)
+        tables = channel_metadata(table_prefix).tables
+        table = lambda name: tables[f"{table_prefix}_{name}"]  # noqa: E731
+        self.claims, self.signatures = table("message_claims"), table("used_signatures")
+        self.leases, self.tokens = table("token_leases"), table("access_tokens")
+        self.offered, self.replies = table("offered_options"), table("passive_replies")
+        self.rate_windows, self.kept, self.outbox_rows = table("rate_windows"), table("kept_turns"), table("outbox")
         self._writes = 0
 
     def _sweep_now_and_then(self, now: float) -> None:

@@ -168,9 +168,13 @@ class ChannelStore(ABC):
         """Release connections."""
 
 
+def is_redis_url(url: str) -> bool:
+    return url.startswith(("redis://", "rediss://", "unix://"))
+
+
 def open_channel_store(url: str, prefix: str = "channel") -> ChannelStore:
     """The store at `url`: redis:// or rediss:// for Redis, any SQLAlchemy URL otherwise."""
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if is_redis_url(url):
         from bot.channels.redis_store import RedisChannelStore
 
         return RedisChannelStore(url, key_prefix=prefix)

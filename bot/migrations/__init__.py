@@ -48,7 +48,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     (replicas, or the console next to the action server) take turns: the first migrates, the
     others then find the schema current.
     """
-    with engine.begin() as connection, _migration_lock(connection):
+    with engine.begin() as connection, migration_lock(connection, MIGRATION_LOCK_KEY):
         config = alembic_config()
         config.attributes["connection"] = connection
         tables = set(inspect(connection).get_table_names())
@@ -58,8 +58,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 @contextmanager
-def _migration_lock(connection: Connection) -> Iterator[None]:
-    """Hold the database's migration lock until the caller's transaction ends.
+def migration_lock(connection: Connection, key: int) -> Iterator[None]:
+    """Hold the database's migration lock `key` until the caller's transaction ends.
 
     Everything after it (the look at the tables included) runs in that one transaction, so a
     waiting process sees the first one's committed schema. PostgreSQL: a transaction-level
@@ -69,7 +69,7 @@ def _migration_lock(connection: Connection) -> Iterator[None]:
     """
     dialect = connection.dialect.name
     if dialect == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         yield
     elif dialect == "sqlite":
         # Wait for another process's migration longer than pysqlite's 5 s, on this connection only.

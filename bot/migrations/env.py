@@ -15,10 +15,19 @@ def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or settings().filing_db_url
 
 
+def _not_the_channel_stores(name, type_, parent_names) -> bool:
+    """The channel store may share the database: its tables have migrations of their own
+    (bot/channels/migrations), and autogenerate must not offer to drop them."""
+    from bot.channels.sql_tables import TABLES
+
+    return type_ != "table" or not name.endswith(tuple(f"_{table}" for table in (*TABLES, "alembic_version")))
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata(),
+        include_name=_not_the_channel_stores,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table instead
         compare_type=True,
     )

@@ -7,6 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from bot.channels.migrations import current_revision, downgrade, version_table
 from bot.channels.sql_store import SqlChannelStore, channel_engine
 from bot.channels.store import OFFERED_OPTIONS_TTL_SECONDS, CachedToken, open_channel_store
 from bot.channels.text_chunks import Option
@@ -232,6 +233,8 @@ def test_workers_starting_together_on_a_fresh_database_all_open_the_store(tmp_pa
         url = f"sqlite:///{tmp_path / f'channels-{round_}.db'}"
         stores = open_together(url, workers=4)
         assert sum(store._claim("msg:first", 30) for store in stores) == 1
+        with stores[0].engine.connect() as connection:  # migrated once, not once per worker
+            assert connection.exec_driver_sql("SELECT count(*) FROM channel_alembic_version").scalar_one() == 1
         for store in stores:
             store.engine.dispose()
 
@@ -241,10 +244,10 @@ def test_workers_starting_together_on_postgres_all_open_the_store(postgres_url):
         prefix = f"t{secrets.token_hex(4)}"
         stores = open_together(postgres_url, workers=4, prefix=prefix)
         assert sum(store._claim("msg:first", 30) for store in stores) == 1
+        assert current_revision(stores[0].engine, prefix) == "c0001_channel_baseline"
+        downgrade(stores[0].engine, prefix, "base")
         with stores[0].engine.begin() as connection:
-            for table in ("message_claims", "used_signatures", "token_leases", "access_tokens", "offered_options",
-                          "passive_replies", "rate_windows"):
-                connection.exec_driver_sql(f"DROP TABLE {prefix}_{table}")
+            connection.exec_driver_sql(f"DROP TABLE {version_table(prefix)}")
         for store in stores:
             store.engine.dispose()
 
