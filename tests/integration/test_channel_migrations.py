@@ -7,13 +7,14 @@ import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import produce_migrations
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Float, MetaData, String, Table, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, inspect, text
+from sqlalchemy.engine import Engine, make_url
 
 from bot.channels.migrations import current_revision, downgrade, upgrade, version_table
 from bot.channels.sql_store import SqlChannelStore, channel_engine
@@ -24,11 +25,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def engine(request, tmp_path) -> Engine:
-    url = f"sqlite:///{tmp_path / 'channels.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = channel_engine(url)
+def engine(request, tmp_path) -> Iterator[Engine]:
+    """A database of its own: an SQLite file, or a PostgreSQL schema dropped afterwards (the session's
+    schema holds other tests' tables, which a look at the whole database would see)."""
+    if request.param == "sqlite":
+        engine = channel_engine(f"sqlite:///{tmp_path / 'channels.db'}")
+        yield engine
+        engine.dispose()
+        return
+    base = request.getfixturevalue("postgres_url")
+    schema = f"channel_migrations_{secrets.token_hex(5)}"
+    admin = create_engine(base, future=True)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = channel_engine(url.render_as_string(hide_password=False))
     yield engine
     engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def new_prefix() -> str:
