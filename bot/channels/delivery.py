@@ -27,7 +27,7 @@ from bot.channels.callback_checks import Rejected
 from bot.channels.platform_api import DeliveryFailed, PlatformApi, masked_user
 from bot.channels.send_allowance import SendAllowance
 from bot.channels.text_chunks import RenderedTurn, merge_messages, render_turn
-from bot.metrics.conversation import delivered
+from bot.metrics.conversation import delivered, outbox_backlog
 
 if TYPE_CHECKING:
     from bot.channels.callback import CallbackChannel
@@ -218,6 +218,7 @@ class Delivery:
         if not self.courier:
             return False
         count, oldest = await (await self.store()).outbox_backlog()
+        outbox_backlog(self.name(), count, max(0.0, time.time() - oldest) if count and oldest is not None else 0.0)
         if not count or oldest is None or time.time() - oldest < OUTBOX_LATE_SECONDS:
             return False
         if time.time() - self._outbox_warned_at < 60:  # once a minute per worker is enough to be seen

@@ -1,7 +1,7 @@
 """The Rasa server's metrics: messages, turns, fallbacks, errors, and WeChat/WeCom deliveries."""
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from bot.metrics import CHANNELS, channel_label
 
@@ -25,6 +25,15 @@ DELIVERIES = Counter(
     "callback's answer), send_api (through the send API), failed (the platform refused it or could not be "
     "reached), undelivered (over the platform's allowance: never sent)", ["channel", "outcome"])
 
+# What each Rasa worker last saw of the shared outbox (every few seconds); the same store for all,
+# so across workers the largest is the figure ("livemax": dead workers' files do not count).
+OUTBOX_WAITING = Gauge(
+    "assistant_outbox_waiting", "WeChat/WeCom answers handed to the courier and not sent yet (CHANNEL_COURIER=1), "
+    "by channel", ["channel"], multiprocess_mode="livemax")
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "assistant_outbox_oldest_seconds", "How long the oldest answer in the courier's outbox has waited, by channel "
+    "(0 when it is empty)", ["channel"], multiprocess_mode="livemax")
+
 for _channel in CHANNELS:
     MESSAGES.labels(_channel)
     FALLBACKS.labels(_channel)
@@ -37,3 +46,9 @@ def delivered(channel: str, outcome: str, count: int = 1) -> None:
     """`count` messages to users of `channel` ended as `outcome` (one of DELIVERY_OUTCOMES)."""
     if count > 0:
         DELIVERIES.labels(channel_label(channel), outcome).inc(count)
+
+
+def outbox_backlog(channel: str, waiting: int, oldest_seconds: float) -> None:
+    """The courier's outbox of `channel` as a worker just read it."""
+    OUTBOX_WAITING.labels(channel_label(channel)).set(waiting)
+    OUTBOX_OLDEST_SECONDS.labels(channel_label(channel)).set(oldest_seconds)

@@ -53,6 +53,18 @@ async def deliver(courier: Courier, rounds: int = 2) -> None:
         await courier.drain(timeout=10)
 
 
+def waiting_in_outbox() -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("assistant_outbox_waiting", {"channel": "wechat"})
+
+
+def oldest_in_outbox() -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("assistant_outbox_oldest_seconds", {"channel": "wechat"})
+
+
 def sends_to(platform, *openids: str) -> list[tuple[str, str]]:
     return [(s.body["touser"], s.body["text"]["content"]) for s in platform.sends() if s.body["touser"] in openids]
 
@@ -304,6 +316,7 @@ async def test_a_worker_warns_when_handed_over_answers_wait_because_no_courier_s
     await store.hand_over(key, {"user": "o_courier_waits", "texts": ["答"]})
     assert await store.outbox_backlog() == (1, pytest.approx(time.time(), abs=5))
     assert await channel.outbox_waits() is False  # just handed over: the courier has its time
+    assert waiting_in_outbox() == 1 and 0 <= oldest_in_outbox() < 5  # what /metrics shows
     monkeypatch.setattr(delivery, "OUTBOX_LATE_SECONDS", 0.0)
     with caplog.at_level(logging.WARNING, logger="bot.channels.delivery"):
         assert await channel.outbox_waits() is True
@@ -314,6 +327,8 @@ async def test_a_worker_warns_when_handed_over_answers_wait_because_no_courier_s
     assert await wechat(outbox_url, courier=False).outbox_waits() is False  # without the courier nobody waits for it
     await store.sent(key)
     assert await store.outbox_backlog() == (0, None)
+    await channel.outbox_waits()
+    assert waiting_in_outbox() == 0 and oldest_in_outbox() == 0
     await store.close()
     await channel.close()
 
