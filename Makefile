@@ -139,11 +139,11 @@ rasa-test: install
 	$(PY) scripts/train_if_needed.py
 	$(RASA) test core --stories tests/stories --model models --fail-on-prediction-errors --out results/core
 
-# Figures on the NLU holdouts (tests/nlu/holdout.yml, realistic.yml, fresh.yml); ARGS="--misses" lists the misses.
+# Figures on the NLU holdouts (tests/nlu/holdout.yml, realistic.yml, fresh.yml, keywords.yml); ARGS="--misses" lists the misses.
 holdout: install-dev
 	$(PY) scripts/train_if_needed.py
 	$(PY) -W ignore scripts/nlu_report.py $(ARGS)
-	$(PY) -m pytest -q tests/integration/test_nlu_holdout.py tests/integration/test_nlu_realistic.py
+	$(PY) -m pytest -q tests/integration/test_nlu_holdout.py tests/integration/test_nlu_realistic.py tests/integration/test_nlu_keywords.py
 
 # Plays a WeChat user against a running server (README: "WeChat channels"); ARGS="--safe", "--wecom", "-m TEXT".
 wechat-sim: install

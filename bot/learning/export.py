@@ -5,7 +5,7 @@ exported (bot/learning/models.py, FILING_DB_URL) and writes them as one file per
 `reviewed_<UTC time>.yml` (Rasa 3.x `version: "3.1"`, `nlu:`, `- intent: <name>` with
 `examples: |`; a FAQ answer as the retrieval intent `faq/<key>`, as data/nlu/faq_*.yml). It refuses,
 and lists, every message that
-- is a near-duplicate of a holdout message (tests/nlu/holdout.yml, realistic.yml, fresh.yml;
+- is a near-duplicate of a holdout message (tests/nlu/holdout.yml, realistic.yml, fresh.yml, keywords.yml;
   bot/learning/near_duplicates.py, the filter the holdout tests apply to the training data):
   a holdout must stay a message the model never saw;
 - is already in the training data (the same text once normalised, under any intent): an
@@ -35,7 +35,7 @@ from bot.settings import PROJECT_ROOT
 
 TRAINING = PROJECT_ROOT / "data" / "nlu"
 OUT = TRAINING / "reviewed"
-HOLDOUTS = tuple(PROJECT_ROOT / "tests" / "nlu" / name for name in ("holdout.yml", "realistic.yml", "fresh.yml"))
+HOLDOUTS = tuple(PROJECT_ROOT / "tests" / "nlu" / name for name in ("holdout.yml", "realistic.yml", "fresh.yml", "keywords.yml"))
 ENTITY_MARKUP = re.compile(r"\[[^\]]+?\](\(|\{|\[)")
 _SPACES = re.compile(r"\s+")
 
