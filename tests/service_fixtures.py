@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -38,6 +39,22 @@ def _redis_display(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+@contextmanager
+def schema_of_its_own(postgres_url: str, name: str) -> Iterator[str]:
+    """A URL on `postgres_url` whose search_path is a fresh schema `name_<hex>`, dropped afterwards:
+    for a test that looks at every table of its database (the session's schema holds other tests')."""
+    schema = f"{name}_{secrets.token_hex(5)}"
+    admin = create_engine(postgres_url, future=True)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

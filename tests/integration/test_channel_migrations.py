@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import produce_migrations
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Column, Float, MetaData, String, Table, inspect, text
+from sqlalchemy.engine import Engine
 
 from bot.channels.migrations import current_revision, downgrade, upgrade, version_table
 from bot.channels.sql_store import SqlChannelStore, channel_engine
 from bot.channels.sql_tables import TABLES, channel_metadata
+from tests.service_fixtures import schema_of_its_own
 
 HEAD = "c0001_channel_baseline"
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,18 +34,10 @@ def engine(request, tmp_path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
-    base = request.getfixturevalue("postgres_url")
-    schema = f"channel_migrations_{secrets.token_hex(5)}"
-    admin = create_engine(base, future=True)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = channel_engine(url.render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with schema_of_its_own(request.getfixturevalue("postgres_url"), "channel_migrations") as url:
+        engine = channel_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def new_prefix() -> str:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -13,8 +12,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import produce_migrations
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.filing.models import Account, SubjectType
@@ -22,6 +21,7 @@ from bot.filing.models import Base as FilingBase
 from bot.migrations import BASELINE_REVISION, alembic_config, current_revision, target_metadata, upgrade
 from bot.storage.engines import make_engine, session_factory
 from bot.storage.schema import create_schema
+from tests.service_fixtures import schema_of_its_own
 
 HEAD = "0011_one_open_ticket_per_user"
 
@@ -43,17 +43,10 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def postgres_engine(postgres_url: str) -> Iterator[Engine]:
     """An engine whose search_path is a schema of its own, dropped afterwards."""
-    schema = f"migrations_{secrets.token_hex(5)}"
-    admin = create_engine(postgres_url, future=True)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with schema_of_its_own(postgres_url, "migrations") as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 @pytest.mark.parametrize("backend", ["sqlite_engine", "postgres_engine"])
@@ -132,6 +125,7 @@ _UPGRADE_AT = """
 import sys, time
 from bot.storage.engines import make_engine
 from bot.storage.schema import create_schema
+from tests.service_fixtures import schema_of_its_own
 engine = make_engine(sys.argv[1])
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 create_schema(engine)
