@@ -5,13 +5,13 @@ does the same from the command line (revision --autogenerate to write a new migr
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, inspect, text
+from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
@@ -90,3 +90,30 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def run_environment(context, url: Callable[[], str], **options) -> None:
+    """The body of an env.py (this folder's, bot/channels/migrations'): configure Alembic with
+    `options` (target_metadata, version_table, include_name ...) and run the migrations, offline on
+    `url()`, on the caller's connection (config.attributes["connection"], as `upgrade` passes it),
+    or on a new engine for `url()` (the alembic command line)."""
+
+    def run(**where) -> None:
+        # SQLite cannot ALTER most things; batch mode copies the table instead.
+        context.configure(render_as_batch=True, **options, **where)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    if context.is_offline_mode():
+        run(url=url(), literal_binds=True)
+        return
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        run(connection=connection, compare_type=True)
+        return
+    engine = create_engine(url(), future=True)
+    try:
+        with engine.begin() as connection:
+            run(connection=connection, compare_type=True)
+    finally:
+        engine.dispose()

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
 
-from bot.migrations import target_metadata
+from bot.migrations import run_environment, target_metadata
 
 config = context.config
 
@@ -23,26 +22,4 @@ def _not_the_channel_stores(name, type_, parent_names) -> bool:
     return type_ != "table" or not name.endswith(tuple(f"_{table}" for table in (*TABLES, "alembic_version")))
 
 
-def _run(connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata(),
-        include_name=_not_the_channel_stores,
-        render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table instead
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-if context.is_offline_mode():
-    context.configure(url=_url(), target_metadata=target_metadata(), literal_binds=True, render_as_batch=True)
-    with context.begin_transaction():
-        context.run_migrations()
-elif config.attributes.get("connection") is not None:
-    _run(config.attributes["connection"])
-else:
-    engine = create_engine(_url(), future=True)
-    with engine.begin() as connection:
-        _run(connection)
-    engine.dispose()
+run_environment(context, _url, target_metadata=target_metadata(), include_name=_not_the_channel_stores)
